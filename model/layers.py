@@ -1,0 +1,280 @@
+"""Layers that compose into a network, each with a forward and a backward pass.
+
+Conventions (the classic derivation, written once here):
+
+* Dense layers work column-wise, as in the derivation: an activation ``A`` has
+  shape ``(n_features, m)`` with one example per column, ``W`` is
+  ``(n_out, n_in)`` and ``b`` is ``(n_out, 1)``, so ``Z = W·A + b``.
+* Image layers (Conv2D, MaxPool2D) work on ``(m, H, W, C)`` arrays, examples
+  first and channels last, because that is the layout im2col wants.
+  ``Image`` turns ``(784, m)`` columns into ``(m, 28, 28, 1)`` images and
+  ``Flatten`` turns ``(m, H, W, C)`` back into ``(H·W·C, m)`` columns.
+* ``backward(dA)`` receives the gradient of the *summed* loss with respect to
+  the layer's output (at the softmax output that is ``dZ = A − Y``), stores the
+  gradient of the *mean* loss in ``grads`` (``dW = dZ·A_prevᵀ / m``,
+  ``db = Σ dZ / m``) and returns ``dA_prev = Wᵀ·dZ``, again per example.
+* Every layer computes in the dtype of its parameters: float32 for training
+  and serving, float64 for gradient checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating[Any]]
+
+
+class Layer:
+    """Base class: a layer with no parameters that passes values through."""
+
+    kind = "layer"
+
+    def __init__(self) -> None:
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+
+    def forward(self, A: Array, training: bool = False) -> Array:
+        raise NotImplementedError
+
+    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """JSON-able hyperparameters: ``build_layer(config)`` rebuilds the layer."""
+        return {"type": self.kind}
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {}
+
+
+class Dense(Layer):
+    """``Z = W·A + b``. A: (n_in, m) → Z: (n_out, m)."""
+
+    kind = "dense"
+
+    def __init__(self, n_in: int, n_out: int, rng: np.random.Generator | None = None,
+                 init: str = "he", dtype: type = np.float32) -> None:
+        super().__init__()
+        self.n_in, self.n_out, self.init = n_in, n_out, init
+        rng = rng or np.random.default_rng(0)
+        if init == "he":  # He et al. 2015: keeps the variance of ReLU activations
+            W = rng.normal(0.0, np.sqrt(2.0 / n_in), (n_out, n_in))
+            b = np.zeros((n_out, 1))
+        elif init == "uniform":  # the tutorial's rand() − 0.5 for both W and b
+            W = rng.random((n_out, n_in)) - 0.5
+            b = rng.random((n_out, 1)) - 0.5
+        else:
+            raise ValueError(f"unknown init {init!r}: use 'he' or 'uniform'")
+        self.params = {"W": W.astype(dtype), "b": b.astype(dtype)}
+
+    def forward(self, A: Array, training: bool = False) -> Array:
+        self.A_prev = A
+        return self.params["W"] @ A + self.params["b"]
+
+    def backward(self, dZ: Array, need_input_grad: bool = True) -> Array | None:
+        m = dZ.shape[1]
+        self.grads["W"] = (dZ @ self.A_prev.T) / m
+        self.grads["b"] = dZ.sum(axis=1, keepdims=True) / m
+        return self.params["W"].T @ dZ if need_input_grad else None
+
+    def config(self) -> dict[str, Any]:
+        return {"type": self.kind, "n_in": self.n_in, "n_out": self.n_out}
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"W": (self.n_out, self.n_in), "b": (self.n_out, 1)}
+
+
+class ReLU(Layer):
+    """``A = max(Z, 0)``; backward multiplies by ``g′(Z) = [Z > 0]``. Any shape."""
+
+    kind = "relu"
+
+    def forward(self, Z: Array, training: bool = False) -> Array:
+        self.mask = Z > 0
+        return Z * self.mask
+
+    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
+        return dA * self.mask
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training zero a fraction ``rate`` and scale the rest by
+    ``1/(1 − rate)``, so inference is the identity. Any shape."""
+
+    kind = "dropout"
+
+    def __init__(self, rate: float, seed: int = 0) -> None:
+        super().__init__()
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+        self.rate = rate
+        self.rng = np.random.default_rng(seed)
+
+    def forward(self, A: Array, training: bool = False) -> Array:
+        if not training or self.rate == 0.0:
+            self.mask = None
+            return A
+        keep = 1.0 - self.rate
+        self.mask = (self.rng.random(A.shape, dtype=np.float32) < keep).astype(A.dtype) / keep
+        return A * self.mask
+
+    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
+        return dA if self.mask is None else dA * self.mask
+
+    def config(self) -> dict[str, Any]:
+        return {"type": self.kind, "rate": self.rate}
+
+
+class Image(Layer):
+    """Columns to images: (H·W·C, m) → (m, H, W, C), row-major pixels."""
+
+    kind = "image"
+
+    def __init__(self, height: int = 28, width: int = 28, channels: int = 1) -> None:
+        super().__init__()
+        self.shape = (height, width, channels)
+
+    def forward(self, A: Array, training: bool = False) -> Array:
+        return np.ascontiguousarray(A.T).reshape(A.shape[1], *self.shape)
+
+    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
+        return dA.reshape(dA.shape[0], -1).T
+
+    def config(self) -> dict[str, Any]:
+        h, w, c = self.shape
+        return {"type": self.kind, "height": h, "width": w, "channels": c}
+
+
+class Flatten(Layer):
+    """Images to columns: (m, H, W, C) → (H·W·C, m)."""
+
+    kind = "flatten"
+
+    def forward(self, A: Array, training: bool = False) -> Array:
+        self.shape = A.shape
+        return A.reshape(A.shape[0], -1).T
+
+    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
+        return np.ascontiguousarray(dA.T).reshape(self.shape)
+
+
+def im2col(X: Array, k: int) -> Array:
+    """Every k×k patch of X as a row: (m, H, W, C) → (m·Ho·Wo, k·k·C), Ho = H − k + 1.
+
+    One strided view and one copy (channels innermost, so the copy reads
+    contiguous runs); no Python loop over pixels or examples."""
+    m, H, W, C = X.shape
+    patches = sliding_window_view(X, (k, k), axis=(1, 2))  # (m, Ho, Wo, C, k, k)
+    return patches.transpose(0, 1, 2, 4, 5, 3).reshape(m * (H - k + 1) * (W - k + 1), k * k * C)
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation), stride 1, zero padding ``pad``.
+
+    X: (m, H, W, C) → Z: (m, Ho, Wo, F) with Ho = H + 2·pad − k + 1.
+    W: (F, C, k, k), b: (F,). Forward is ``Z = cols·Wmᵀ + b`` on the im2col
+    matrix cols: (m·Ho·Wo, k·k·C), with Wm: (F, k·k·C) the kernels laid out to
+    match. Backward: ``dW = dZᵀ·cols / m`` and ``dcols = dZ·Wm``, whose rows are
+    added back onto the input positions they came from (col2im: one slice
+    addition per kernel offset, k·k of them)."""
+
+    kind = "conv2d"
+
+    def __init__(self, c_in: int, c_out: int, k: int, pad: int = 0,
+                 rng: np.random.Generator | None = None, dtype: type = np.float32) -> None:
+        super().__init__()
+        if not 0 <= pad < k:
+            raise ValueError(f"pad must be in [0, {k - 1}], got {pad}")
+        self.c_in, self.c_out, self.k, self.pad = c_in, c_out, k, pad
+        rng = rng or np.random.default_rng(0)
+        fan_in = c_in * k * k
+        W = rng.normal(0.0, np.sqrt(2.0 / fan_in), (c_out, c_in, k, k))
+        self.params = {"W": W.astype(dtype), "b": np.zeros(c_out, dtype=dtype)}
+
+    def _Wm(self) -> Array:
+        """Kernels as a matrix (F, k·k·C) in im2col's column order."""
+        return self.params["W"].transpose(0, 2, 3, 1).reshape(self.c_out, -1)
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        m, H, W, _ = X.shape
+        p, k = self.pad, self.k
+        Xp = np.pad(X, ((0, 0), (p, p), (p, p), (0, 0))) if p else X
+        self.in_shape = Xp.shape
+        self.cols = im2col(Xp, k)
+        Z = self.cols @ self._Wm().T + self.params["b"]
+        return Z.reshape(m, H + 2 * p - k + 1, W + 2 * p - k + 1, self.c_out)
+
+    def backward(self, dZ: Array, need_input_grad: bool = True) -> Array | None:
+        m, Ho, Wo, F = dZ.shape
+        k, C = self.k, self.c_in
+        dZm = dZ.reshape(-1, F)  # (m·Ho·Wo, F)
+        dWm = (dZm.T @ self.cols) / m  # (F, k·k·C)
+        self.grads["W"] = dWm.reshape(F, k, k, C).transpose(0, 3, 1, 2)
+        self.grads["b"] = dZm.sum(axis=0) / m
+        self.cols = None  # free the largest buffer early
+        if not need_input_grad:
+            return None
+        dcols = (dZm @ self._Wm()).reshape(m, Ho, Wo, k, k, C)
+        dXp = np.zeros(self.in_shape, dtype=dZ.dtype)
+        for u in range(k):
+            for v in range(k):
+                dXp[:, u:u + Ho, v:v + Wo, :] += dcols[:, :, :, u, v, :]
+        p = self.pad
+        return dXp[:, p:dXp.shape[1] - p, p:dXp.shape[2] - p, :] if p else dXp
+
+    def config(self) -> dict[str, Any]:
+        return {"type": self.kind, "c_in": self.c_in, "c_out": self.c_out,
+                "k": self.k, "pad": self.pad}
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"W": (self.c_out, self.c_in, self.k, self.k), "b": (self.c_out,)}
+
+
+class MaxPool2D(Layer):
+    """2×2 max pooling, stride 2: (m, H, W, C) → (m, H/2, W/2, C), H and W even.
+
+    The gradient goes to the position that held the maximum (to each of them
+    on an exact tie, which after a ReLU only happens between zeros)."""
+
+    kind = "maxpool2d"
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        m, H, W, C = X.shape
+        if H % 2 or W % 2:
+            raise ValueError(f"MaxPool2D needs even height and width, got {H}×{W}")
+        Xr = X.reshape(m, H // 2, 2, W // 2, 2, C)
+        out = Xr.max(axis=(2, 4))
+        self.mask = Xr == out[:, :, None, :, None, :]
+        return out
+
+    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
+        d = self.mask * dA[:, :, None, :, None, :]
+        m, h, _, w, _, C = d.shape
+        return d.reshape(m, 2 * h, 2 * w, C)
+
+
+def build_layer(config: dict[str, Any], rng: np.random.Generator | None = None,
+                dtype: type = np.float32, seed: int = 0) -> Layer:
+    """Rebuild a layer from ``Layer.config()``; raises ValueError on anything unknown."""
+    kind = config.get("type")
+    try:
+        if kind == "dense":
+            return Dense(int(config["n_in"]), int(config["n_out"]), rng=rng,
+                         init=str(config.get("init", "he")), dtype=dtype)
+        if kind == "conv2d":
+            return Conv2D(int(config["c_in"]), int(config["c_out"]), int(config["k"]),
+                          int(config.get("pad", 0)), rng=rng, dtype=dtype)
+        if kind == "dropout":
+            return Dropout(float(config["rate"]), seed=seed)
+        if kind == "image":
+            return Image(int(config["height"]), int(config["width"]), int(config["channels"]))
+        simple: dict[str, type[Layer]] = {"relu": ReLU, "flatten": Flatten, "maxpool2d": MaxPool2D}
+        if kind in simple:
+            return simple[str(kind)]()
+    except KeyError as e:
+        raise ValueError(f"layer {kind!r} is missing the setting {e.args[0]!r}") from None
+    raise ValueError(f"unknown layer type {kind!r}")

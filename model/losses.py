@@ -1,0 +1,42 @@
+"""Softmax and cross-entropy, column-wise: logits Z have shape (10, m)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating[Any]]
+
+
+def log_softmax(Z: Array, axis: int = 0) -> Array:
+    """log softmax(Z) along ``axis``, stable for any finite logits (±1000 included):
+    subtracting the maximum makes every exponent ≤ 0."""
+    shifted = Z - Z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def softmax(Z: Array, axis: int = 0) -> Array:
+    """Probabilities that sum to 1 along ``axis``."""
+    return np.exp(log_softmax(Z, axis=axis))
+
+
+def one_hot(y: NDArray[np.integer[Any]], n_classes: int = 10, dtype: type = np.float32) -> Array:
+    """Labels y: (m,) → Y: (n_classes, m) with Y[y[i], i] = 1."""
+    Y = np.zeros((n_classes, y.shape[0]), dtype=dtype)
+    Y[y, np.arange(y.shape[0])] = 1
+    return Y
+
+
+def cross_entropy(Z: Array, y: NDArray[np.integer[Any]]) -> tuple[float, Array]:
+    """Mean cross-entropy of logits Z: (10, m) against labels y: (m,).
+
+    Returns the loss and ``dZ = softmax(Z) − Y`` (10, m), the gradient of the
+    *summed* loss; the layers divide by m (see model/layers.py)."""
+    logp = log_softmax(Z)
+    m = y.shape[0]
+    loss = -float(logp[y, np.arange(m)].mean())
+    dZ = np.exp(logp)
+    dZ[y, np.arange(m)] -= 1
+    return loss, dZ

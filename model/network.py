@@ -1,0 +1,79 @@
+"""A network: a list of layers run in order, ending in logits for softmax.
+
+Input X: (m, 784) float32 in [0, 1], one row per 28×28 image, white ink on
+black, exactly as MNIST. Internally the first layer receives the columns X.T
+(784, m), the derivation's layout (see model/layers.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from model.layers import Array, Layer, build_layer
+from model.losses import cross_entropy, log_softmax, softmax
+
+
+class Network:
+    def __init__(self, layers: list[Layer], temperature: float = 1.0) -> None:
+        self.layers = layers
+        self.temperature = temperature
+        self.first_trainable = next((i for i, layer in enumerate(layers) if layer.params), 0)
+
+    @classmethod
+    def from_config(cls, configs: list[dict[str, Any]], seed: int = 0,
+                    dtype: type = np.float32) -> Network:
+        """Build a freshly initialised network from a list of ``Layer.config()`` dicts."""
+        rng = np.random.default_rng(seed)
+        return cls([build_layer(c, rng=rng, dtype=dtype, seed=seed + 1 + i)
+                    for i, c in enumerate(configs)])
+
+    def config(self) -> list[dict[str, Any]]:
+        return [layer.config() for layer in self.layers]
+
+    def logits(self, X: Array, training: bool = False) -> Array:
+        """X: (m, 784) → Z: (10, m), before softmax and temperature."""
+        A = X.T
+        for layer in self.layers:
+            A = layer.forward(A, training=training)
+        return A
+
+    def loss_and_grads(self, X: Array, y: NDArray[np.integer[Any]]) -> tuple[float, Array]:
+        """Forward in training mode, backward, gradients left in each layer's ``grads``.
+        Returns the mean cross-entropy and the logits (10, m)."""
+        Z = self.logits(X, training=True)
+        loss, dA = cross_entropy(Z, y)
+        for i in range(len(self.layers) - 1, self.first_trainable - 1, -1):
+            dA = self.layers[i].backward(dA, need_input_grad=i > self.first_trainable)  # type: ignore[assignment]
+        return loss, Z
+
+    def predict_proba(self, X: Array, batch_size: int = 1000) -> Array:
+        """X: (m, 784) → probabilities (m, 10), calibrated by the stored temperature."""
+        out = [softmax(self.logits(X[i:i + batch_size]) / self.temperature).T
+               for i in range(0, X.shape[0], batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, 10), dtype=np.float32)
+
+    def predict_logits(self, X: Array, batch_size: int = 1000) -> Array:
+        """X: (m, 784) → raw logits (m, 10), batched to bound memory."""
+        out = [self.logits(X[i:i + batch_size]).T for i in range(0, X.shape[0], batch_size)]
+        return np.concatenate(out)
+
+    def predict(self, X: Array) -> NDArray[np.intp]:
+        """X: (m, 784) → predicted digits (m,)."""
+        return self.predict_logits(X).argmax(axis=1)
+
+    def evaluate(self, X: Array, y: NDArray[np.integer[Any]]) -> tuple[float, float]:
+        """Mean cross-entropy (temperature 1) and accuracy of X: (m, 784) against y: (m,)."""
+        Z = self.predict_logits(X)
+        logp = log_softmax(Z, axis=1)
+        loss = -float(logp[np.arange(y.shape[0]), y].mean())
+        return loss, float((Z.argmax(axis=1) == y).mean())
+
+    def parameters(self) -> list[tuple[str, Array, Layer]]:
+        """(name, array, layer) for every parameter, names like ``"3.W"``."""
+        return [(f"{i}.{k}", v, layer) for i, layer in enumerate(self.layers)
+                for k, v in layer.params.items()]
+
+    def n_params(self) -> int:
+        return sum(int(p.size) for _, p, _ in self.parameters())

@@ -1,0 +1,98 @@
+"""The training loop: mini-batches, augmentation, a learning-rate schedule,
+per-epoch validation and early stopping. It reports through callbacks and
+never prints; the test set never enters here."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from model.augment import augment, augment_config
+from model.network import Network
+from model.optimizers import learning_rate, make_optimizer
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 20
+    batch_size: int = 128          # 0 means the full training set (full-batch descent)
+    optimizer: str = "adam"        # gd, momentum, rmsprop, adam
+    lr: float = 1e-3
+    schedule: str = "cosine"       # constant, cosine, step
+    warmup: float = 0.0            # share of training spent ramping the rate up
+    weight_decay: float = 0.0
+    augment: dict[str, float] | None = None  # AugmentConfig fields; None = no augmentation
+    patience: int = 0              # stop after this many epochs without a better validation accuracy; 0 = never
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept in the metadata
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+BatchCallback = Callable[[int, int, float, float], None]   # step, steps, running loss, running acc
+EpochCallback = Callable[[dict[str, Any]], None]
+
+
+def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
+          X_val: NDArray[np.float32], y_val: NDArray[np.integer[Any]], cfg: TrainConfig,
+          on_batch: BatchCallback | None = None,
+          on_epoch: EpochCallback | None = None) -> list[dict[str, Any]]:
+    """Train ``net`` in place on X: (n, 784), y: (n,); validate on X_val, y_val.
+
+    Leaves the network at its best epoch by validation accuracy and returns
+    the per-epoch history."""
+    rng = np.random.default_rng(cfg.seed)
+    aug = augment_config(cfg.augment) if cfg.augment is not None else None
+    opt = make_optimizer(cfg.optimizer, cfg.weight_decay)
+    slots = [(layer, key) for _, _, layer in net.parameters() for key in layer.params]
+    slots = list(dict.fromkeys(slots))
+    params = [layer.params[key] for layer, key in slots]
+    n = X.shape[0]
+    bs = cfg.batch_size if 0 < cfg.batch_size < n else n
+    steps = math.ceil(n / bs)
+    total = cfg.epochs * steps
+    history: list[dict[str, Any]] = []
+    best_acc, best_params, stale = -1.0, [p.copy() for p in params], 0
+    for epoch in range(cfg.epochs):
+        start = time.perf_counter()
+        order = rng.permutation(n) if bs < n else np.arange(n)
+        loss_sum, correct, seen = 0.0, 0, 0
+        lr = cfg.lr
+        for s in range(steps):
+            idx = order[s * bs:(s + 1) * bs]
+            xb, yb = X[idx], y[idx]
+            if aug is not None:
+                xb = augment(xb, rng, aug)
+            loss, Z = net.loss_and_grads(xb, yb)
+            lr = learning_rate(cfg.schedule, cfg.lr, (epoch * steps + s) / total, cfg.warmup)
+            opt.step(params, [layer.grads[key] for layer, key in slots], lr)
+            loss_sum += loss * len(idx)
+            correct += int((Z.argmax(axis=0) == yb).sum())
+            seen += len(idx)
+            if on_batch is not None:
+                on_batch(s + 1, steps, loss_sum / seen, correct / seen)
+        val_loss, val_acc = net.evaluate(X_val, y_val)
+        record = {"epoch": epoch + 1, "loss": loss_sum / seen, "train_accuracy": correct / seen,
+                  "val_loss": val_loss, "val_accuracy": val_acc, "lr": lr,
+                  "seconds": time.perf_counter() - start}
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        if not math.isfinite(record["loss"]):
+            break
+        if val_acc > best_acc:
+            best_acc, best_params, stale = val_acc, [p.copy() for p in params], 0
+        else:
+            stale += 1
+            if cfg.patience and stale >= cfg.patience:
+                break
+    for p, best in zip(params, best_params):
+        p[...] = best
+    return history
