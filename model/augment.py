@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.float32]
+Array = NDArray[Any]  # float32
 SIDE = 28
 _CENTRE = (SIDE - 1) / 2.0
 
@@ -85,10 +85,10 @@ def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConf
     m = X.shape[0]
     images = X.reshape(m, SIDE, SIDE).astype(np.float32, copy=False)
     f32 = np.float32
-    theta = np.deg2rad(rng.uniform(-cfg.rotate, cfg.rotate, m)).astype(f32)
-    scale_x = rng.uniform(1 - cfg.scale, 1 + cfg.scale, m).astype(f32)
-    scale_y = rng.uniform(1 - cfg.scale, 1 + cfg.scale, m).astype(f32)
-    shear = rng.uniform(-cfg.shear, cfg.shear, m).astype(f32)
+    theta: Array = np.deg2rad(rng.uniform(-cfg.rotate, cfg.rotate, (m,))).astype(f32)
+    scale_x = rng.uniform(1 - cfg.scale, 1 + cfg.scale, (m,)).astype(f32)
+    scale_y = rng.uniform(1 - cfg.scale, 1 + cfg.scale, (m,)).astype(f32)
+    shear = rng.uniform(-cfg.shear, cfg.shear, (m,)).astype(f32)
     shift = rng.uniform(-cfg.shift, cfg.shift, (2, m)).astype(f32)
     cos, sin = np.cos(theta), np.sin(theta)
     # Each output pixel p (relative to the centre) reads from source = R·S⁻¹·H·p − shift,
@@ -108,10 +108,10 @@ def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConf
         sx = sx + field[1]
     out = _sample(images, sy, sx).reshape(m, SIDE, SIDE)
     if cfg.stroke > 0:
-        which = rng.random(m)
-        strength = rng.random(m).astype(np.float32)[:, None, None]
-        thick = which < cfg.stroke / 2
-        thin = (which >= cfg.stroke / 2) & (which < cfg.stroke)
+        which: Array = rng.random((m,))
+        strength: Array = rng.random((m,)).astype(np.float32)[:, None, None]
+        thick: Array = which < cfg.stroke / 2
+        thin: Array = (which >= cfg.stroke / 2) & (which < cfg.stroke)
         if thick.any():
             sel = out[thick]
             out[thick] = sel + strength[thick] * (_morph(sel, grow=True) - sel)

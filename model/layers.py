@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+Array = NDArray[Any]  # float32 (float64 in gradient checks); shapes in docstrings
 
 
 class Layer:
@@ -215,11 +215,11 @@ class Conv2D(Layer):
         dWm = (dZm.T @ self.cols) / m  # (F, k·k·C)
         self.grads["W"] = dWm.reshape(F, k, k, C).transpose(0, 3, 1, 2)
         self.grads["b"] = dZm.sum(axis=0) / m
-        self.cols = None  # free the largest buffer early
+        del self.cols  # free the largest buffer early
         if not need_input_grad:
             return None
         dcols = (dZm @ self._Wm()).reshape(m, Ho, Wo, k, k, C)
-        dXp = np.zeros(self.in_shape, dtype=dZ.dtype)
+        dXp: Array = np.zeros(self.in_shape, dtype=dZ.dtype)
         for u in range(k):
             for v in range(k):
                 dXp[:, u:u + Ho, v:v + Wo, :] += dcols[:, :, :, u, v, :]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+Array = NDArray[Any]
 
 
 def log_softmax(Z: Array, axis: int = 0) -> Array:
@@ -24,7 +24,7 @@ def softmax(Z: Array, axis: int = 0) -> Array:
 
 def one_hot(y: NDArray[np.integer[Any]], n_classes: int = 10, dtype: type = np.float32) -> Array:
     """Labels y: (m,) → Y: (n_classes, m) with Y[y[i], i] = 1."""
-    Y = np.zeros((n_classes, y.shape[0]), dtype=dtype)
+    Y: Array = np.zeros((n_classes, y.shape[0]), dtype=dtype)
     Y[y, np.arange(y.shape[0])] = 1
     return Y
 

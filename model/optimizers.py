@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+Array = NDArray[Any]
 
 
 class Optimizer:
@@ -24,7 +24,7 @@ class Optimizer:
 
     def step(self, params: list[Array], grads: list[Array], lr: float) -> None:
         self.t += 1
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             if self.weight_decay and p.ndim > 1:
                 p *= 1.0 - lr * self.weight_decay
             self.update(i, p, g, lr)

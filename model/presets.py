@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from model.train import TrainConfig
@@ -10,7 +11,7 @@ from model.train import TrainConfig
 def mlp(sizes: list[int], dropout: float = 0.0, init: str = "he") -> list[dict[str, Any]]:
     """Fully connected ReLU network, e.g. sizes [784, 800, 10]."""
     layers: list[dict[str, Any]] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append({"type": "dense", "n_in": n_in, "n_out": n_out, "init": init})
         if i < len(sizes) - 2:
             layers.append({"type": "relu"})

@@ -93,6 +93,6 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
             stale += 1
             if cfg.patience and stale >= cfg.patience:
                 break
-    for p, best in zip(params, best_params):
+    for p, best in zip(params, best_params, strict=True):
         p[...] = best
     return history

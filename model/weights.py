@@ -60,7 +60,7 @@ def load(path: str | Path) -> tuple[Network, dict[str, Any]]:
     if not path.is_file():
         raise WeightsError(f"{path}: no such file")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
     except ValueError as e:
         if "allow_pickle" in str(e) or "Object arrays" in str(e):
@@ -111,7 +111,9 @@ def load(path: str | Path) -> tuple[Network, dict[str, Any]]:
         raise WeightsError(f"{path}: unexpected arrays {sorted(arrays)}")
     net = Network(layers, temperature=float(T))
     try:
-        net.logits(np.zeros((1, 784), dtype=np.float32))
+        out = net.logits(np.zeros((1, 784), dtype=np.float32))
     except (ValueError, IndexError) as e:
         raise WeightsError(f"{path}: the layers do not fit together on a 784-pixel input ({e})") from None
+    if out.shape != (10, 1):
+        raise WeightsError(f"{path}: the network gives {out.shape[0]} outputs, expected 10")
     return net, meta

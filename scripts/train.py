@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from tqdm import tqdm
 
 from model import weights
@@ -50,10 +49,12 @@ def code_version() -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help="starting point (default: %(default)s)")
+    p.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET,
+                   help="starting point (default: %(default)s)")
     p.add_argument("--layers", help="fully connected sizes, e.g. 784-256-128-10 (overrides the preset's architecture)")
     p.add_argument("--conv", help="CNN channels,kernel,hidden e.g. 32,64,5,256 (overrides the preset's architecture)")
-    p.add_argument("--dropout", type=float, help="dropout rate for --layers/--conv (default: 0 for --layers, 0.4 for --conv)")
+    p.add_argument("--dropout", type=float,
+                   help="dropout rate for --layers/--conv (default: 0 for --layers, 0.4 for --conv)")
     p.add_argument("--optimizer", choices=["gd", "momentum", "rmsprop", "adam"])
     p.add_argument("--lr", type=float, help="learning rate")
     p.add_argument("--schedule", choices=["constant", "cosine", "step"])
@@ -64,9 +65,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="random distortions each epoch (presets decide by default)")
     p.add_argument("--patience", type=int, help="early stopping patience in epochs (0 = off)")
     p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
-    p.add_argument("--val-size", type=int, default=5000, help="validation images carved from the training set (default: %(default)s)")
-    p.add_argument("--train-limit", type=int, default=0, help="use only this many training images (0 = all; for quick trials)")
-    p.add_argument("--data", type=Path, default=ROOT / "data" / "mnist", help="folder with the MNIST files (default: %(default)s)")
+    p.add_argument("--val-size", type=int, default=5000,
+                   help="validation images carved from the training set (default: %(default)s)")
+    p.add_argument("--train-limit", type=int, default=0,
+                   help="use only this many training images (0 = all; for quick trials)")
+    p.add_argument("--data", type=Path, default=ROOT / "data" / "mnist",
+                   help="folder with the MNIST files (default: %(default)s)")
     p.add_argument("--out", type=Path, default=ROOT / "weights" / "digitpad.npz", help="(default: %(default)s)")
     return p.parse_args(argv)
 
@@ -102,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.preset}: {description}; {net.n_params():,} parameters; "
           f"{len(tr):,} training / {len(va):,} validation images", flush=True)
     full_batch = cfg.batch_size == 0 or cfg.batch_size >= len(tr)
-    bar: tqdm | None = None  # type: ignore[type-arg]
+    bar: tqdm | None = None
 
     def on_batch(step: int, steps: int, loss: float, acc: float) -> None:
         nonlocal bar
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     history = train(net, X, y, X_val, y_val, cfg, on_batch=on_batch, on_epoch=on_epoch)
     seconds = time.perf_counter() - start
-    train_loss, train_acc = net.evaluate(X, y)
+    _, train_acc = net.evaluate(X, y)
     T = fit_temperature(net.predict_logits(X_val), y_val)
     logits = net.predict_logits(X_test)
     pred = logits.argmax(axis=1)

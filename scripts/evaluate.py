@@ -1,0 +1,98 @@
+"""Measure a weights file on the 10,000 MNIST test images.
+
+    python -m scripts.evaluate                                   # weights/digitpad.npz
+    python -m scripts.evaluate weights/mlp.npz --errors artifacts/mlp-errors.png
+    python -m scripts.evaluate --table weights/blog.npz weights/mlp.npz weights/digitpad.npz
+
+Prints test accuracy, per-class accuracy, the confusion matrix and the
+expected calibration error (15 bins) at temperature 1 and at the stored
+temperature, and writes a PNG grid of the misclassified digits labelled
+"truth→prediction". --table prints the README's results table instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw
+
+from model import weights
+from model.calibration import calibrated, expected_calibration_error
+from model.metrics import confusion_matrix, per_class_accuracy
+from model.mnist import load_split
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def error_grid(X: NDArray[np.float32], y: NDArray[Any], pred: NDArray[Any], cols: int = 20,
+               scale: int = 2) -> Image.Image:
+    """A grid of the given digits (m, 784), each captioned 'truth→prediction'."""
+    cell_w, cell_h = 28 * scale, 28 * scale + 12
+    rows = max(1, -(-len(y) // cols))
+    sheet = Image.new("L", (cols * cell_w, rows * cell_h), 0)
+    draw = ImageDraw.Draw(sheet)
+    for i in range(len(y)):
+        r, c = divmod(i, cols)
+        digit = Image.fromarray((X[i].reshape(28, 28) * 255).astype(np.uint8)).resize((28 * scale, 28 * scale))
+        sheet.paste(digit, (c * cell_w, r * cell_h + 12))
+        draw.text((c * cell_w + 2, r * cell_h), f"{y[i]}→{pred[i]}", fill=200)
+    return sheet
+
+
+def measure(path: Path, X: NDArray[np.float32], y: NDArray[Any]) -> dict[str, Any]:
+    net, meta = weights.load(path)
+    logits = net.predict_logits(X)
+    pred = logits.argmax(axis=1)
+    C = confusion_matrix(y, pred)
+    return {"net": net, "meta": meta, "pred": pred, "confusion": C,
+            "accuracy": float((pred == y).mean()), "per_class": per_class_accuracy(C),
+            "ece_before": expected_calibration_error(calibrated(logits, 1.0), y),
+            "ece_after": expected_calibration_error(calibrated(logits, net.temperature), y)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("weights", type=Path, nargs="*", default=[ROOT / "weights" / "digitpad.npz"])
+    p.add_argument("--data", type=Path, default=ROOT / "data" / "mnist", help="(default: %(default)s)")
+    p.add_argument("--errors", type=Path, help="PNG of misclassified digits (default: artifacts/<name>-errors.png)")
+    p.add_argument("--table", action="store_true", help="print a Markdown results table for all weights files")
+    args = p.parse_args(argv)
+    X, y, _ = load_split(args.data, "t10k")
+    try:
+        results = [(path, measure(path, X, y)) for path in args.weights]
+    except weights.WeightsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if args.table:
+        print("| model | preset | parameters | test accuracy | ECE before → after calibration | training time |")
+        print("|---|---|---:|---:|---:|---:|")
+        for path, r in results:
+            t = r["meta"].get("training", {})
+            print(f"| `{path.name}` | {r['meta'].get('preset', '?')} | {r['net'].n_params():,} "
+                  f"| {r['accuracy']:.2%} | {r['ece_before']:.2%} → {r['ece_after']:.2%} "
+                  f"| {t.get('seconds', float('nan')) / 60:.1f} min |")
+        return 0
+    for path, r in results:
+        print(f"{path}: {r['meta'].get('description', '')}")
+        print(f"  test accuracy   {r['accuracy']:.4f}  ({int((r['pred'] != y).sum())} errors of {len(y)})")
+        print(f"  ECE (15 bins)   {r['ece_before']:.4f} at T=1, {r['ece_after']:.4f} at T={r['net'].temperature:.3f}")
+        print("  per class       " + "  ".join(f"{d}:{a:.4f}" for d, a in enumerate(r["per_class"])))
+        print("  confusion matrix (rows: truth, columns: prediction)")
+        print("       " + " ".join(f"{d:5d}" for d in range(10)))
+        for d, row in enumerate(r["confusion"]):
+            print(f"  {d:3d}  " + " ".join(f"{v:5d}" for v in row))
+        wrong = np.flatnonzero(r["pred"] != y)
+        out = args.errors or ROOT / "artifacts" / f"{path.stem}-errors.png"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        error_grid(X[wrong], y[wrong], r["pred"][wrong]).save(out)
+        print(f"  misclassified digits: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

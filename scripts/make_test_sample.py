@@ -1,0 +1,43 @@
+"""Write the small MNIST test sample that the test suite commits and uses.
+
+    python -m scripts.make_test_sample        # → tests/data/t10k-sample-{images,labels}-idx*-ubyte.gz
+
+The first N images of the official test set, in the original IDX format,
+gzip-compressed. Deterministic: re-running gives identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+from pathlib import Path
+
+from model.mnist import find, read_idx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def idx_bytes(array_bytes: bytes, dims: list[int]) -> bytes:
+    magic = bytes([0, 0, 0x08, len(dims)])
+    return magic + b"".join(d.to_bytes(4, "big") for d in dims) + array_bytes
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=ROOT / "data" / "mnist", help="(default: %(default)s)")
+    p.add_argument("--n", type=int, default=1000, help="(default: %(default)s)")
+    p.add_argument("--out", type=Path, default=ROOT / "tests" / "data", help="(default: %(default)s)")
+    args = p.parse_args(argv)
+    images = read_idx(find(args.data, "t10k-images-idx3-ubyte"))[: args.n]
+    labels = read_idx(find(args.data, "t10k-labels-idx1-ubyte"))[: args.n]
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, arr in (("t10k-sample-images-idx3-ubyte.gz", images), ("t10k-sample-labels-idx1-ubyte.gz", labels)):
+        raw = idx_bytes(arr.tobytes(), list(arr.shape))
+        (args.out / name).write_bytes(gzip.compress(raw, mtime=0))
+        print(f"wrote {args.out / name} ({arr.shape[0]} items)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
