@@ -25,6 +25,7 @@ def test_save_then_load_gives_bit_identical_predictions(tmp_path: Path, config: 
     path = tmp_path / "w.npz"
     weights.save(path, net, {"name": "t", "history": [{"epoch": 1, "loss": 0.5}]})
     loaded, meta = weights.load(path)
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by a server running as another user
     np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
     assert loaded.temperature == 1.7
     assert meta["layers"] == net.config() and meta["history"][0]["loss"] == 0.5
