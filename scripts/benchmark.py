@@ -33,6 +33,16 @@ from model.train import TrainConfig, train
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def epoch_seconds(X: np.ndarray, y: np.ndarray, optimizer: str, dtype: type, repeats: int) -> float:
     times = []
     for r in range(repeats):
@@ -65,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", type=Path, default=ROOT / "weights" / "digitpad.npz", help="(default: %(default)s)")
     args = p.parse_args(argv)
     blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+    print(f"machine: {os.cpu_count()} cores, {cpu_name()}, "
           f"Python {platform.python_version()}, numpy {np.__version__}, BLAS {blas.get('name')} {blas.get('version')}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     if args.only in (None, "train"):

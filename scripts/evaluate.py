@@ -7,7 +7,7 @@
 Prints test accuracy, per-class accuracy, the confusion matrix and the
 expected calibration error (15 bins) at temperature 1 and at the stored
 temperature, and writes a PNG grid of the misclassified digits labelled
-"truth→prediction". --table prints the README's results table instead.
+"truth->prediction". --table prints the README's results table instead.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def error_grid(X: NDArray[np.float32], y: NDArray[Any], pred: NDArray[Any], cols: int = 20,
                scale: int = 2) -> Image.Image:
-    """A grid of the given digits (m, 784), each captioned 'truth→prediction'."""
+    """A grid of the given digits (m, 784), each captioned "truth->prediction"."""
     cell_w, cell_h = 28 * scale, 28 * scale + 12
     rows = max(1, -(-len(y) // cols))
     sheet = Image.new("L", (cols * cell_w, rows * cell_h), 0)
@@ -40,7 +40,7 @@ def error_grid(X: NDArray[np.float32], y: NDArray[Any], pred: NDArray[Any], cols
         r, c = divmod(i, cols)
         digit = Image.fromarray((X[i].reshape(28, 28) * 255).astype(np.uint8)).resize((28 * scale, 28 * scale))
         sheet.paste(digit, (c * cell_w, r * cell_h + 12))
-        draw.text((c * cell_w + 2, r * cell_h), f"{y[i]}→{pred[i]}", fill=200)
+        draw.text((c * cell_w + 2, r * cell_h), f"{y[i]}->{pred[i]}", fill=200)  # PIL's default font has no arrow
     return sheet
 
 
