@@ -60,6 +60,9 @@ def load(path: str | Path) -> tuple[Network, dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # every .npz is a zip archive (maybe empty)
+            raise WeightsError(f"{path}: not an .npz file (no zip header)")
     try:
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}

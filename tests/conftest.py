@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
 from model import weights
 from model.network import Network
+from tests.app_fixtures import app_weights
 from tests.model_fixtures import tiny_network
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,3 +29,21 @@ def weights_file(tmp_path: Path, tiny_net: Network) -> Path:
     path = tmp_path / "tiny.npz"
     weights.save(path, tiny_net, {"name": "tiny", "preset": "test"})
     return path
+
+
+@pytest.fixture
+def weights_path(tmp_path: Path) -> Path:
+    """The app tests' weights: a seeded 784 → 10 network with full metadata, under tmp_path."""
+    return app_weights(tmp_path / "app-weights.npz")
+
+
+@pytest.fixture
+def settings(weights_path: Path) -> Settings:
+    return Settings(weights=weights_path)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app serving ``weights_path``, lifespan run (weights loaded)."""
+    with TestClient(create_app(settings)) as c:
+        yield c

@@ -122,8 +122,12 @@ def test_rejects_a_missing_file_and_non_npz(tmp_path: Path) -> None:
         weights.load(tmp_path / "absent.npz")
     text = tmp_path / "text.npz"
     text.write_text("hello")
-    with pytest.raises(weights.WeightsError):
+    with pytest.raises(weights.WeightsError, match=r"not an \.npz file \(no zip header\)"):
         weights.load(text)
+    pickled = tmp_path / "pickled.npy"
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(weights.WeightsError, match="no zip header"):
+        weights.load(pickled)
 
 
 def test_an_interrupted_save_leaves_the_old_file_intact(tmp_path: Path, weights_file: Path,

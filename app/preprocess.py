@@ -1,0 +1,159 @@
+"""Any drawing → the 28×28 input the network was trained on, the way MNIST was made.
+
+MNIST's digits were fitted into a 20×20 box (aspect ratio kept, grey levels from
+anti-aliasing) and shifted so that their centre of mass sits at the centre of the
+28×28 field. ``prepare_image`` does the same to a drawing of any size and style:
+
+1. decode (``app.decode``) and flatten alpha: transparent pixels become the
+   paper colour that contrasts with the painted ones (a ``toDataURL()`` canvas
+   is black ink with alpha = coverage on transparent black);
+2. ink = colour distance from the paper (the median border colour, largest
+   difference over R, G, B), scaled so the strongest ink is 1: dark-on-light,
+   light-on-dark and coloured ink all work, and a blend of ink and paper keeps
+   its coverage as its grey level; a noise floor (``FLOOR`` of the strongest
+   ink) clears JPEG haze and paper texture;
+3. drop isolated specks far from the drawing (``app.specks``);
+4. crop the ink's bounding box at full resolution, scale its longest side to
+   20 px with area averaging (Pillow's BOX filter; bilinear when enlarging), so
+   a tall thin "1" stays thin, and stretch the grey levels so the strongest
+   pixel is 1 (every MNIST digit reaches 1, however thin the pen was);
+5. place it in 28×28 so that the centre of mass lands on pixel (14, 14), in
+   pixel-index coordinates, where MNIST puts it (MNIST's test digits: 14.0 ±
+   0.29 in both axes — MNIST shifted by whole pixels, hence the ± 0.29 of
+   rounding). We shift by a *fraction* of a pixel instead, folded into the one
+   resampling step, so the same digit drawn anywhere gives the same 28×28.
+   Never binarised.
+
+The full-resolution steps are Pillow operations (C loops over uint8); numpy
+only sees the cropped digit. The result is rounded to 4 decimals (a change
+≤ 5e-5) so that the preview sent back is short JSON and is, as float32, exactly
+what the network saw."""
+
+from __future__ import annotations
+
+import functools
+from typing import cast
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageChops
+
+from app.decode import ImageLimits, decode_image
+from app.input_errors import EmptyImage, InvalidPixels
+from app.specks import drop_specks
+
+F32 = NDArray[np.float32]
+SIZE, BOX, CENTRE = 28, 20, 14.0
+MIN_CONTRAST = 0.12  # colour distance (0…1) below which nothing counts as ink
+FLOOR = 0.15  # fraction of the strongest ink treated as background noise
+
+
+def prepare_image(data: bytes, limits: ImageLimits | None = None) -> F32:
+    """Image file bytes (PNG, JPEG, WebP, GIF) → (28, 28) float32 in [0, 1], white ink on black.
+
+    Raises InvalidImage, UnsupportedFormat, ImageTooLarge or EmptyImage."""
+    img = decode_image(data, limits or ImageLimits())
+    return fit_mnist(drop_specks(ink_map(img)))
+
+
+def prepare_pixels(values: list[float] | list[list[float]]) -> F32:
+    """An already prepared input, 28 rows of 28 or a flat 784, in [0, 1] → (28, 28) float32."""
+    try:
+        a = np.asarray(values, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise InvalidPixels("pixels must be 28 lists of 28 numbers; the rows differ in length.") from None
+    if a.shape == (SIZE * SIZE,):
+        a = a.reshape(SIZE, SIZE)
+    if a.shape != (SIZE, SIZE):
+        raise InvalidPixels(f"pixels must be 28 lists of 28 numbers or a flat list of 784; "
+                            f"got shape {list(a.shape)}.")
+    if not np.isfinite(a).all():
+        raise InvalidPixels("pixels must be finite numbers; found NaN or infinity.")
+    lo, hi = float(a.min()), float(a.max())
+    if lo < 0.0 or hi > 1.0:
+        hint = " (divide 0–255 values by 255)" if hi <= 255 and lo >= 0 else ""
+        raise InvalidPixels(f"pixels must be in [0, 1], white ink on black; found {lo:g} to {hi:g}{hint}.")
+    if hi == 0.0:
+        raise EmptyImage("The drawing is empty: every pixel is 0.")
+    return _finish(a)
+
+
+def ink_map(img: Image.Image) -> Image.Image:
+    """An RGB or RGBA image → "L" ink coverage of the same size: 0 paper … 255 full ink."""
+    if img.mode == "RGBA":
+        alpha = img.getchannel("A")
+        a_lo, a_hi = cast(tuple[int, int], alpha.getextrema())
+        if a_hi == 0:
+            raise EmptyImage("The drawing is empty: the image is fully transparent.")
+        if a_lo < 255:
+            rgb = np.asarray(img).view("<u4") & 0xFFFFFF  # each pixel's R, G, B as one number
+            if rgb.min() == rgb.max():
+                # One colour with alpha = coverage (a browser canvas): the ink *is* the alpha.
+                return _stretch(alpha, a_hi)
+            # Flatten onto the paper that contrasts with what is painted.
+            lum = np.array(img.convert("L").histogram(mask=img.getchannel("A")), dtype=np.float64)
+            dark_ink = float(lum @ np.arange(256)) < 127.5 * float(lum.sum())
+            paper = Image.new("RGBA", img.size, (255, 255, 255, 255) if dark_ink else (0, 0, 0, 255))
+            paper.alpha_composite(img)
+            img = paper
+        img = img.convert("RGB")
+    elif img.mode != "RGB":
+        img = img.convert("RGB")
+    W, H = img.size
+    strips = [img.crop(box) for box in ((0, 0, W, 1), (0, H - 1, W, H), (0, 0, 1, H), (W - 1, 0, W, H))]
+    border = np.concatenate([np.asarray(s).reshape(-1, 3) for s in strips])
+    paper_rgb = tuple(int(v) for v in np.median(border, axis=0).round())
+    r, g, b = ImageChops.difference(img, Image.new("RGB", img.size, paper_rgb)).split()
+    d = ImageChops.lighter(ImageChops.lighter(r, g), b)
+    return _stretch(d, cast(tuple[int, int], d.getextrema())[1])
+
+
+def _stretch(d: Image.Image, strongest: int) -> Image.Image:
+    """Colour distance (0…255) → ink: below FLOOR of the strongest is paper, the strongest is 255."""
+    if strongest < MIN_CONTRAST * 255:
+        raise EmptyImage("The drawing is empty: no ink stands out from the background.")
+    return d.point(_stretch_table(strongest), "L")
+
+
+@functools.cache
+def _stretch_table(strongest: int) -> bytes:
+    floor = FLOOR * strongest
+    lut = np.clip(np.round((np.arange(256) - floor) * (255 / (strongest - floor))), 0, 255)
+    return lut.astype(np.uint8).tobytes()
+
+
+def fit_mnist(ink: Image.Image) -> F32:
+    """"L" ink coverage with some ink → (28, 28) float32: the MNIST box-fit and centring.
+
+    Placement and scaling are one resampling step: the crop's centre of mass is
+    computed at full resolution and Pillow's ``resize(box=…)`` samples exactly the
+    source window that lands on whole output pixels, so a sub-pixel shift costs no
+    extra blur."""
+    bbox = ink.getbbox()
+    if bbox is None:
+        raise EmptyImage("The drawing is empty: draw a digit.")
+    a = np.asarray(ink.crop(bbox))  # uint8, (h, w)
+    h, w = a.shape
+    rows, cols = a.sum(axis=1, dtype=np.int64), a.sum(axis=0, dtype=np.int64)
+    mass = float(rows.sum())
+    cy = float(rows @ np.arange(h)) / mass + 0.5  # continuous coordinates:
+    cx = float(cols @ np.arange(w)) / mass + 0.5  # pixel i spans [i, i + 1)
+    s = BOX / max(h, w)  # output px per source px
+    # Output position of the crop's top-left corner: centre of mass on pixel (14, 14),
+    # i.e. at 14.5 continuous, kept inside the 28×28 field.
+    ty = min(max(CENTRE + 0.5 - s * cy, 0.0), SIZE - s * h)
+    tx = min(max(CENTRE + 0.5 - s * cx, 0.0), SIZE - s * w)
+    top, left = int(np.floor(ty)), int(np.floor(tx))
+    bottom, right = min(int(np.ceil(ty + s * h)), SIZE), min(int(np.ceil(tx + s * w)), SIZE)
+    pad = int(np.ceil(1 / s)) + 1  # the whole-pixel window reaches < 1 output px past the crop
+    src = ink.crop((bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad)).convert("F")  # 0 outside
+    window = ((left - tx) / s + pad, (top - ty) / s + pad, (right - tx) / s + pad, (bottom - ty) / s + pad)
+    kind = Image.Resampling.BOX if s <= 1 else Image.Resampling.BILINEAR
+    small = np.asarray(src.resize((right - left, bottom - top), kind, box=window), dtype=np.float64)
+    out = np.zeros((SIZE, SIZE), dtype=np.float64)
+    out[top:bottom, left:right] = np.clip(small / small.max(), 0.0, 1.0)
+    return _finish(out)
+
+
+def _finish(a: NDArray[np.float64]) -> F32:
+    return np.round(a, 4).astype(np.float32)

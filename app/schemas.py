@@ -1,0 +1,86 @@
+"""The API's request and response bodies, with the examples shown in /docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.examples import IMAGE_7, PIXELS_2
+
+Pixels = list[float] | list[list[float]]
+_EXAMPLES: Any = [{"image": IMAGE_7}, {"pixels": PIXELS_2}]
+
+
+class PredictRequest(BaseModel):
+    """Exactly one of ``image`` or ``pixels``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": _EXAMPLES},
+    )
+
+    image: str | None = Field(
+        None, description="A data URL (data:image/png;base64,…) or bare base64 of a PNG, JPEG, WebP or GIF "
+        "drawing: any size up to 4096 px a side, dark on light, light on dark, coloured or on transparency.")
+    pixels: Pixels | None = Field(
+        None, description="An already prepared MNIST-style input: 28 lists of 28 numbers or a flat list "
+        "of 784, in [0, 1], white ink (1) on black (0).")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PredictRequest:
+        if (self.image is None) == (self.pixels is None):
+            raise ValueError("give exactly one of 'image' or 'pixels'")
+        return self
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"inputs": _EXAMPLES}]})
+
+    inputs: list[PredictRequest] = Field(description="Up to 256 bodies as for /api/predict, answered in order.")
+
+
+class ModelRef(BaseModel):
+    name: str = Field(examples=["digitpad"])
+    version: str = Field(description="First 12 hex digits of the weights file's SHA-256.",
+                         examples=["3f9a0c1d2b7e"])
+
+
+class Prediction(BaseModel):
+    digit: int = Field(ge=0, le=9, examples=[7])
+    confidence: float = Field(ge=0, le=1, description="The probability of `digit`.", examples=[0.993])
+    probabilities: list[float] = Field(min_length=10, max_length=10,
+                                       description="Calibrated probabilities of 0…9, summing to 1.")
+    preview: list[list[float]] = Field(description="The 28×28 input the network saw, rows of [0, 1], "
+                                       "white ink on black.")
+    model: ModelRef
+
+
+class BatchResponse(BaseModel):
+    results: list[Prediction]
+
+
+class Status(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class ModelInfo(BaseModel):
+    """What is being served: architecture, provenance and how well it did."""
+
+    name: str
+    version: str
+    description: str | None = None
+    preset: str | None = None
+    n_params: int
+    layers: list[dict[str, Any]] = Field(description="The architecture, one object per layer.")
+    input: dict[str, Any] = Field(description="The input convention the network expects.")
+    temperature: float = Field(description="Softmax temperature used for calibrated probabilities.")
+    training: dict[str, Any] = Field(description="Hyperparameters and how the training run went.")
+    history: list[dict[str, Any]] = Field(description="Per-epoch loss and accuracy.")
+    train_accuracy: float | None = None
+    test_accuracy: float | None = Field(None, description="Accuracy on the 10 000 MNIST test digits.")
+    per_class_accuracy: list[float] | None = None
+    test: dict[str, Any] = Field(description="The full test report: confusion matrix, calibration error, n.")
+    data_sha256: dict[str, str] = Field(default_factory=dict)
+    created: str | None = None
+    code_version: str | None = None

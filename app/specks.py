@@ -1,0 +1,118 @@
+"""Keep the drawing, drop isolated specks far from it.
+
+Connected components are found on a coarse grid (at most ``GRID`` cells a side,
+each cell the mean ink of a square of pixels, grown by one cell so strokes that
+nearly touch count as one piece); that keeps the labelling loop to a few runs
+per grid row whatever the image size. A speck is a piece at most ``SPECK_CELLS``
+cells across. The heaviest piece that is not a speck is the drawing; another
+piece is kept if it is substantial and no speck (≥ ``PART`` of the drawing's
+mass: a separately drawn stroke), or close to the drawing (within ``NEAR`` of its
+size) and more than a dust grain (≥ ``DUST`` of its mass)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageChops
+
+from app.input_errors import EmptyImage
+
+GRID = 24
+PART = 0.2
+NEAR = 0.25
+DUST = 0.01
+SPECK_CELLS = 2  # a piece at most 2 cells across is a speck: ≤ 4% of the longer side always is, ≥ 8% never
+
+
+def label(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], int]:
+    """8-connected components of a small boolean grid: labels 1…n (0 = empty) and n.
+
+    Union-find over the horizontal runs of each row, so the Python loop is per run
+    (a few per row), not per cell."""
+    h, w = mask.shape
+    padded = np.zeros((h, w + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    edges = padded[:, 1:] - padded[:, :-1]  # +1 where a run starts, -1 just after it ends
+    rows, starts = (v.tolist() for v in np.nonzero(edges == 1))
+    after = np.nonzero(edges == -1)[1].tolist()
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    prev: list[int] = []  # runs of the row above
+    this: list[int] = []
+    for i, r in enumerate(rows):
+        if this and rows[this[0]] != r:
+            prev, this = (this if rows[this[0]] == r - 1 else []), []
+        this.append(i)
+        for j in prev:  # 8-connected: the runs overlap or touch diagonally
+            if starts[j] <= after[i] and starts[i] <= after[j]:
+                a, b = root(i), root(j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    ids: dict[int, int] = {}
+    run_id = np.array([ids.setdefault(root(i), len(ids) + 1) for i in range(len(rows))], dtype=np.int32)
+    # Paint the runs without a loop: +id where a run starts, -id just after, summed along the row.
+    steps = np.zeros((h, w + 1), dtype=np.int32)
+    steps[rows, starts] = run_id
+    steps[rows, after] -= run_id
+    return np.cumsum(steps, axis=1, dtype=np.int32)[:, :w], len(ids)
+
+
+def _box(cells: NDArray[np.bool_]) -> tuple[int, int, int, int]:
+    rows, cols = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
+def _gap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    """Empty cells between two boxes (0 if they overlap or touch), Chebyshev distance."""
+    dy = max(a[0] - b[1], b[0] - a[1], 0)
+    dx = max(a[2] - b[3], b[2] - a[3], 0)
+    return max(dy, dx)
+
+
+def drop_specks(ink: Image.Image) -> Image.Image:
+    """"L" ink coverage (0 paper … 255 ink) → the same with far specks set to 0.
+
+    Raises EmptyImage if there is no ink, or only specks."""
+    W, H = ink.size
+    cell = max(1, math.ceil(max(H, W) / GRID))
+    mass = np.asarray(ink.reduce(cell) if cell > 1 else ink, dtype=np.float32)  # mean ink per cell
+    occupied = mass > 0
+    if not occupied.any():
+        raise EmptyImage("The drawing is empty: draw a digit.")
+    tall = occupied.copy()  # grow by one cell: 3×3 dilation, done as two 1-D passes
+    tall[1:] |= occupied[:-1]
+    tall[:-1] |= occupied[1:]
+    grown = tall.copy()
+    grown[:, 1:] |= tall[:, :-1]
+    grown[:, :-1] |= tall[:, 1:]
+    labels, n = label(grown)
+    labels[~occupied] = 0
+    masses = np.bincount(labels.ravel(), weights=mass.ravel(), minlength=n + 1)
+    boxes = {k: _box(labels == k) for k in range(1, n + 1)}
+    speck = {k: max(b[1] - b[0], b[3] - b[2]) + 1 <= SPECK_CELLS for k, b in boxes.items()}
+    pieces = sorted((k for k in boxes if not speck[k]), key=lambda k: -masses[k])
+    if not pieces:
+        raise EmptyImage("The drawing is only specks: draw a digit.")
+    main = pieces[0]
+    size = max(boxes[main][1] - boxes[main][0], boxes[main][3] - boxes[main][2]) + 1
+    keep = [main]
+    for k in boxes:
+        if k == main:
+            continue
+        share = masses[k] / masses[main]
+        near = _gap(boxes[k], boxes[main]) <= NEAR * size
+        if (share >= PART and not speck[k]) or (near and share >= DUST):
+            keep.append(k)
+    if len(keep) == n:
+        return ink
+    kept = Image.fromarray(np.where(np.isin(labels, keep), 255, 0).astype(np.uint8))
+    mask = kept.resize((kept.width * cell, kept.height * cell), Image.Resampling.NEAREST).crop((0, 0, W, H))
+    return ImageChops.multiply(ink, mask)

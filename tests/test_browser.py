@@ -1,0 +1,286 @@
+"""The drawing page in a real browser: Playwright driving Debian's Chromium.
+
+Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the ``playwright``
+package; Playwright's own browser download is never used. Without Chromium these
+tests fail, they do not skip. The server is a real uvicorn on 127.0.0.1 serving
+the shipped weights (a tiny untrained network if they are missing, in which case
+only the check of *which* digit was read is skipped). Screenshots go to artifacts/.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.app_fixtures import app_weights
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "weights" / "digitpad.npz"
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# No outside network on this machine: keep Chromium from trying.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 10_000
+
+Path_ = list[tuple[float, float]]  # points in [0, 1] × [0, 1] of the pad
+ZERO: Path_ = [(0.5 + 0.2 * math.sin(t), 0.5 - 0.3 * math.cos(t)) for t in
+               (2 * math.pi * k / 32 for k in range(33))]
+DIGITS: dict[str, list[Path_]] = {
+    "1": [[(0.52, 0.18), (0.5, 0.5), (0.48, 0.82)]],
+    "7": [[(0.28, 0.22), (0.72, 0.22)], [(0.72, 0.22), (0.56, 0.5), (0.44, 0.82)]],
+    "0": [ZERO],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    weights = SHIPPED if SHIPPED.exists() else app_weights(tmp_path_factory.mktemp("w") / "tiny.npz")
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("log") / "uvicorn.log", "w+")  # noqa: SIM115 (closed below)
+    env = {"OPENBLAS_NUM_THREADS": "1", **os.environ, "DIGITPAD_WEIGHTS": str(weights)}  # see bench_preprocess
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"uvicorn did not become ready:\n{log.read()}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    ctx.set_default_timeout(TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, server: str) -> Page:
+    page = context.new_page()
+    page.goto(server)
+    expect(page.get_by_test_id("pad")).to_be_visible()
+    return page
+
+
+def draw(page: Page, strokes: list[Path_], steps: int = 6) -> None:
+    """Draw strokes with the mouse on the pad."""
+    box = page.get_by_test_id("pad").bounding_box()
+    assert box is not None
+    for stroke in strokes:
+        x0, y0 = stroke[0]
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=steps)
+        page.mouse.up()
+
+
+def percentages(page: Page) -> list[int]:
+    texts = [page.get_by_test_id(f"prob-{d}").inner_text().strip() for d in range(10)]
+    assert all(re.fullmatch(r"\d{1,3}%", t) for t in texts), texts
+    return [int(t[:-1]) for t in texts]
+
+
+def ink_at(page: Page, points: Path_) -> list[int]:
+    """Alpha of the pad's pixels at these points (0 = blank)."""
+    return page.evaluate(
+        """(points) => {
+            const c = document.querySelector('[data-testid="pad"]');
+            const g = c.getContext('2d');
+            return points.map(([x, y]) => g.getImageData(Math.floor(x * c.width), Math.floor(y * c.height),
+                                                         1, 1).data[3]);
+        }""", points)
+
+
+def test_empty_page_invites(page: Page) -> None:
+    expect(page.get_by_text("Draw a digit here")).to_be_visible()
+    expect(page.get_by_test_id("prediction")).to_have_text("")
+    assert percentages(page) == [0] * 10
+    expect(page.get_by_test_id("undo")).to_be_disabled()
+    expect(page.get_by_test_id("clear")).to_be_disabled()
+    expect(page.locator("#model-info")).to_contain_text("Model: ")
+
+
+@pytest.mark.parametrize("digit", ["1", "7", "0"])
+def test_draw_digit_with_mouse(page: Page, digit: str) -> None:
+    draw(page, DIGITS[digit])
+    prediction = page.get_by_test_id("prediction")
+    expect(prediction).to_have_text(re.compile(r"^\d$"))
+    expect(page.locator("#announce")).to_contain_text("Prediction: ")
+    predicted = int(prediction.inner_text())
+    pct = percentages(page)
+    assert abs(sum(pct) - 100) <= 5 and pct[predicted] == max(pct) and pct[predicted] > 0
+    expect(page.get_by_test_id(f"prob-{predicted}")).to_have_class(re.compile(r"\btop\b"))
+    assert page.locator(".bars li.top").count() == 1
+    lit = page.evaluate("""() => {
+        const d = document.querySelector('[data-testid="preview"]').getContext('2d').getImageData(0, 0, 28, 28).data;
+        let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
+    assert 20 < lit < 400  # the 28×28 preview shows a digit-sized patch of ink
+    expect(page.get_by_text("Draw a digit here")).to_be_hidden()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"browser-{digit}.png")
+    if not SHIPPED.exists():
+        pytest.skip("shipped weights missing: the page works, but which digit it reads is not checked")
+    assert prediction.inner_text() == digit
+
+
+def test_undo_removes_last_stroke(page: Page) -> None:
+    top, stem = DIGITS["7"]
+    draw(page, [top, stem])
+    expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"))
+    on_top, on_stem = [(0.5, 0.22)], [(0.5, 0.6)]
+    assert ink_at(page, on_top + on_stem) == [255, 255]
+    page.get_by_test_id("undo").click()
+    assert ink_at(page, on_top + on_stem) == [255, 0]
+    draw(page, [stem])
+    assert ink_at(page, on_stem) == [255]
+    page.keyboard.press("Control+z")
+    assert ink_at(page, on_top + on_stem) == [255, 0]
+    expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"))
+
+
+@pytest.mark.parametrize("how", ["button", "escape"])
+def test_clear_resets(page: Page, how: str) -> None:
+    draw(page, DIGITS["0"])
+    expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"))
+    if how == "button":
+        page.get_by_test_id("clear").click()
+    else:
+        page.keyboard.press("Escape")
+    expect(page.get_by_test_id("prediction")).to_have_text("")
+    expect(page.get_by_text("Draw a digit here")).to_be_visible()
+    assert percentages(page) == [0] * 10
+    assert max(ink_at(page, [(x / 10, y / 10) for x in range(1, 10) for y in range(1, 10)])) == 0
+    expect(page.get_by_test_id("undo")).to_be_disabled()
+    page.wait_for_timeout(400)  # an answer still in flight must not bring a guess back
+    expect(page.get_by_test_id("prediction")).to_have_text("")
+
+
+def test_live_prediction_one_request_at_a_time(context: BrowserContext, server: str) -> None:
+    context.add_init_script("""
+        window.__fetches = {started: 0, inFlight: 0, maxInFlight: 0};
+        const realFetch = window.fetch;
+        window.fetch = async (...args) => {
+            const f = window.__fetches;
+            if (String(args[0]).includes('/api/predict')) {
+                f.started++; f.inFlight++; f.maxInFlight = Math.max(f.maxInFlight, f.inFlight);
+                await new Promise(r => setTimeout(r, 150));  // a slow server
+                try { return await realFetch(...args); } finally { f.inFlight--; }
+            }
+            return realFetch(...args);
+        };""")
+    page = context.new_page()
+    page.goto(server)
+    box = page.get_by_test_id("pad").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.2 * box["height"])
+    page.mouse.down()
+    for k in range(1, 31):  # a slow stroke, about 1.5 s long
+        page.mouse.move(box["x"] + (0.3 + 0.4 * k / 30) * box["width"], box["y"] + 0.2 * box["height"])
+        page.wait_for_timeout(50)
+    expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"))  # before the pen is lifted
+    page.mouse.up()
+    page.wait_for_timeout(600)
+    stats = page.evaluate("window.__fetches")
+    assert stats["maxInFlight"] == 1 and 2 <= stats["started"] < 30
+
+
+def test_server_unreachable_message(page: Page) -> None:
+    page.route("**/api/predict", lambda route: route.abort())
+    draw(page, DIGITS["1"])
+    expect(page.locator("#status")).to_contain_text("Cannot reach the digitpad server")
+
+
+def test_dark_mode(page: Page) -> None:
+    light = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.emulate_media(color_scheme="dark")
+    dark = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert light != dark
+    draw(page, DIGITS["1"])
+    assert ink_at(page, [(0.5, 0.5)]) == [255]
+
+
+def test_touch_drawing_on_a_phone_does_not_scroll(browser: Browser, server: str) -> None:
+    ctx = browser.new_context(viewport={"width": 390, "height": 664}, device_scale_factor=3,
+                              is_mobile=True, has_touch=True)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = ctx.new_page()
+        page.goto(server)
+        pad = page.get_by_test_id("pad")
+        box = pad.bounding_box()
+        assert box is not None and box["width"] <= 390
+        crisp = page.evaluate("(() => { const c = document.querySelector('[data-testid=\"pad\"]');"
+                              " return [c.width, c.getBoundingClientRect().width]; })()")
+        assert crisp[0] == round(3 * crisp[1])  # one canvas pixel per device pixel
+        assert page.evaluate("document.documentElement.scrollHeight > innerHeight")
+        cdp = ctx.new_cdp_session(page)
+
+        def swipe(points: list[tuple[float, float]]) -> None:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [
+                {"x": points[0][0], "y": points[0][1]}]})
+            for x, y in points[1:]:
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+        # Control: the same gesture beside the pad scrolls the page, so the check below means something.
+        swipe([(6, 560 - 20 * k) for k in range(16)])
+        page.wait_for_timeout(300)
+        assert page.evaluate("scrollY") > 0
+        page.evaluate("scrollTo(0, 0)")
+        page.wait_for_timeout(100)
+        box = pad.bounding_box()
+        assert box is not None
+        x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+        swipe([(x + w * (0.52 - 0.04 * t), y + h * (0.15 + 0.7 * t)) for t in (k / 15 for k in range(16))])
+        page.wait_for_timeout(300)
+        assert page.evaluate("scrollY") == 0
+        expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"))
+        assert ink_at(page, [(0.5, 0.5)]) == [255]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "browser-phone.png", full_page=True)
+    finally:
+        ctx.close()
