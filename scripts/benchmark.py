@@ -29,8 +29,9 @@ from model.mnist import load_split
 from model.network import Network
 from model.presets import mlp
 from model.train import TrainConfig, train
+from scripts import project_root
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = project_root()
 
 
 def cpu_name() -> str:

@@ -25,8 +25,9 @@ from model import weights
 from model.calibration import calibrated, expected_calibration_error
 from model.metrics import confusion_matrix, per_class_accuracy
 from model.mnist import load_split
+from scripts import project_root
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = project_root()
 
 
 def error_grid(X: NDArray[np.float32], y: NDArray[Any], pred: NDArray[Any], cols: int = 20,

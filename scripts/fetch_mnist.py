@@ -21,8 +21,9 @@ import urllib.request
 from pathlib import Path
 
 from model.mnist import SHA256, IDXError, find, read_bytes
+from scripts import project_root
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = project_root()
 MIRRORS = [
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",

@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 from model.mnist import find, read_idx
+from scripts import project_root
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = project_root()
 
 
 def idx_bytes(array_bytes: bytes, dims: list[int]) -> bytes:

@@ -32,8 +32,9 @@ from model.mnist import load_split, validation_split
 from model.network import Network
 from model.presets import DEFAULT_PRESET, PRESETS, cnn, mlp
 from model.train import train
+from scripts import project_root
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = project_root()
 
 
 def code_version() -> str:

@@ -1,0 +1,39 @@
+# digitpad: the drawing page and the prediction API in one small image.
+#   docker build -t digitpad .
+#   docker run --rm -p 8000:8000 digitpad        → http://localhost:8000
+# Settings are DIGITPAD_* environment variables (see README: port, workers, weights, limits).
+
+# ---- build: install digitpad and its serving dependencies into a virtual environment
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
+RUN python -m venv /opt/digitpad
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY model/ model/
+COPY app/ app/
+COPY scripts/ scripts/
+COPY static/ static/
+COPY weights/digitpad.npz weights/digitpad.npz
+# Not editable: the package, its page and the shipped weights are copied into the venv.
+RUN /opt/digitpad/bin/pip install . \
+ && /opt/digitpad/bin/pip uninstall --yes pip setuptools \
+ && find /opt/digitpad -name '__pycache__' -prune -exec rm -rf {} +
+
+# ---- runtime: Python, the venv, a non-root user; no compilers, no source tree, no dataset
+FROM python:3.11-slim-bookworm
+RUN useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin digitpad
+COPY --from=build /opt/digitpad /opt/digitpad
+ENV PATH=/opt/digitpad/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DIGITPAD_HOST=0.0.0.0 \
+    DIGITPAD_PORT=8000 \
+    DIGITPAD_WORKERS=1 \
+    OPENBLAS_NUM_THREADS=1
+USER 10001:10001
+WORKDIR /tmp
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('DIGITPAD_PORT', '8000') + '/readyz', timeout=2)"]
+# Exec form: uvicorn is PID 1, so `docker stop`'s SIGTERM reaches it and it shuts down gracefully.
+CMD ["digitpad-serve"]

@@ -1,0 +1,76 @@
+"""Driving the `docker` CLI, for the container test and `scripts.bench_container` (the real engine)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class EngineMissing(RuntimeError):
+    pass
+
+
+def docker(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def require_engine() -> None:
+    """Raise EngineMissing, saying why, unless `docker info` answers."""
+    if shutil.which("docker") is None:
+        raise EngineMissing("no `docker` command on PATH: install Docker, or run ./run.sh test, which sets up "
+                            "podman behind the docker CLI where ../shared/container/setup-engine.sh exists")
+    info = docker("info", timeout=30, check=False)
+    if info.returncode != 0:
+        raise EngineMissing(f"`docker info` failed, so no container engine can be had: {info.stderr.strip()[-300:]}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build(tag: str) -> None:
+    result = docker("build", "-t", tag, str(ROOT), timeout=900, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"docker build failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+
+def get(url: str, timeout: float = 5) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def post(url: str, body: dict[str, Any], timeout: float = 30) -> tuple[int, Any]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def wait_ready(base: str, deadline_s: float = 60) -> float:
+    """Poll /readyz every 20 ms until 200; the seconds it took. Bounded by deadline_s."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < deadline_s:
+        try:
+            if get(f"{base}/readyz", timeout=1)[0] == 200:
+                return time.perf_counter() - start
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    raise TimeoutError(f"{base}/readyz did not answer 200 within {deadline_s} s")

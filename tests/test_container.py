@@ -1,0 +1,98 @@
+"""The production image, built and run for real with the `docker` CLI.
+
+Builds the image from this checkout, runs it on a loopback port, waits for
+/readyz, reads a drawn digit, checks /api/model, the user, the healthcheck and
+the exec-form command, stops it with requests in flight and checks they were
+answered and the process exited cleanly, then removes what it made. No engine
+→ the test fails and says why (run ./run.sh test to get one)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from scripts.dockerctl import ROOT, EngineMissing, build, docker, free_port, get, post, require_engine, wait_ready
+from tests.drawing import drawing
+
+
+@pytest.fixture(scope="module")
+def image() -> Iterator[str]:
+    try:
+        require_engine()
+    except EngineMissing as e:
+        pytest.fail(str(e), pytrace=False)
+    tag = f"digitpad-test:{uuid.uuid4().hex[:8]}"
+    build(tag)
+    yield tag
+    docker("rmi", "-f", tag, check=False)
+
+
+def test_the_image_serves_predicts_and_stops_cleanly(image: str) -> None:
+    name = f"digitpad-test-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    docker("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8000", image)
+    try:
+        wait_ready(base, deadline_s=60)
+        assert get(f"{base}/healthz") == (200, {"status": "ok"})
+        with urllib.request.urlopen(f"{base}/", timeout=5) as page:
+            assert 'data-testid="pad"' in page.read().decode()  # the drawing page ships in the image
+
+        png = drawing(style="transparent", shape="7")
+        status, body = post(f"{base}/api/predict",
+                            {"image": "data:image/png;base64," + base64.b64encode(png).decode()})
+        assert status == 200, body
+        assert body["digit"] == 7 and abs(sum(body["probabilities"]) - 1) < 1e-6
+        status, body = post(f"{base}/api/predict", {"image": base64.b64encode(b"not an image").decode()})
+        assert status == 422 and body["code"] == "invalid_image"
+
+        status, info = get(f"{base}/api/model")
+        shipped = (ROOT / "weights" / "digitpad.npz").read_bytes()
+        assert status == 200 and info["version"] == hashlib.sha256(shipped).hexdigest()[:12]
+        assert info["test_accuracy"] >= 0.995
+
+        assert docker("exec", name, "id", "-u").stdout.strip() == "10001"
+        uid_line = [ln for ln in docker("exec", name, "cat", "/proc/1/status").stdout.splitlines()
+                    if ln.startswith("Uid:")]
+        assert uid_line and uid_line[0].split()[1] == "10001"  # the server itself, PID 1, is not root
+
+        config = json.loads(docker("image", "inspect", image, "--format", "{{json .Config}}").stdout)
+        assert config["Cmd"] == ["digitpad-serve"]  # exec form: PID 1 gets SIGTERM
+        assert config["User"].startswith("10001")
+        env = dict(e.split("=", 1) for e in config["Env"])
+        assert env["PYTHONDONTWRITEBYTECODE"] == "1" and env["PYTHONUNBUFFERED"] == "1"
+        # The container's config carries the image's HEALTHCHECK (podman's image inspect omits it).
+        container = json.loads(docker("inspect", name, "--format", "{{json .Config}}").stdout)
+        check = (config.get("Healthcheck") or container["Healthcheck"])["Test"]  # ["CMD", "python", "-c", "…"]
+        assert check[0] == "CMD" and "/readyz" in check[-1]
+        assert docker("exec", name, *check[1:], check=False).returncode == 0  # no scheduler here: run it
+
+        # Requests in flight when `docker stop` sends SIGTERM are still answered.
+        batch = {"inputs": [{"image": base64.b64encode(png).decode()}] * 64}
+        answers: list[int] = []
+
+        def call() -> None:
+            answers.append(post(f"{base}/api/predict/batch", batch, timeout=30)[0])
+
+        threads = [threading.Thread(target=call) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.1)
+        docker("stop", "-t", "10", name, timeout=60)
+        for t in threads:
+            t.join(timeout=30)
+        assert answers == [200, 200, 200, 200]
+        state = json.loads(docker("inspect", name, "--format", "{{json .State}}").stdout)
+        assert state["Status"] == "exited" and state["ExitCode"] == 0
+        assert "Application shutdown complete" in docker("logs", name).stderr + docker("logs", name).stdout
+    finally:
+        docker("rm", "-f", name, check=False)
+    assert name not in docker("ps", "-a", "--format", "{{.Names}}").stdout
