@@ -39,10 +39,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def build(tag: str) -> None:
-    result = docker("build", "-t", tag, str(ROOT), timeout=900, check=False)
+def build(tag: str, label: str | None = None) -> None:
+    """``docker build -t tag``; ``label`` marks every stage's image so ``remove_built`` finds them all."""
+    labels = ["--label", f"digitpad.build={label}"] if label else []
+    result = docker("build", *labels, "-t", tag, str(ROOT), timeout=900, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"docker build failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+
+def remove_built(tag: str, label: str) -> None:
+    """Remove the tagged image and the build-stage images that ``build(tag, label)`` left."""
+    docker("rmi", "-f", tag, check=False)
+    docker("image", "prune", "-f", "--filter", f"label=digitpad.build={label}", check=False)
 
 
 def get(url: str, timeout: float = 5) -> tuple[int, Any]:

@@ -19,7 +19,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts.dockerctl import ROOT, EngineMissing, build, docker, free_port, get, post, require_engine, wait_ready
+from scripts.dockerctl import (
+    ROOT,
+    EngineMissing,
+    build,
+    docker,
+    free_port,
+    get,
+    post,
+    remove_built,
+    require_engine,
+    wait_ready,
+)
 from tests.drawing import drawing
 
 
@@ -29,10 +40,12 @@ def image() -> Iterator[str]:
         require_engine()
     except EngineMissing as e:
         pytest.fail(str(e), pytrace=False)
-    tag = f"digitpad-test:{uuid.uuid4().hex[:8]}"
-    build(tag)
+    label = uuid.uuid4().hex[:8]
+    tag = f"digitpad-test:{label}"
+    build(tag, label)
     yield tag
-    docker("rmi", "-f", tag, check=False)
+    remove_built(tag, label)
+    assert label not in docker("images", "-a", "--filter", f"label=digitpad.build={label}", "-q").stdout
 
 
 def test_the_image_serves_predicts_and_stops_cleanly(image: str) -> None:
