@@ -25,13 +25,14 @@ anti-aliasing) and shifted so that their centre of mass sits at the centre of th
    Never binarised.
 
 The full-resolution steps are Pillow operations (C loops over uint8); numpy
-only sees the cropped digit. The result is rounded to 4 decimals (a change
-≤ 5e-5) so that the preview sent back is short JSON and is, as float32, exactly
-what the network saw."""
+only sees cropped parts (a canvas's painted box, the speck grid, the digit).
+The result is rounded to 4 decimals (a change ≤ 5e-5) so that the preview sent
+back is short JSON and is, as float32, exactly what the network saw."""
 
 from __future__ import annotations
 
 import functools
+import math
 from typing import cast
 
 import numpy as np
@@ -53,7 +54,8 @@ def prepare_image(data: bytes, limits: ImageLimits | None = None) -> F32:
 
     Raises InvalidImage, UnsupportedFormat, ImageTooLarge or EmptyImage."""
     img = decode_image(data, limits or ImageLimits())
-    return fit_mnist(drop_specks(ink_map(img)))
+    ink, box = ink_map(img)
+    return fit_mnist(drop_specks(ink, box[:2], img.size))
 
 
 def prepare_pixels(values: list[float] | list[list[float]]) -> F32:
@@ -78,20 +80,28 @@ def prepare_pixels(values: list[float] | list[list[float]]) -> F32:
     return _finish(a)
 
 
-def ink_map(img: Image.Image) -> Image.Image:
-    """An RGB or RGBA image → "L" ink coverage of the same size: 0 paper … 255 full ink."""
+def ink_map(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """An RGB or RGBA image → "L" ink coverage, 0 paper … 255 full ink, of a box of it that
+    holds all the ink, and that box: the whole image, or less when a margin is cut off."""
     if img.mode == "RGBA":
-        alpha = img.getchannel("A")
-        a_lo, a_hi = cast(tuple[int, int], alpha.getextrema())
+        # Outside this box every pixel is (0, 0, 0, 0), transparent black: the empty part of a
+        # canvas. Cropping to it first keeps the full-resolution work to the drawing.
+        box = img.getbbox(alpha_only=False)
+        if box is None:
+            raise EmptyImage("The drawing is empty: the image is fully transparent.")
+        whole = box == (0, 0, *img.size)
+        painted = img if whole else img.crop(box)
+        alpha = painted.getchannel("A")
+        a_lo, a_hi = cast(tuple[int, int], alpha.getextrema())  # a_hi is the whole image's
         if a_hi == 0:
             raise EmptyImage("The drawing is empty: the image is fully transparent.")
-        if a_lo < 255:
-            rgb = np.asarray(img).view("<u4") & 0xFFFFFF  # each pixel's R, G, B as one number
-            if rgb.min() == rgb.max():
+        if a_lo < 255 or not whole:  # some pixel is not opaque (none outside the box is)
+            if _one_colour(painted, whole):
                 # One colour with alpha = coverage (a browser canvas): the ink *is* the alpha.
-                return _stretch(alpha, a_hi)
+                return _stretch(alpha, a_hi), box
             # Flatten onto the paper that contrasts with what is painted.
-            lum = np.array(img.convert("L").histogram(mask=img.getchannel("A")), dtype=np.float64)
+            alpha = alpha if whole else img.getchannel("A")
+            lum = np.array(img.convert("L").histogram(mask=alpha), dtype=np.float64)
             dark_ink = float(lum @ np.arange(256)) < 127.5 * float(lum.sum())
             paper = Image.new("RGBA", img.size, (255, 255, 255, 255) if dark_ink else (0, 0, 0, 255))
             paper.alpha_composite(img)
@@ -105,7 +115,17 @@ def ink_map(img: Image.Image) -> Image.Image:
     paper_rgb = tuple(int(v) for v in np.median(border, axis=0).round())
     r, g, b = ImageChops.difference(img, Image.new("RGB", img.size, paper_rgb)).split()
     d = ImageChops.lighter(ImageChops.lighter(r, g), b)
-    return _stretch(d, cast(tuple[int, int], d.getextrema())[1])
+    return _stretch(d, cast(tuple[int, int], d.getextrema())[1]), (0, 0, W, H)
+
+
+def _one_colour(painted: Image.Image, whole: bool) -> bool:
+    """Whether every pixel of an RGBA image has the same R, G and B, whatever its alpha. Given
+    ``painted``, its box of pixels other than (0, 0, 0, 0), and ``whole``: that box is all of it."""
+    px = np.asarray(painted).view("<u4")  # each pixel's R, G, B, A as one number, A in the top byte
+    some, every = int(np.bitwise_or.reduce(px, axis=None)), int(np.bitwise_and.reduce(px, axis=None))
+    if (some ^ every) & 0xFFFFFF:  # some R, G or B bit differs between two pixels
+        return False
+    return whole or not some & 0xFFFFFF  # nothing outside the box, or the box is black like it
 
 
 def _stretch(d: Image.Image, strongest: int) -> Image.Image:
@@ -128,31 +148,33 @@ def fit_mnist(ink: Image.Image) -> F32:
     Placement and scaling are one resampling step: the crop's centre of mass is
     computed at full resolution and Pillow's ``resize(box=…)`` samples exactly the
     source window that lands on whole output pixels, so a sub-pixel shift costs no
-    extra blur."""
+    extra blur. Only the ink counts, not where it lies, so any crop of an image
+    that holds all its ink gives the same result."""
     bbox = ink.getbbox()
     if bbox is None:
         raise EmptyImage("The drawing is empty: draw a digit.")
-    a = np.asarray(ink.crop(bbox))  # uint8, (h, w)
-    h, w = a.shape
-    rows, cols = a.sum(axis=1, dtype=np.int64), a.sum(axis=0, dtype=np.int64)
+    left0, top0, right0, bottom0 = bbox
+    h, w = bottom0 - top0, right0 - left0
+    s = BOX / max(h, w)  # output px per source px
+    pad = math.ceil(1 / s) + 1  # the whole-pixel window reaches < 1 output px past the crop
+    part = ink.crop((left0 - pad, top0 - pad, right0 + pad, bottom0 + pad))  # 0 outside the image
+    a = np.asarray(part)[pad:pad + h, pad:pad + w].astype(np.float64)  # whole numbers: the sums are exact
+    rows, cols = a.sum(axis=1), a.sum(axis=0)
     mass = float(rows.sum())
     cy = float(rows @ np.arange(h)) / mass + 0.5  # continuous coordinates:
     cx = float(cols @ np.arange(w)) / mass + 0.5  # pixel i spans [i, i + 1)
-    s = BOX / max(h, w)  # output px per source px
     # Output position of the crop's top-left corner: centre of mass on pixel (14, 14),
     # i.e. at 14.5 continuous, kept inside the 28×28 field.
     ty = min(max(CENTRE + 0.5 - s * cy, 0.0), SIZE - s * h)
     tx = min(max(CENTRE + 0.5 - s * cx, 0.0), SIZE - s * w)
-    top, left = int(np.floor(ty)), int(np.floor(tx))
-    bottom, right = min(int(np.ceil(ty + s * h)), SIZE), min(int(np.ceil(tx + s * w)), SIZE)
-    pad = int(np.ceil(1 / s)) + 1  # the whole-pixel window reaches < 1 output px past the crop
-    src = ink.crop((bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad)).convert("F")  # 0 outside
+    top, left = math.floor(ty), math.floor(tx)
+    bottom, right = min(math.ceil(ty + s * h), SIZE), min(math.ceil(tx + s * w), SIZE)
     window = ((left - tx) / s + pad, (top - ty) / s + pad, (right - tx) / s + pad, (bottom - ty) / s + pad)
     kind = Image.Resampling.BOX if s <= 1 else Image.Resampling.BILINEAR
-    small = np.asarray(src.resize((right - left, bottom - top), kind, box=window), dtype=np.float64)
-    out = np.zeros((SIZE, SIZE), dtype=np.float64)
-    out[top:bottom, left:right] = np.clip(small / small.max(), 0.0, 1.0)
-    return _finish(out)
+    small = np.asarray(part.convert("F").resize((right - left, bottom - top), kind, box=window))
+    out = np.zeros((SIZE, SIZE), dtype=np.float32)
+    out[top:bottom, left:right] = _finish(np.divide(small, small.max(), dtype=np.float64).clip(0.0, 1.0))
+    return out
 
 
 def _finish(a: NDArray[np.float64]) -> F32:

@@ -26,17 +26,26 @@ DUST = 0.01
 SPECK_CELLS = 2  # a piece at most 2 cells across is a speck: ≤ 4% of the longer side always is, ≥ 8% never
 
 
-def label(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], int]:
-    """8-connected components of a small boolean grid: labels 1…n (0 = empty) and n.
+Runs = tuple[list[int], list[int], list[int], list[int]]  # rows, starts, ends + 1, piece 1…n
 
-    Union-find over the horizontal runs of each row, so the Python loop is per run
-    (a few per row), not per cell."""
+
+def label(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], int]:
+    """8-connected components of a small boolean grid: labels 1…n (0 = empty) and n."""
+    runs, n = _runs(mask)
+    return _paint(runs, mask.shape), n
+
+
+def _runs(mask: NDArray[np.bool_]) -> tuple[Runs, int]:
+    """The horizontal runs of a boolean grid in row order, each with its 8-connected piece, and n.
+
+    Union-find over the runs of each row, so the Python loop is per run (a few
+    per row), not per cell."""
     h, w = mask.shape
     padded = np.zeros((h, w + 2), dtype=np.int8)
     padded[:, 1:-1] = mask
-    edges = padded[:, 1:] - padded[:, :-1]  # +1 where a run starts, -1 just after it ends
-    rows, starts = (v.tolist() for v in np.nonzero(edges == 1))
-    after = np.nonzero(edges == -1)[1].tolist()
+    # +1 where a run starts, -1 just after it ends: in each row they alternate, start first.
+    ys, xs = (v.tolist() for v in np.nonzero(padded[:, 1:] - padded[:, :-1]))
+    rows, starts, after = ys[::2], xs[::2], xs[1::2]
     parent = list(range(len(rows)))
 
     def root(i: int) -> int:
@@ -57,17 +66,29 @@ def label(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], int]:
                 if a != b:
                     parent[max(a, b)] = min(a, b)
     ids: dict[int, int] = {}
-    run_id = np.array([ids.setdefault(root(i), len(ids) + 1) for i in range(len(rows))], dtype=np.int32)
-    # Paint the runs without a loop: +id where a run starts, -id just after, summed along the row.
+    piece = [ids.setdefault(root(i), len(ids) + 1) for i in range(len(rows))]
+    return (rows, starts, after, piece), len(ids)
+
+
+def _paint(runs: Runs, shape: tuple[int, ...]) -> NDArray[np.int32]:
+    """Each run's piece on a grid of ``shape``, without a loop: +id where a run starts,
+    -id just after, summed along the row."""
+    rows, starts, after, piece = runs
+    h, w = shape
+    run_id = np.array(piece, dtype=np.int32)
     steps = np.zeros((h, w + 1), dtype=np.int32)
     steps[rows, starts] = run_id
     steps[rows, after] -= run_id
-    return np.cumsum(steps, axis=1, dtype=np.int32)[:, :w], len(ids)
+    return np.cumsum(steps, axis=1, dtype=np.int32)[:, :w]
 
 
 def _box(cells: NDArray[np.bool_]) -> tuple[int, int, int, int]:
     rows, cols = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
     return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
+def _is_speck(box: tuple[int, int, int, int]) -> bool:
+    return max(box[1] - box[0], box[3] - box[2]) + 1 <= SPECK_CELLS
 
 
 def _gap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
@@ -77,42 +98,65 @@ def _gap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
     return max(dy, dx)
 
 
-def drop_specks(ink: Image.Image) -> Image.Image:
+def drop_specks(ink: Image.Image, origin: tuple[int, int] = (0, 0),
+                size: tuple[int, int] | None = None) -> Image.Image:
     """"L" ink coverage (0 paper … 255 ink) → the same with far specks set to 0.
 
-    Raises EmptyImage if there is no ink, or only specks."""
-    W, H = ink.size
+    ``ink`` may be the part, at ``origin``, of an image of ``size`` that has no ink
+    elsewhere: the grid is the whole image's. Raises EmptyImage if there is no ink,
+    or only specks."""
+    W, H = size or ink.size
+    ox, oy = origin
     cell = max(1, math.ceil(max(H, W) / GRID))
-    mass = np.asarray(ink.reduce(cell) if cell > 1 else ink, dtype=np.float32)  # mean ink per cell
-    occupied = mass > 0
-    if not occupied.any():
+    bbox = ink.getbbox()
+    if bbox is None:
         raise EmptyImage("The drawing is empty: draw a digit.")
+    # Only the cells around the ink, one more all round (what growing reaches), within the
+    # image: the grid stays the whole image's, and every cell left out is empty.
+    left, top = max((bbox[0] + ox) // cell - 1, 0) * cell, max((bbox[1] + oy) // cell - 1, 0) * cell
+    right = min((-(-(bbox[2] + ox) // cell) + 1) * cell, W)
+    bottom = min((-(-(bbox[3] + oy) // cell) + 1) * cell, H)
+    region = ink.crop((left - ox, top - oy, right - ox, bottom - oy))  # 0 beyond ``ink``
+    cells = region.reduce(cell) if cell > 1 else region  # mean ink per cell, rounded: > 0 is occupied
+    occupied_box = cells.getbbox()  # (left, top, right + 1, bottom + 1) of the occupied cells
+    if occupied_box is None:
+        raise EmptyImage("The drawing is empty: draw a digit.")
+    mass = np.asarray(cells)
+    occupied = mass > 0
     tall = occupied.copy()  # grow by one cell: 3×3 dilation, done as two 1-D passes
     tall[1:] |= occupied[:-1]
     tall[:-1] |= occupied[1:]
     grown = tall.copy()
     grown[:, 1:] |= tall[:, :-1]
     grown[:, :-1] |= tall[:, 1:]
-    labels, n = label(grown)
+    runs, n = _runs(grown)
+    if n == 1:  # one piece, the usual drawing: nothing to drop unless it is itself a speck
+        x0, y0, x1, y1 = occupied_box
+        if _is_speck((y0, y1 - 1, x0, x1 - 1)):
+            raise EmptyImage("The drawing is only specks: draw a digit.")
+        return ink
+    labels = _paint(runs, grown.shape)
     labels[~occupied] = 0
     masses = np.bincount(labels.ravel(), weights=mass.ravel(), minlength=n + 1)
     boxes = {k: _box(labels == k) for k in range(1, n + 1)}
-    speck = {k: max(b[1] - b[0], b[3] - b[2]) + 1 <= SPECK_CELLS for k, b in boxes.items()}
+    speck = {k: _is_speck(b) for k, b in boxes.items()}
     pieces = sorted((k for k in boxes if not speck[k]), key=lambda k: -masses[k])
     if not pieces:
         raise EmptyImage("The drawing is only specks: draw a digit.")
     main = pieces[0]
-    size = max(boxes[main][1] - boxes[main][0], boxes[main][3] - boxes[main][2]) + 1
+    across = max(boxes[main][1] - boxes[main][0], boxes[main][3] - boxes[main][2]) + 1
     keep = [main]
     for k in boxes:
         if k == main:
             continue
         share = masses[k] / masses[main]
-        near = _gap(boxes[k], boxes[main]) <= NEAR * size
+        near = _gap(boxes[k], boxes[main]) <= NEAR * across
         if (share >= PART and not speck[k]) or (near and share >= DUST):
             keep.append(k)
     if len(keep) == n:
         return ink
     kept = Image.fromarray(np.where(np.isin(labels, keep), 255, 0).astype(np.uint8))
-    mask = kept.resize((kept.width * cell, kept.height * cell), Image.Resampling.NEAREST).crop((0, 0, W, H))
-    return ImageChops.multiply(ink, mask)
+    mask = kept.resize((kept.width * cell, kept.height * cell), Image.Resampling.NEAREST).crop((0, 0, *region.size))
+    out = Image.new("L", ink.size)  # no ink outside the region
+    out.paste(ImageChops.multiply(region, mask), (left - ox, top - oy))
+    return out

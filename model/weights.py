@@ -109,7 +109,7 @@ def load(path: str | Path) -> tuple[Network, dict[str, Any]]:
                 raise WeightsError(f"{path}: array {name!r} has dtype {a.dtype}, expected float32")
             if not np.isfinite(a).all():
                 raise WeightsError(f"{path}: array {name!r} holds NaN or infinity")
-            layer.params[key] = a
+            layer.params[key][...] = a  # into the layer's own array, which keeps its memory layout
         layers.append(layer)
     if arrays:
         raise WeightsError(f"{path}: unexpected arrays {sorted(arrays)}")
