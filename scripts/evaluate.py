@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 from model import weights
 from model.calibration import calibrated, expected_calibration_error
 from model.metrics import confusion_matrix, per_class_accuracy
-from model.mnist import load_split
+from model.mnist import IDXError, load_split
 from scripts import project_root
 
 ROOT = project_root()
@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--errors", type=Path, help="PNG of misclassified digits (default: artifacts/<name>-errors.png)")
     p.add_argument("--table", action="store_true", help="print a Markdown results table for all weights files")
     args = p.parse_args(argv)
-    X, y, _ = load_split(args.data, "t10k")
+    try:
+        X, y, _ = load_split(args.data, "t10k")
+    except (FileNotFoundError, IDXError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     try:
         results = [(path, measure(path, X, y)) for path in args.weights]
     except weights.WeightsError as e:

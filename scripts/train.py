@@ -28,7 +28,7 @@ from tqdm import tqdm
 from model import weights
 from model.calibration import calibrated, expected_calibration_error, fit_temperature
 from model.metrics import confusion_matrix, per_class_accuracy
-from model.mnist import load_split, validation_split
+from model.mnist import IDXError, load_split, validation_split
 from model.network import Network
 from model.presets import DEFAULT_PRESET, PRESETS, cnn, mlp
 from model.train import train
@@ -97,8 +97,12 @@ def build(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any, str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     layers, cfg, description = build(args)
-    X_all, y_all, train_hashes = load_split(args.data, "train")
-    X_test, y_test, test_hashes = load_split(args.data, "t10k")
+    try:
+        X_all, y_all, train_hashes = load_split(args.data, "train")
+        X_test, y_test, test_hashes = load_split(args.data, "t10k")
+    except (FileNotFoundError, IDXError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     tr, va = validation_split(X_all.shape[0], args.val_size, args.seed)
     if args.train_limit:
         tr = tr[:args.train_limit]
