@@ -51,8 +51,7 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
     rng = np.random.default_rng(cfg.seed)
     aug = augment_config(cfg.augment) if cfg.augment is not None else None
     opt = make_optimizer(cfg.optimizer, cfg.weight_decay)
-    slots = [(layer, key) for _, _, layer in net.parameters() for key in layer.params]
-    slots = list(dict.fromkeys(slots))
+    slots = [(layer, name.split(".")[1]) for name, _, layer in net.parameters()]  # (layer, "W" or "b")
     params = [layer.params[key] for layer, key in slots]
     n = X.shape[0]
     bs = cfg.batch_size if 0 < cfg.batch_size < n else n
