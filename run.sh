@@ -54,7 +54,8 @@ case "${1:-}" in
     # One BLAS thread per process: a single-image forward pass is faster without thread hand-offs,
     # and with two threads a busy machine made one prediction take 30 ms instead of 0.4 ms.
     export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
-    exec "$VENV/bin/python" -m uvicorn app.main:app --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
+    export DIGITPAD_HOST=${DIGITPAD_HOST:-${HOST:-127.0.0.1}} DIGITPAD_PORT=${DIGITPAD_PORT:-${PORT:-8000}}
+    exec "$VENV/bin/digitpad-serve"
     ;;
   test)
     setup_python dev

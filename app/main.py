@@ -1,37 +1,45 @@
-"""The ASGI application: ``uvicorn app.main:app``. Wiring only."""
+"""The ASGI application: ``digitpad-serve`` (or ``uvicorn app.main:app``). Wiring only."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
-from app.middleware import BodyLimit, OneLineStartupError
-from app.predictor import lifespan
-from app.routes import router
+from app.api import errors
+from app.api.routes import predict, service
+from app.middleware.body import BodyGuard
+from app.middleware.drain import Drain
+from app.middleware.headers import Headers
+from app.middleware.startup import OneLineStartupError
+from app.serving.predictor import lifespan
 from app.settings import Settings
-
-# The page loads only its own files; no CDN, no inline script.
-PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'",
-                "X-Content-Type-Options": "nosniff"}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="digitpad", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="digitpad", version="0.2.0", lifespan=lifespan,
                   description="Draw a digit; a neural network written from scratch in numpy reads it.")
     app.state.settings = settings
     app.state.predictor = None
+    app.state.pool = None
     errors.install(app)
-    app.include_router(router)
+    app.include_router(predict.router)
+    app.include_router(service.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(settings.static_dir / "index.html", headers=PAGE_HEADERS)
+    async def page() -> FileResponse:
+        return FileResponse(settings.static_dir / "index.html")
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # add_middleware puts each one outside the ones before it: the last is the outermost.
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    if settings.cors_origins:  # closed unless DIGITPAD_CORS_ORIGINS lists origins
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type"], max_age=600)
+    app.add_middleware(Drain)
+    app.add_middleware(Headers)
     app.add_middleware(OneLineStartupError)
     return app
 

@@ -1,14 +1,18 @@
 """The server's settings: one object, read once from ``DIGITPAD_*`` environment variables.
 
 Nothing else in the app reads ``os.environ``; ``create_app`` builds a ``Settings()``
-unless it is handed one (tests hand it one pointing at their own weights file)."""
+unless it is handed one (tests hand it one pointing at their own weights file).
+The README's settings table and the API's descriptions are read from these fields."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.functional_validators import BeforeValidator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_DIR = Path(__file__).resolve().parent
 
@@ -20,18 +24,42 @@ def _bundled(name: str) -> Path:
     return installed if installed.is_dir() else APP_DIR.parent / name
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _origins(value: object) -> object:
+    """``DIGITPAD_CORS_ORIGINS=https://a.example,https://b.example`` → a list."""
+    return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+
+
 class Settings(BaseSettings):
     """``DIGITPAD_WEIGHTS=/path/to.npz``, ``DIGITPAD_MAX_BODY_BYTES=…`` and so on."""
 
     model_config = SettingsConfigDict(env_prefix="DIGITPAD_", frozen=True)
 
     weights: Path = Field(default=_bundled("weights") / "digitpad.npz", description="the .npz weights file to serve")
+    static_dir: Path = Field(default=_bundled("static"), description="the drawing page's files")
+    # Input limits (see the README: chosen from real canvases, not from what Pillow can take)
     max_body_bytes: int = Field(default=1 << 20, gt=0, description="largest request body, checked before parsing (413)")
     max_side: int = Field(default=4096, gt=0, description="largest image width or height, checked before decoding")
-    max_pixels: int = Field(default=16_000_000, gt=0, description="largest image area, checked before decoding")
+    max_pixels: int = Field(default=8_294_400, gt=0,
+                            description="largest image area (default: a 3840×2160 canvas), checked before decoding")
     max_batch: int = Field(default=256, gt=0, description="most inputs in one /api/predict/batch request")
-    static_dir: Path = Field(default=_bundled("static"), description="the drawing page's files")
+    max_batch_pixels: int = Field(default=64_000_000, gt=0,
+                                  description="most image pixels, summed over a batch, checked before decoding")
+    # Work and back-pressure, per worker process
+    cpu_threads: int = Field(default_factory=_cores, gt=0,
+                             description="decodes and predictions run at once (default: one per core)")
+    max_queue: int = Field(default=32, ge=0,
+                           description="requests waiting for a CPU thread before the next gets 503 overloaded")
+    # Slow clients
+    header_timeout: float = Field(default=10.0, gt=0, description="seconds a client has to send its request headers")
+    body_timeout: float = Field(default=30.0, gt=0, description="seconds a client has to send its request body")
+    cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_origins)] = Field(
+        default_factory=list, description="origins allowed to call the API from a browser (comma-separated)")
+    # digitpad-serve
     host: str = Field(default="127.0.0.1", description="address digitpad-serve listens on")
     port: int = Field(default=8000, ge=0, le=65535, description="port digitpad-serve listens on")
-    workers: int = Field(default=1, ge=1, description="uvicorn worker processes for digitpad-serve")
-    graceful_timeout: int = Field(default=8, ge=0, description="seconds to finish in-flight requests on SIGTERM")
+    workers: int = Field(default=1, ge=1, description="worker processes for digitpad-serve")
+    graceful_timeout: float = Field(default=8.0, ge=1, description="seconds to finish in-flight requests on SIGTERM")

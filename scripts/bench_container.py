@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 
-from app.examples import IMAGE_7
+from app.api.examples import IMAGE_7
 from scripts.dockerctl import EngineMissing, build, docker, free_port, post, require_engine, wait_ready
 
 BASE = "python:3.11-slim-bookworm"

@@ -82,9 +82,9 @@ def main() -> None:
 
     from fastapi.testclient import TestClient
 
+    from app.imaging.preprocess import prepare_image
     from app.main import create_app
-    from app.predictor import Predictor
-    from app.preprocess import prepare_image
+    from app.serving.predictor import Predictor
     from app.settings import Settings
 
     png = canvas_png()

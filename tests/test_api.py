@@ -17,9 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from app.api.deps import get_predictor
 from app.main import create_app
-from app.middleware import StartupError
-from app.predictor import Predictor, get_predictor
+from app.serving.predictor import Predictor, StartupError
 from app.settings import Settings
 from tests.drawing import drawing, encode
 

@@ -56,9 +56,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     weights = SHIPPED if SHIPPED.exists() else app_weights(tmp_path_factory.mktemp("w") / "tiny.npz")
     port = free_port()
     log = open(tmp_path_factory.mktemp("log") / "uvicorn.log", "w+")  # noqa: SIM115 (closed below)
-    env = {"OPENBLAS_NUM_THREADS": "1", **os.environ, "DIGITPAD_WEIGHTS": str(weights)}  # see bench_preprocess
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    env = {"OPENBLAS_NUM_THREADS": "1", **os.environ, "DIGITPAD_WEIGHTS": str(weights),  # see bench_preprocess
+           "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, "-m", "app.serving.serve"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -29,7 +29,8 @@ def test_pip_install_serves_the_page_and_the_shipped_weights(tmp_path: Path) -> 
     assert {"app/static/index.html", "app/static/app.js", "app/static/style.css",
             "app/weights/digitpad.npz", "model/network.py", "app/main.py"} <= names
     assert not any(n.startswith(("tests/", "data/")) or n.endswith(("mlp.npz", "blog.npz")) for n in names)
-    assert "digitpad-serve = app.serve:main" in entry_points and "digitpad-train = scripts.train:main" in entry_points
+    assert "digitpad-serve = app.serving.serve:main" in entry_points
+    assert "digitpad-train = scripts.train:main" in entry_points
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)

@@ -1,6 +1,7 @@
-"""The served model: loaded once in the lifespan handler, reached through ``get_predictor``.
+"""The served model, and the lifespan that loads it and starts the CPU pool.
 
-Tests swap it with ``app.dependency_overrides[get_predictor]``."""
+The model is reached through ``app.api.deps.get_predictor``; tests swap it with
+``app.dependency_overrides[get_predictor]``."""
 
 from __future__ import annotations
 
@@ -13,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from numpy.typing import NDArray
 
-from app.errors import NotReady
-from app.middleware import StartupError
+from app.serving.executor import CpuPool
 from app.settings import Settings
 from model.network import Network
 from model.weights import WeightsError, load
+
+
+class StartupError(RuntimeError):
+    """The app cannot start; the message is one line naming the cause."""
 
 
 @dataclass
@@ -30,7 +34,7 @@ class Predictor:
     path: Path
     version: str  # first 12 hex digits of the weights file's SHA-256
     # Layers keep per-call buffers on themselves (Conv2D.cols, Dense.A_prev), so two
-    # threads must not run a forward pass at once; routes run in FastAPI's thread pool.
+    # threads must not run a forward pass at once.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -52,26 +56,22 @@ class Predictor:
         return P / P.sum(axis=1, keepdims=True)
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load the weights before the first request; refuse to start without them."""
-    settings: Settings = app.state.settings
+def load_predictor(settings: Settings) -> Predictor:
+    """The weights named by the settings, or StartupError with the one line to print."""
     try:
-        app.state.predictor = Predictor.load(settings.weights)
+        return Predictor.load(settings.weights)
     except WeightsError as e:
         raise StartupError(f"digitpad cannot start: weights file {e} "
                            "(set DIGITPAD_WEIGHTS, or train: python -m scripts.train)") from None
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load the weights and start the CPU pool before the first request; refuse to start
+    without weights."""
+    settings: Settings = app.state.settings
+    app.state.predictor = load_predictor(settings)
+    app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue)
     yield
+    app.state.pool.shutdown()
     app.state.predictor = None
-
-
-def get_predictor(request: Request) -> Predictor:
-    predictor: Predictor | None = getattr(request.app.state, "predictor", None)
-    if predictor is None:
-        raise NotReady()
-    return predictor
-
-
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings

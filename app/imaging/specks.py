@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageChops
 
-from app.input_errors import EmptyImage
+from app.imaging.errors import EmptyImage
 
 GRID = 24
 PART = 0.2

@@ -4,7 +4,7 @@ MNIST's digits were fitted into a 20×20 box (aspect ratio kept, grey levels fro
 anti-aliasing) and shifted so that their centre of mass sits at the centre of the
 28×28 field. ``prepare_image`` does the same to a drawing of any size and style:
 
-1. decode (``app.decode``) and flatten alpha: transparent pixels become the
+1. decode (``app.imaging.decode``) and flatten alpha: transparent pixels become the
    paper colour that contrasts with the painted ones (a ``toDataURL()`` canvas
    is black ink with alpha = coverage on transparent black);
 2. ink = colour distance from the paper (the median border colour, largest
@@ -12,7 +12,7 @@ anti-aliasing) and shifted so that their centre of mass sits at the centre of th
    light-on-dark and coloured ink all work, and a blend of ink and paper keeps
    its coverage as its grey level; a noise floor (``FLOOR`` of the strongest
    ink) clears JPEG haze and paper texture;
-3. drop isolated specks far from the drawing (``app.specks``);
+3. drop isolated specks far from the drawing (``app.imaging.specks``);
 4. crop the ink's bounding box at full resolution, scale its longest side to
    20 px with area averaging (Pillow's BOX filter; bilinear when enlarging), so
    a tall thin "1" stays thin, and stretch the grey levels so the strongest
@@ -39,14 +39,15 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageChops
 
-from app.decode import ImageLimits, decode_image
-from app.input_errors import EmptyImage, InvalidPixels
-from app.specks import drop_specks
+from app.imaging.decode import ImageLimits, decode_image
+from app.imaging.errors import EmptyImage, InvalidPixels
+from app.imaging.specks import drop_specks
 
 F32 = NDArray[np.float32]
 SIZE, BOX, CENTRE = 28, 20, 14.0
 MIN_CONTRAST = 0.12  # colour distance (0…1) below which nothing counts as ink
 FLOOR = 0.15  # fraction of the strongest ink treated as background noise
+MIN_INK = 0.1  # prepared pixels whose strongest value is below this hold no drawing (empty_image)
 
 
 def prepare_image(data: bytes, limits: ImageLimits | None = None) -> F32:
@@ -75,8 +76,9 @@ def prepare_pixels(values: list[float] | list[list[float]]) -> F32:
     if lo < 0.0 or hi > 1.0:
         hint = " (divide 0–255 values by 255)" if hi <= 255 and lo >= 0 else ""
         raise InvalidPixels(f"pixels must be in [0, 1], white ink on black; found {lo:g} to {hi:g}{hint}.")
-    if hi == 0.0:
-        raise EmptyImage("The drawing is empty: every pixel is 0.")
+    if hi < MIN_INK:
+        raise EmptyImage(f"The drawing is empty: no pixel reaches {MIN_INK:g}, the least ink that counts "
+                         f"(the strongest is {hi:.3g}).")
     return _finish(a)
 
 

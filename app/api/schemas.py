@@ -2,34 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from app.examples import IMAGE_7, PIXELS_2
+from app.api.examples import IMAGE_7, PIXELS_2
 
-Pixels = list[float] | list[list[float]]
+Number = Annotated[float, Strict()]  # a JSON number: strings and booleans are refused
+_UNIT = {"type": "number", "minimum": 0, "maximum": 1}
+# The shape and range are checked by the code (code `invalid_pixels`, with a hint); the
+# schema states them for clients and fuzzers.
+_PIXELS_SCHEMA: Any = {"oneOf": [
+    {"type": "array", "items": _UNIT, "minItems": 784, "maxItems": 784},
+    {"type": "array", "minItems": 28, "maxItems": 28,
+     "items": {"type": "array", "items": _UNIT, "minItems": 28, "maxItems": 28}}]}
 _EXAMPLES: Any = [{"image": IMAGE_7}, {"pixels": PIXELS_2}]
+
+
+def _one_of(schema: dict[str, Any]) -> None:
+    schema["oneOf"] = [{"required": ["image"]}, {"required": ["pixels"]}]
+    schema["examples"] = _EXAMPLES
 
 
 class PredictRequest(BaseModel):
     """Exactly one of ``image`` or ``pixels``."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": _EXAMPLES},
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of)
 
-    image: str | None = Field(
-        None, description="A data URL (data:image/png;base64,…) or bare base64 of a PNG, JPEG, WebP or GIF "
-        "drawing: any size up to 4096 px a side, dark on light, light on dark, coloured or on transparency.")
-    pixels: Pixels | None = Field(
-        None, description="An already prepared MNIST-style input: 28 lists of 28 numbers or a flat list "
-        "of 784, in [0, 1], white ink (1) on black (0).")
+    image: str | SkipJsonSchema[None] = Field(
+        None, json_schema_extra={"minLength": 1},
+        description="A data URL (data:image/png;base64,…) or bare base64 of a PNG, JPEG, WebP or GIF "
+        "drawing, dark on light, light on dark, coloured or on transparency, within the size limits "
+        "(DIGITPAD_MAX_SIDE, DIGITPAD_MAX_PIXELS; see the README).")
+    pixels: list[Number] | list[list[Number]] | SkipJsonSchema[None] = Field(
+        None, json_schema_extra=_PIXELS_SCHEMA,
+        description="An already prepared MNIST-style input: 28 lists of 28 numbers or a flat list "
+        "of 784, in [0, 1], white ink (1) on black (0). Its strongest pixel must reach 0.1, or it is "
+        "`empty_image`.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PredictRequest:
-        if (self.image is None) == (self.pixels is None):
+        given = [name for name in ("image", "pixels") if getattr(self, name) is not None]
+        if len(given) != 1 or len(self.model_fields_set) != 1:
             raise ValueError("give exactly one of 'image' or 'pixels'")
         return self
 
@@ -37,7 +52,9 @@ class PredictRequest(BaseModel):
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"inputs": _EXAMPLES}]})
 
-    inputs: list[PredictRequest] = Field(description="Up to 256 bodies as for /api/predict, answered in order.")
+    inputs: list[PredictRequest] = Field(
+        description="Bodies as for /api/predict, answered in order: at most DIGITPAD_MAX_BATCH of them, "
+        "and at most DIGITPAD_MAX_BATCH_PIXELS image pixels in all.")
 
 
 class ModelRef(BaseModel):

@@ -1,0 +1,49 @@
+"""What routes depend on: the served model, the settings, the CPU pool.
+
+All ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, a hop
+per request that the health checks in particular must not wait for."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.api.errors import NotReady
+from app.serving.executor import CpuPool
+from app.serving.lifecycle import lifecycle
+from app.serving.predictor import Predictor
+from app.settings import Settings
+
+
+async def get_predictor(request: Request) -> Predictor:
+    predictor: Predictor | None = getattr(request.app.state, "predictor", None)
+    if predictor is None:
+        raise NotReady()
+    return predictor
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_pool(request: Request) -> CpuPool:
+    pool: CpuPool | None = getattr(request.app.state, "pool", None)
+    if pool is None:
+        raise NotReady()
+    return pool
+
+
+async def ready(predictor: Annotated[Predictor, Depends(get_predictor)]) -> Predictor:
+    """The predictor, unless the server is shutting down (503 ``not_ready``: a load balancer
+    stops sending work here)."""
+    if lifecycle.draining:
+        raise NotReady("The server is shutting down.")
+    return predictor
+
+
+PredictorDep = Annotated[Predictor, Depends(get_predictor)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PoolDep = Annotated[CpuPool, Depends(get_pool)]
+ReadyDep = Annotated[Predictor, Depends(ready)]

@@ -1,0 +1,146 @@
+"""Every error the API returns is JSON ``{"detail": "<words for a person>", "code": "<slug>"}``.
+
+Handlers here cover our input errors, FastAPI's validation errors (summarised:
+the input is never echoed back), Starlette's HTTP errors (400, 404, 405, 413 …),
+back-pressure (503 ``overloaded``) and, as a last resort, unexpected exceptions
+(500: a bug). No message quotes more than a short escaped excerpt of what the
+client sent (``excerpt``). ``CODES`` lists every status and code; the OpenAPI
+document and the README are written from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from app.imaging.errors import InputError, excerpt
+from app.serving.executor import Abandoned, Overloaded
+
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
+              415: "unsupported_format", 422: "invalid_request", 503: "not_ready"}
+MAX_SHOWN = 3  # validation problems listed in one detail
+
+CODES: dict[int, dict[str, str]] = {
+    400: {"bad_request": "the body is not UTF-8 JSON, or not readable multipart form data"},
+    404: {"not_found": "no such path"},
+    405: {"method_not_allowed": "the path exists, the method does not (see the Allow header)"},
+    408: {"body_timeout": "the body did not arrive within the body timeout",
+          "header_timeout": "the headers did not arrive within the header timeout (then the connection closes)"},
+    413: {"body_too_large": "the body is over the body limit, checked before it is read"},
+    415: {"unsupported_format": "not a PNG, JPEG, WebP or GIF image"},
+    422: {"invalid_request": "the JSON does not match the schema (the problems are listed, never echoed)",
+          "invalid_image": "not readable as an image: bad base64, damaged or truncated file, empty file",
+          "image_too_large": "the image header claims more than the side or pixel limit",
+          "empty_image": "no ink found: blank, only specks, or prepared pixels all below the ink threshold",
+          "invalid_pixels": "pixels of the wrong shape, NaN, infinite or outside [0, 1]",
+          "batch_too_large": "more inputs, or more image pixels in all, than a batch may hold"},
+    503: {"not_ready": "the model is not loaded yet, or the server is shutting down",
+          "overloaded": "every CPU thread is busy and the queue is full: retry after Retry-After seconds",
+          "shutting_down": "the request could not finish before the server's shutdown deadline"},
+}
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(examples=["The drawing is empty: draw a digit."])
+    code: str = Field(examples=["empty_image"])
+
+
+class ApiError(HTTPException):
+    """An HTTP error with our own code slug."""
+
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code=status, detail=detail, headers=headers)
+        self.code = code
+
+
+class BodyTooLarge(ApiError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, "body_too_large", f"The request body is larger than {_size(limit)}.",
+                         headers={"Connection": "close"})
+
+
+class NotReady(ApiError):
+    def __init__(self, why: str = "The model is not loaded yet; try again in a moment.") -> None:
+        super().__init__(503, "not_ready", why, headers={"Retry-After": "1"})
+
+
+def error_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the error statuses an endpoint can return, each
+    description listing its codes."""
+    def words(status: int) -> str:
+        return "; ".join(f"`{code}`: {meaning}" for code, meaning in CODES[status].items())
+    return {s: {"model": ErrorBody, "description": words(s)} for s in statuses}
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n} bytes"
+
+
+def _summary(errors: list[Any]) -> str:
+    parts = []
+    for err in errors[:MAX_SHOWN]:
+        if err.get("type") == "json_invalid":
+            return "The request body is not valid JSON."
+        loc = ".".join(str(p) if isinstance(p, int) else excerpt(str(p), 40)
+                       for p in err.get("loc", ()) if p != "body") or "request body"
+        msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg[:200]}")
+    more = len(errors) - MAX_SHOWN
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+async def _input_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InputError)
+    return error_response(exc.status, exc.code, str(exc))
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(422, "invalid_request", _summary(list(exc.errors())))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    status, headers = exc.status_code, dict(exc.headers or {})
+    if isinstance(exc, ApiError):
+        return error_response(status, exc.code, str(exc.detail), headers)
+    if status == 400:
+        detail = "The request body could not be read: send UTF-8 JSON, or multipart form data to /api/predict/file."
+    elif status == 404:
+        detail = f"There is nothing at {excerpt(request.url.path)}."
+    elif status == 405:
+        allowed = headers.get("Allow") or headers.get("allow")
+        detail = f"{excerpt(request.method, 16)} is not allowed here" + (f"; use {allowed}." if allowed else ".")
+    else:
+        detail = excerpt(str(exc.detail), 200)
+    return error_response(status, HTTP_CODES.get(status, f"http_{status}"), detail, headers)
+
+
+async def _overloaded(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(503, "overloaded", "The server is busy; try again in a moment.", {"Retry-After": "1"})
+
+
+async def _abandoned(request: Request, exc: Exception) -> JSONResponse:
+    # The client has gone (or the server is stopping); nobody reads this. 499 as nginx logs it.
+    return error_response(499, "client_closed_request", "The client closed the connection.")
+
+
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(500, "internal_error", "Something went wrong on the server; this is a bug.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Overloaded, _overloaded)
+    app.add_exception_handler(Abandoned, _abandoned)
+    app.add_exception_handler(Exception, _server_error)

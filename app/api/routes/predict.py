@@ -1,0 +1,127 @@
+"""The reading endpoints. Each: validate → (on a CPU thread) decode, preprocess, predict → respond.
+
+The CPU work runs in the bounded pool (``app.serving.executor``), never on the
+event loop; a batch checks the pixels of all its images on their headers before
+decoding any, and stops between images if its client hangs up."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, File, Request, UploadFile
+from numpy.typing import NDArray
+
+from app.api.deps import PoolDep, PredictorDep, SettingsDep
+from app.api.errors import ApiError, responses
+from app.api.schemas import BatchRequest, BatchResponse, ModelRef, Prediction, PredictRequest
+from app.imaging.decode import ImageLimits, image_pixels, payload_bytes
+from app.imaging.errors import InputError
+from app.imaging.preprocess import prepare_image, prepare_pixels
+from app.serving.executor import Job
+from app.serving.predictor import Predictor
+from app.settings import Settings
+
+router = APIRouter()
+ERRORS = responses(400, 408, 413, 415, 422, 503)
+
+
+def _limits(settings: Settings) -> ImageLimits:
+    return ImageLimits(max_side=settings.max_side, max_pixels=settings.max_pixels)
+
+
+def _gone(request: Request) -> Callable[[], Awaitable[None]]:
+    """A coroutine function that returns when the client hangs up (the body is read by then)."""
+    async def wait() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+    return wait
+
+
+def _prepare(body: PredictRequest, limits: ImageLimits) -> NDArray[np.float32]:
+    if body.image is not None:
+        return prepare_image(payload_bytes(body.image), limits)
+    assert body.pixels is not None
+    return prepare_pixels(body.pixels)
+
+
+def _answer(predictor: Predictor, X: NDArray[np.float32]) -> list[Prediction]:
+    P = predictor.predict(X)
+    ref = ModelRef(name=predictor.name, version=predictor.version)
+    return [Prediction(digit=int(p.argmax()), confidence=float(p.max()), probabilities=p.tolist(),
+                       preview=np.round(x.astype(np.float64), 4).tolist(), model=ref)
+            for x, p in zip(X, P, strict=True)]
+
+
+def read_one(job: Job, body: PredictRequest, limits: ImageLimits, predictor: Predictor) -> Prediction:
+    x = _prepare(body, limits)
+    job.check()
+    return _answer(predictor, x[None])[0]
+
+
+def read_file(job: Job, data: bytes, limits: ImageLimits, predictor: Predictor) -> Prediction:
+    x = prepare_image(data, limits)
+    job.check()
+    return _answer(predictor, x[None])[0]
+
+
+@contextmanager
+def _item(i: int) -> Iterator[None]:
+    """Name the batch item an input error is about."""
+    try:
+        yield
+    except InputError as e:
+        raise type(e)(f"inputs[{i}]: {e}") from None
+
+
+def read_batch(job: Job, inputs: list[PredictRequest], settings: Settings, predictor: Predictor) -> BatchResponse:
+    limits, images = _limits(settings), {}
+    for i, item in enumerate(inputs):  # first the headers: the whole batch's pixels, before decoding any
+        if item.image is not None:
+            with _item(i):
+                images[i] = payload_bytes(item.image)
+    total = 0
+    for i, data in images.items():
+        with _item(i):
+            total += image_pixels(data, limits)
+    if total > settings.max_batch_pixels:
+        raise ApiError(422, "batch_too_large", f"The batch's images hold {total / 1e6:.1f} megapixels; "
+                       f"a batch may hold {settings.max_batch_pixels / 1e6:g} in all.")
+    xs = []
+    for i, item in enumerate(inputs):
+        job.check()
+        with _item(i):
+            xs.append(prepare_image(images[i], limits) if i in images else _prepare(item, limits))
+    if not xs:
+        return BatchResponse(results=[])
+    return BatchResponse(results=_answer(predictor, np.stack(xs)))
+
+
+@router.post("/api/predict", response_model=Prediction, responses=ERRORS,
+             summary="Read one digit from an image or prepared pixels")
+async def predict(request: Request, body: PredictRequest, predictor: PredictorDep, settings: SettingsDep,
+                  pool: PoolDep) -> Prediction:
+    return await pool.run(_gone(request), read_one, body, _limits(settings), predictor)
+
+
+_FILE: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty.", json_schema_extra={"minLength": 1})
+
+
+@router.post("/api/predict/file", response_model=Prediction, responses=ERRORS,
+             summary="Read one digit from an uploaded image file (curl -F file=@digit.png)")
+async def predict_file(request: Request, file: Annotated[UploadFile, _FILE], predictor: PredictorDep,
+                       settings: SettingsDep, pool: PoolDep) -> Prediction:
+    data = await file.read()  # already spooled by the form parser, within the body limit
+    return await pool.run(_gone(request), read_file, data, _limits(settings), predictor)
+
+
+@router.post("/api/predict/batch", response_model=BatchResponse, responses=ERRORS,
+             summary="Read many digits at once; all must be readable")
+async def predict_batch(request: Request, body: BatchRequest, predictor: PredictorDep, settings: SettingsDep,
+                        pool: PoolDep) -> BatchResponse:
+    if len(body.inputs) > settings.max_batch:
+        raise ApiError(422, "batch_too_large",
+                       f"A batch holds at most {settings.max_batch} inputs; got {len(body.inputs)}.")
+    return await pool.run(_gone(request), read_batch, body.inputs, settings, predictor)

@@ -1,0 +1,129 @@
+"""From what a client sends to pixels: data URL or base64 → bytes → RGB(A) image.
+
+Sizes are checked on the header Pillow reads in ``Image.open``, before any pixel
+is decoded, so a small file that claims a huge image costs nothing. An image
+within the limits but larger than ``WORK_PIXELS`` is decoded reduced: a JPEG at
+1/2, 1/4 or 1/8 scale straight from its DCT (Pillow's ``draft``), any other
+format reduced by box-averaging right after decoding, so the rest of the
+pipeline never holds more than about a megapixel whatever was sent. A digit
+is fitted into 20×20 pixels in the end; a megapixel keeps any drawing's strokes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import math
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+
+from app.imaging.errors import ImageTooLarge, InvalidImage, UnsupportedFormat, excerpt
+
+FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "GIF"}
+MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
+ACCEPTED = "send a PNG, JPEG, WebP or GIF image"
+WORK_PIXELS = 1_048_576  # 1024×1024: larger images are decoded or reduced to about this
+
+# Pillow's own decompression-bomb guard warns (rather than raises) between 89 and
+# 179 megapixels. Make it raise everywhere so it is a second wall behind our check.
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """The largest image accepted, checked on the header before decoding. The defaults fit a
+    full-screen canvas on a 4K display (3840×2160, 8.3 megapixels); see ``Settings``."""
+
+    max_side: int = 4096
+    max_pixels: int = 8_294_400
+
+
+def payload_bytes(text: str) -> bytes:
+    """The image bytes in a data URL (``data:image/png;base64,…``) or bare base64."""
+    text = text.strip()
+    if text[:5].lower() == "data:":
+        header, comma, text = text.partition(",")
+        if not comma:
+            raise InvalidImage("The data URL has no ',' before its data.")
+        media_type, *params = header[5:].lower().split(";")
+        if media_type and media_type not in MEDIA_TYPES:
+            raise UnsupportedFormat(f"The data URL holds {excerpt(media_type)}; {ACCEPTED}.")
+        if "base64" not in params:
+            raise InvalidImage("The data URL must be base64-encoded (data:image/png;base64,…).")
+    data = "".join(text.split()).replace("-", "+").replace("_", "/")
+    if not data:
+        raise InvalidImage(f"The image is empty; {ACCEPTED}.")
+    try:
+        return base64.b64decode(data + "=" * (-len(data) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidImage("The image is not valid base64 or a data URL.") from None
+
+
+def open_image(data: bytes, limits: ImageLimits) -> Image.Image:
+    """Image file bytes → an opened, not yet decoded image whose header passed the limits."""
+    if not data:
+        raise InvalidImage(f"The file is empty; {ACCEPTED}.")
+    if data.lstrip()[:5].lower() in (b"<svg ", b"<svg>", b"<?xml"):
+        raise UnsupportedFormat(f"SVG drawings are not supported; {ACCEPTED}.")
+    try:
+        img = Image.open(io.BytesIO(data))  # reads the header only
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(f"The image is larger than {limits.max_side} px a side "
+                            f"or {limits.max_pixels / 1e6:g} megapixels.") from None
+    except Exception:  # Pillow raises many types on junk; all mean "not an image"
+        raise InvalidImage(f"This is not an image that can be read; {ACCEPTED}.") from None
+    fmt = str(img.format)
+    if fmt not in FORMATS:
+        img.close()
+        raise UnsupportedFormat(f"{excerpt(fmt, 16)} images are not supported; {ACCEPTED}.")
+    w, h = img.size
+    if w > limits.max_side or h > limits.max_side or w * h > limits.max_pixels:
+        img.close()
+        raise ImageTooLarge(f"The image is {w}×{h} px; the limit is {limits.max_side} px a side "
+                            f"and {limits.max_pixels / 1e6:g} megapixels.")
+    if w == 0 or h == 0:
+        img.close()
+        raise InvalidImage("The image has no pixels.")
+    return img
+
+
+def image_pixels(data: bytes, limits: ImageLimits) -> int:
+    """How many pixels the image claims (header only); raises as ``decode_image`` would."""
+    with open_image(data, limits) as img:
+        return img.width * img.height
+
+
+def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
+    """Image file bytes → a decoded RGB or RGBA image: the first frame, EXIF orientation applied,
+    at most about ``WORK_PIXELS`` (larger images are decoded or reduced to about that)."""
+    with open_image(data, limits) as img:
+        fmt = FORMATS[str(img.format)]
+        try:
+            img.seek(0)  # an animation's first frame
+            frame: Image.Image = img
+            if fmt == "JPEG":
+                _draft(img)
+                frame = ImageOps.exif_transpose(img)  # phone photos are often stored sideways
+            frame.load()
+            mode = "RGBA" if frame.has_transparency_data else "RGB"
+            out = frame.convert(mode) if frame.mode != mode else frame
+        except Exception:  # truncated or corrupt data shows up only when decoding
+            raise InvalidImage(f"The {fmt} file is damaged or truncated.") from None
+    return _reduce(out)
+
+
+def _draft(img: Image.Image) -> None:
+    """Ask the JPEG decoder for the smallest DCT scale that keeps at least WORK_PIXELS."""
+    w, h = img.size
+    if w * h > WORK_PIXELS:
+        scale = math.sqrt(WORK_PIXELS / (w * h))
+        img.draft("RGB", (max(1, round(w * scale)), max(1, round(h * scale))))
+
+
+def _reduce(img: Image.Image) -> Image.Image:
+    """Box-average an image larger than WORK_PIXELS by the whole factor that brings it to about
+    that (premultiplied alpha for RGBA, as Pillow does)."""
+    factor = math.floor(math.sqrt(img.width * img.height / WORK_PIXELS))
+    return img.reduce(factor) if factor > 1 else img

@@ -1,0 +1,57 @@
+"""``BodyGuard``: a request body is refused when it is too large or comes too slowly.
+
+Too large: at once from ``Content-Length`` (413 before anything is read), or, for a
+streamed body, as soon as the bytes received pass the limit. Too slow: the whole
+body must arrive within ``timeout`` seconds of the app starting to read it (408).
+Both are raised from ``receive``; FastAPI passes HTTP errors raised while reading
+the body through to our handlers, so the answer is the usual JSON error.
+Headers that come too slowly are the server's business (``app.serving.protocol``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import ApiError, BodyTooLarge, error_response
+
+
+class BodyTimeout(ApiError):
+    def __init__(self, timeout: float) -> None:
+        super().__init__(408, "body_timeout", f"The request body did not arrive within {timeout:g} s.",
+                         headers={"Connection": "close"})
+
+
+class BodyGuard:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
+        self.app, self.max_bytes, self.timeout = app, max_bytes, timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            error = BodyTooLarge(self.max_bytes)
+            await error_response(413, error.code, str(error.detail), dict(error.headers or {}))(scope, receive, send)
+            return
+        received, complete, deadline = 0, False, 0.0
+
+        async def guarded() -> Message:
+            nonlocal received, complete, deadline
+            if complete:  # after the body: only http.disconnect is left to wait for, however long
+                return await receive()
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + self.timeout
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.0))
+            except TimeoutError:
+                raise BodyTimeout(self.timeout) from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, guarded, send)

@@ -1,0 +1,91 @@
+"""uvicorn's httptools protocol with a deadline for the request headers.
+
+uvicorn closes idle keep-alive connections but waits for ever on a request whose
+headers come a byte at a time, so a few thousand such connections (slow loris)
+hold every file descriptor. Here the headers of each request must all arrive
+within ``header_timeout`` seconds of its first byte (or of the connection opening);
+otherwise the client gets a JSON 408 and the connection is closed. The body has its
+own deadline in the app (``app.middleware.body``); this class only closes a
+connection whose body is still trickling in a little after that (a request the app
+answered without reading its body)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.middleware.headers import API_CSP, COMMON
+
+BACKSTOP = 2.0  # seconds after the app's body deadline that the connection itself is closed
+
+
+class ServeConfig(Config):
+    """uvicorn's configuration plus the two client deadlines, carried to every worker."""
+
+    def __init__(self, app: Any, *, header_timeout: float, body_timeout: float, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.header_timeout, self.body_timeout = header_timeout, body_timeout
+
+
+def _timeout_response(seconds: float) -> bytes:
+    body = json.dumps({"detail": f"The request headers did not arrive within {seconds:g} s.",
+                       "code": "header_timeout"}).encode()
+    head = [b"HTTP/1.1 408 Request Timeout", b"content-type: application/json",
+            b"content-length: " + str(len(body)).encode(), b"connection: close",
+            b"content-security-policy: " + API_CSP.encode()]
+    head += [k + b": " + v for k, v in COMMON]
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
+class TimedHttpToolsProtocol(HttpToolsProtocol):
+    def __init__(self, config: ServeConfig, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.header_timeout, self.body_timeout = config.header_timeout, config.body_timeout
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timers()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm_header_timer()
+
+    def on_headers_complete(self) -> None:
+        self._cancel_timers()
+        self._body_timer = self.loop.call_later(self.body_timeout + BACKSTOP, self._close)
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._cancel_timers()
+        super().on_message_complete()
+
+    def _arm_header_timer(self) -> None:
+        self._cancel_timers()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._header_timer, self._body_timer):
+            if timer is not None:
+                timer.cancel()
+        self._header_timer = self._body_timer = None
+
+    def _headers_too_slow(self) -> None:
+        if self.transport.is_closing():
+            return
+        if self.cycle is None or self.cycle.response_complete:  # no answer of ours is being written
+            self.transport.write(_timeout_response(self.header_timeout))
+        self.transport.close()
+
+    def _close(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()

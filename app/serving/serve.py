@@ -1,0 +1,40 @@
+"""``digitpad-serve``: run the app, configured by the same settings object as the app.
+
+    DIGITPAD_HOST=0.0.0.0 DIGITPAD_PORT=8000 DIGITPAD_WORKERS=2 digitpad-serve
+
+uvicorn with httptools and uvloop, our header deadline (``app.serving.protocol``),
+a graceful drain on SIGTERM and exit 0 after it (``app.serving.server``). The
+weights are checked before any worker starts, so a bad file stops start-up with
+one line and exit code 3 whatever the number of workers."""
+
+from __future__ import annotations
+
+import sys
+
+from app.serving.predictor import StartupError, load_predictor
+from app.serving.protocol import ServeConfig, TimedHttpToolsProtocol
+from app.serving.server import raise_fd_limit, run_one, run_workers
+from app.settings import Settings
+
+
+def config_from(settings: Settings) -> ServeConfig:
+    return ServeConfig(
+        "app.main:app", host=settings.host, port=settings.port, http=TimedHttpToolsProtocol,
+        loop="auto", proxy_headers=True, timeout_graceful_shutdown=settings.graceful_timeout,
+        header_timeout=settings.header_timeout, body_timeout=settings.body_timeout)
+
+
+def main() -> None:
+    settings = Settings()
+    try:
+        load_predictor(settings)  # the same check every worker makes, once, before any starts
+    except StartupError as e:
+        print(e, file=sys.stderr)
+        sys.exit(3)
+    raise_fd_limit()
+    config = config_from(settings)
+    sys.exit(run_workers(config, settings.workers) if settings.workers > 1 else run_one(config))
+
+
+if __name__ == "__main__":
+    main()
