@@ -84,13 +84,24 @@ def _size(n: int) -> str:
     return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n} bytes"
 
 
+def _union_tag(part: object) -> bool:
+    """pydantic names the branch of a union it tried (``list[float]``); the client needs the path."""
+    return isinstance(part, str) and "[" in part
+
+
+def _loc_part(part: object) -> str:
+    """A field name or index as is; anything else the client invented, as a short excerpt."""
+    text = str(part)
+    return text if isinstance(part, int) or (text.isidentifier() and len(text) <= 40) else excerpt(text, 40)
+
+
 def _summary(errors: list[Any]) -> str:
     parts = []
     for err in errors[:MAX_SHOWN]:
         if err.get("type") == "json_invalid":
             return "The request body is not valid JSON."
-        loc = ".".join(str(p) if isinstance(p, int) else excerpt(str(p), 40)
-                       for p in err.get("loc", ()) if p != "body") or "request body"
+        loc = ".".join(_loc_part(p) for p in err.get("loc", ()) if p != "body" and not _union_tag(p))
+        loc = loc or "request body"
         msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         parts.append(f"{loc}: {msg[:200]}")
     more = len(errors) - MAX_SHOWN

@@ -6,7 +6,12 @@ within the limits but larger than ``WORK_PIXELS`` is decoded reduced: a JPEG at
 1/2, 1/4 or 1/8 scale straight from its DCT (Pillow's ``draft``), any other
 format reduced by box-averaging right after decoding, so the rest of the
 pipeline never holds more than about a megapixel whatever was sent. A digit
-is fitted into 20×20 pixels in the end; a megapixel keeps any drawing's strokes."""
+is fitted into 20×20 pixels in the end; a megapixel keeps any drawing's strokes.
+
+Decoding itself needs the full image in memory (a WebP decoder about 16 bytes a
+pixel, the others about 8), so the decodes running at once in this process share
+``DECODE_BUDGET``: a thread waits until its image fits. Peak memory is then the
+budget plus the small working images, however many requests arrive."""
 
 from __future__ import annotations
 
@@ -14,7 +19,10 @@ import base64
 import binascii
 import io
 import math
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
@@ -25,6 +33,7 @@ FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
 ACCEPTED = "send a PNG, JPEG, WebP or GIF image"
 WORK_PIXELS = 1_048_576  # 1024×1024: larger images are decoded or reduced to about this
+BYTES_PER_PIXEL = {"WebP": 16}  # measured peak while decoding (libwebp's buffers); others 8
 
 # Pillow's own decompression-bomb guard warns (rather than raises) between 89 and
 # 179 megapixels. Make it raise everywhere so it is a second wall behind our check.
@@ -38,6 +47,30 @@ class ImageLimits:
 
     max_side: int = 4096
     max_pixels: int = 8_294_400
+
+
+class MemoryBudget:
+    """At most ``limit`` bytes of decoding at once; threads wait for their turn."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+        self._turn = threading.Condition()
+
+    @contextmanager
+    def hold(self, n: int) -> Iterator[None]:
+        n = min(n, self.limit)  # an image dearer than the whole budget still runs, alone
+        with self._turn:
+            self._turn.wait_for(lambda: self.used + n <= self.limit)
+            self.used += n
+        try:
+            yield
+        finally:
+            with self._turn:
+                self.used -= n
+                self._turn.notify_all()
+
+
+DECODE_BUDGET = MemoryBudget(160 << 20)  # one 8-megapixel WebP, two 8-megapixel PNGs
 
 
 def payload_bytes(text: str) -> bytes:
@@ -104,14 +137,15 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
             img.seek(0)  # an animation's first frame
             frame: Image.Image = img
             if fmt == "JPEG":
-                _draft(img)
-                frame = ImageOps.exif_transpose(img)  # phone photos are often stored sideways
-            frame.load()
-            mode = "RGBA" if frame.has_transparency_data else "RGB"
-            out = frame.convert(mode) if frame.mode != mode else frame
+                _draft(img)  # the size is the reduced one from here on
+            with DECODE_BUDGET.hold(img.width * img.height * BYTES_PER_PIXEL.get(fmt, 8)):
+                if fmt == "JPEG":
+                    frame = ImageOps.exif_transpose(img)  # phone photos are often stored sideways
+                frame.load()
+                mode = "RGBA" if frame.has_transparency_data else "RGB"
+                return _reduce(frame.convert(mode) if frame.mode != mode else frame)
         except Exception:  # truncated or corrupt data shows up only when decoding
             raise InvalidImage(f"The {fmt} file is damaged or truncated.") from None
-    return _reduce(out)
 
 
 def _draft(img: Image.Image) -> None:
@@ -123,7 +157,7 @@ def _draft(img: Image.Image) -> None:
 
 
 def _reduce(img: Image.Image) -> Image.Image:
-    """Box-average an image larger than WORK_PIXELS by the whole factor that brings it to about
-    that (premultiplied alpha for RGBA, as Pillow does)."""
-    factor = math.floor(math.sqrt(img.width * img.height / WORK_PIXELS))
+    """Box-average an image larger than WORK_PIXELS by the smallest whole factor that brings it
+    within that (premultiplied alpha for RGBA, as Pillow does)."""
+    factor = math.ceil(math.sqrt(img.width * img.height / WORK_PIXELS))
     return img.reduce(factor) if factor > 1 else img

@@ -7,12 +7,20 @@ within ``header_timeout`` seconds of its first byte (or of the connection openin
 otherwise the client gets a JSON 408 and the connection is closed. The body has its
 own deadline in the app (``app.middleware.body``); this class only closes a
 connection whose body is still trickling in a little after that (a request the app
-answered without reading its body)."""
+answered without reading its body).
+
+Every connection is a file descriptor, and a process that runs out of them stops
+accepting anyone. So the connections are capped a little under the open-file
+limit; a connection that would pass the cap is accepted and, to make room, the
+one that has waited longest for its headers is closed. Under a flood of slow
+connections a real client still gets in, at the cost of the slowest one."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import resource
+import time
 from typing import Any
 
 from uvicorn.config import Config
@@ -21,6 +29,12 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from app.middleware.headers import API_CSP, COMMON
 
 BACKSTOP = 2.0  # seconds after the app's body deadline that the connection itself is closed
+RESERVED_FDS = 128  # descriptors kept for everything but connections (weights, logs, pipes, sockets)
+
+
+def connection_cap() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(soft - RESERVED_FDS, 16) if soft != resource.RLIM_INFINITY else 1 << 20
 
 
 class ServeConfig(Config):
@@ -47,10 +61,21 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
         self.header_timeout, self.body_timeout = config.header_timeout, config.body_timeout
         self._header_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
+        self._waiting_since = 0.0  # when this connection started waiting for headers
+        self.cap = connection_cap()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_header_timer()
+        if len(self.connections) > self.cap:
+            self._make_room()
+
+    def _make_room(self) -> None:
+        """Close the connection that has waited longest for its headers (perhaps this one)."""
+        waiting = [c for c in self.connections
+                   if isinstance(c, TimedHttpToolsProtocol) and c._header_timer is not None]
+        if waiting:
+            min(waiting, key=lambda c: c._waiting_since).transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
@@ -71,6 +96,7 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
 
     def _arm_header_timer(self) -> None:
         self._cancel_timers()
+        self._waiting_since = time.monotonic()
         self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
     def _cancel_timers(self) -> None:

@@ -10,6 +10,7 @@ them SIGTERM when it gets one, and exits non-zero if any worker fails to start."
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import resource
@@ -26,6 +27,7 @@ from app.serving.lifecycle import lifecycle
 from app.serving.protocol import ServeConfig
 
 logger = logging.getLogger("uvicorn.error")
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 
 
 class Server(uvicorn.Server):
@@ -61,6 +63,17 @@ class _OncePerMinute(logging.Filter):
         return True
 
 
+def return_freed_memory() -> None:
+    """Make glibc give large freed blocks back to the system. Its mmap threshold otherwise grows
+    to 32 MB after the first big image is freed, so later image buffers come from the heap and
+    stay with the process (1.45 GB a minute after a burst of large images, before this)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, 1 << 20)  # fixed at 1 MiB: image buffers are mmapped and unmapped
+
+
 def quiet_accept_errors() -> None:
     logging.getLogger("asyncio").addFilter(_OncePerMinute())
 
@@ -82,6 +95,7 @@ def raise_fd_limit() -> int:
 def run_one(config: ServeConfig) -> int:
     """Serve in this process; the exit code (0 after a graceful stop, 3 if start-up failed)."""
     quiet_accept_errors()
+    return_freed_memory()
     server = Server(config)
     server.run()
     return 0 if server.started else STARTUP_FAILURE
@@ -90,6 +104,7 @@ def run_one(config: ServeConfig) -> int:
 def _worker(config: ServeConfig, sock: socket.socket) -> None:
     config.configure_logging()  # a spawned process starts with no logging set up
     quiet_accept_errors()
+    return_freed_memory()
     server = Server(config)
     server.run(sockets=[sock])
     sys.exit(0 if server.started else STARTUP_FAILURE)

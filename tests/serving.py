@@ -1,0 +1,109 @@
+"""A real ``digitpad-serve`` in a subprocess on 127.0.0.1, for the tests that need the server
+itself: slow clients, shutdown, workers, memory. Also the worst-case images they send."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Served:
+    url: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def memory_mb(self, field: str = "VmHWM") -> float:
+        """The server process's peak (VmHWM) or current (VmRSS) resident memory, in MB."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+        raise AssertionError(f"no {field} for {self.proc.pid}")
+
+    def stop(self, timeout: float = 20) -> int:
+        """SIGTERM, then the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+
+def _limit_fds(n: int) -> Callable[[], None]:
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
+@contextmanager
+def serving(log_dir: Path, weights: Path, *, fd_limit: int | None = None, wait: bool = True,
+            **settings: object) -> Iterator[Served]:
+    """``digitpad-serve`` with ``DIGITPAD_<NAME>`` set from ``settings``; stopped (or killed) after."""
+    port = free_port()
+    env = {"OPENBLAS_NUM_THREADS": "1", **os.environ, "DIGITPAD_WEIGHTS": str(weights),
+           "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
+           **{f"DIGITPAD_{k.upper()}": str(v) for k, v in settings.items()}}
+    log_path = log_dir / f"server-{port}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "app.serving.serve"], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT,
+                                preexec_fn=_limit_fds(fd_limit) if fd_limit else None)
+    served = Served(f"http://127.0.0.1:{port}", port, proc, log_path)
+    try:
+        if wait:
+            wait_ready(served)
+        yield served
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wait_ready(served: Served, deadline_s: float = 30) -> None:
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{served.url}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if served.proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"digitpad-serve did not become ready:\n{served.log()}")
+        time.sleep(0.1)
+
+
+def huge_image(side: int = 2880, fmt: str = "WEBP") -> str:
+    """A few hundred bytes of lossless WebP (or a few KB of PNG) that decode to side×side pixels:
+    the cheapest request that costs a server the most. Base64, ready for ``{"image": …}``."""
+    im = Image.new("RGB", (side, side), "white")
+    ImageDraw.Draw(im).line([(side * 0.3, side * 0.2), (side * 0.5, side * 0.8)], fill="black", width=side // 30)
+    buf = io.BytesIO()
+    im.save(buf, fmt, **({"lossless": True, "method": 6} if fmt == "WEBP" else {"optimize": True}))
+    return base64.b64encode(buf.getvalue()).decode()
