@@ -17,8 +17,8 @@ from app.imaging.errors import excerpt
 from app.main import create_app
 from app.serving.lifecycle import lifecycle
 from app.settings import Settings
+from scripts.serverctl import huge_image
 from tests.drawing import drawing
-from tests.serving import huge_image
 
 HTML_PATHS = ["/", "/static/index.html"]
 ALL_PATHS = [*HTML_PATHS, "/healthz", "/readyz", "/api/model", "/static/app.js", "/openapi.json", "/nothing"]

@@ -6,6 +6,8 @@ in the server or in the schema it publishes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
+
 import httpx
 import pytest
 import schemathesis
@@ -20,8 +22,8 @@ from schemathesis.specs.openapi.checks import (
 
 from app.main import create_app
 from app.settings import Settings
+from scripts.serverctl import serving
 from tests.app_fixtures import app_weights
-from tests.serving import serving
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 200
@@ -42,5 +44,5 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-def test_every_operation_holds_to_its_schema(case: schemathesis.Case, base_url: str) -> None:
+def test_every_operation_holds_to_its_schema(case: schemathesis.Case[Any], base_url: str) -> None:
     case.call_and_validate(base_url=base_url, checks=CHECKS, timeout=30)

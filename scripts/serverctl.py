@@ -1,5 +1,5 @@
-"""A real ``digitpad-serve`` in a subprocess on 127.0.0.1, for the tests that need the server
-itself: slow clients, shutdown, workers, memory. Also the worst-case images they send."""
+"""A real ``digitpad-serve`` in a subprocess on 127.0.0.1, for the tests and benchmarks that need
+the server itself (slow clients, shutdown, workers, memory), and the worst-case images they send."""
 
 from __future__ import annotations
 
