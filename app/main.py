@@ -19,8 +19,7 @@ from app.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="digitpad", version="0.2.0", lifespan=lifespan,
-                  description="Draw a digit; a neural network written from scratch in numpy reads it.")
+    app = FastAPI(title="digitpad", version="0.2.0", lifespan=lifespan, description=errors.describe(settings))
     app.state.settings = settings
     app.state.predictor = None
     app.state.pool = None

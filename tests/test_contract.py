@@ -180,3 +180,13 @@ def test_openapi_lists_every_status_and_code(client: TestClient) -> None:
     assert request["properties"]["image"]["type"] == "string"  # not nullable
     upload = spec["components"]["schemas"]["Body_predict_file_api_predict_file_post"]["properties"]["file"]
     assert upload["minLength"] == 1
+
+
+def test_readme_documents_every_setting_and_code() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for name in Settings.model_fields:
+        if name != "static_dir":  # where the page is found; not a knob for operators
+            assert f"DIGITPAD_{name.upper()}" in readme, name
+    for status, codes in CODES.items():
+        for code in codes:
+            assert f"| {status} | `{code}` |" in readme, code

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from app.imaging.errors import InputError, excerpt
 from app.serving.executor import Abandoned, Overloaded
+from app.settings import Settings
 
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
               415: "unsupported_format", 422: "invalid_request", 503: "not_ready"}
@@ -66,6 +67,23 @@ class BodyTooLarge(ApiError):
 class NotReady(ApiError):
     def __init__(self, why: str = "The model is not loaded yet; try again in a moment.") -> None:
         super().__init__(503, "not_ready", why, headers={"Retry-After": "1"})
+
+
+def describe(settings: Settings) -> str:
+    """The API's description for /docs: what it is, its limits (from the settings), every error."""
+    mib = settings.max_body_bytes / (1 << 20)
+    limits = [f"request bodies up to {mib:g} MiB", f"images up to {settings.max_side} px a side and "
+              f"{settings.max_pixels / 1e6:g} megapixels (checked on the header, before decoding)",
+              f"batches of up to {settings.max_batch} inputs and {settings.max_batch_pixels / 1e6:g} megapixels",
+              f"{settings.header_timeout:g} s to send the headers, {settings.body_timeout:g} s to send the body",
+              f"{settings.cpu_threads} requests worked on at once per worker, {settings.max_queue} waiting; "
+              "beyond that 503 `overloaded`"]
+    rows = [f"| {status} | `{code}` | {meaning} |" for status, codes in CODES.items()
+            for code, meaning in codes.items()]
+    return "\n".join(["Draw a digit; a neural network written from scratch in numpy reads it.", "",
+                      "**Limits** (`DIGITPAD_*` settings): " + "; ".join(limits) + ".", "",
+                      "**Errors** are JSON `{\"detail\", \"code\"}`; every one the server can return:", "",
+                      "| status | code | when |", "|---|---|---|", *rows])
 
 
 def error_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
