@@ -140,6 +140,31 @@ def test_slow_headers_and_body_are_cut_off(weights: Path, logs: Path) -> None:
         assert data.startswith(b"HTTP/1.1 408") and b'"body_timeout"' in data
 
 
+def raw_exchange(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(data)
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    return answer
+
+
+def test_oversized_and_malformed_requests_get_json_errors(weights: Path, logs: Path) -> None:
+    with serving(logs, weights) as s:
+        huge = raw_exchange(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n")
+        junk = raw_exchange(s.port, b"\x16\x03\x01 this is not HTTP\r\n\r\n")
+        fine = raw_exchange(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Ok: " + b"a" * 8000 +
+                            b"\r\nConnection: close\r\n\r\n")
+    head, _, body = huge.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431") and json.loads(body)["code"] == "headers_too_large"
+    head, _, body = junk.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head
+    assert json.loads(body)["code"] == "bad_request"
+    assert fine.startswith(b"HTTP/1.1 200")
+
+
 def test_a_thousand_slow_connections_do_not_lock_out_real_clients(weights: Path, logs: Path) -> None:
     n_slow = 1100
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

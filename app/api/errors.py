@@ -26,12 +26,14 @@ HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 4
 MAX_SHOWN = 3  # validation problems listed in one detail
 
 CODES: dict[int, dict[str, str]] = {
-    400: {"bad_request": "the body is not UTF-8 JSON, or not readable multipart form data"},
+    400: {"bad_request": "not valid HTTP, or a body that is not UTF-8 JSON (or is nested too deeply), "
+                         "or not readable multipart form data"},
     404: {"not_found": "no such path"},
     405: {"method_not_allowed": "the path exists, the method does not (see the Allow header)"},
     408: {"body_timeout": "the body did not arrive within the body timeout",
           "header_timeout": "the headers did not arrive within the header timeout (then the connection closes)"},
     413: {"body_too_large": "the body is over the body limit, checked before it is read"},
+    431: {"headers_too_large": "the request line and headers are over 64 KiB (then the connection closes)"},
     415: {"unsupported_format": "not a PNG, JPEG, WebP or GIF image"},
     422: {"invalid_request": "the JSON does not match the schema (the problems are listed, never echoed)",
           "invalid_image": "not readable as an image: bad base64, damaged or truncated file, empty file",

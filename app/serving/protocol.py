@@ -1,4 +1,4 @@
-"""uvicorn's httptools protocol with a deadline for the request headers.
+"""uvicorn's httptools protocol with a deadline and a size limit for the request headers.
 
 uvicorn closes idle keep-alive connections but waits for ever on a request whose
 headers come a byte at a time, so a few thousand such connections (slow loris)
@@ -7,7 +7,8 @@ within ``header_timeout`` seconds of its first byte (or of the connection openin
 otherwise the client gets a JSON 408 and the connection is closed. The body has its
 own deadline in the app (``app.middleware.body``); this class only closes a
 connection whose body is still trickling in a little after that (a request the app
-answered without reading its body).
+answered without reading its body). Headers over ``MAX_HEADER_BYTES`` get a JSON 431,
+and a request httptools cannot parse a JSON 400 (uvicorn's own is plain text).
 
 Every connection is a file descriptor, and a process that runs out of them stops
 accepting anyone. So the connections are capped a little under the open-file
@@ -29,6 +30,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from app.middleware.headers import API_CSP, COMMON
 
 BACKSTOP = 2.0  # seconds after the app's body deadline that the connection itself is closed
+MAX_HEADER_BYTES = 64 * 1024  # request line and headers; httptools itself sets no limit
 RESERVED_FDS = 128  # descriptors kept for everything but connections (weights, logs, pipes, sockets)
 
 
@@ -45,10 +47,10 @@ class ServeConfig(Config):
         self.header_timeout, self.body_timeout = header_timeout, body_timeout
 
 
-def _timeout_response(seconds: float) -> bytes:
-    body = json.dumps({"detail": f"The request headers did not arrive within {seconds:g} s.",
-                       "code": "header_timeout"}).encode()
-    head = [b"HTTP/1.1 408 Request Timeout", b"content-type: application/json",
+def _error_response(status: bytes, code: str, detail: str) -> bytes:
+    """A complete JSON error response, written before any request reached the app."""
+    body = json.dumps({"detail": detail, "code": code}).encode()
+    head = [b"HTTP/1.1 " + status, b"content-type: application/json",
             b"content-length: " + str(len(body)).encode(), b"connection: close",
             b"content-security-policy: " + API_CSP.encode()]
     head += [k + b": " + v for k, v in COMMON]
@@ -62,6 +64,7 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
         self._header_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self._waiting_since = 0.0  # when this connection started waiting for headers
+        self._header_bytes = 0  # received while waiting for them
         self.cap = connection_cap()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -81,6 +84,15 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel_timers()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        waiting = self._header_timer is not None
+        super().data_received(data)
+        if waiting and self._header_timer is not None:  # the headers are still not complete
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES:
+                self._refuse(b"431 Request Header Fields Too Large", "headers_too_large",
+                             f"The request line and headers are longer than {MAX_HEADER_BYTES // 1024} KiB.")
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._arm_header_timer()
@@ -96,7 +108,7 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
 
     def _arm_header_timer(self) -> None:
         self._cancel_timers()
-        self._waiting_since = time.monotonic()
+        self._waiting_since, self._header_bytes = time.monotonic(), 0
         self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
     def _cancel_timers(self) -> None:
@@ -105,11 +117,21 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
                 timer.cancel()
         self._header_timer = self._body_timer = None
 
+    def send_400_response(self, msg: str) -> None:
+        """A request httptools cannot parse: JSON like every other error, not uvicorn's plain text."""
+        self._refuse(b"400 Bad Request", "bad_request", "The request is not valid HTTP/1.1.")
+
     def _headers_too_slow(self) -> None:
+        self._refuse(b"408 Request Timeout", "header_timeout",
+                     f"The request headers did not arrive within {self.header_timeout:g} s.")
+
+    def _refuse(self, status: bytes, code: str, detail: str) -> None:
+        """Answer with a JSON error (unless an answer of ours is being written) and close."""
+        self._cancel_timers()
         if self.transport.is_closing():
             return
-        if self.cycle is None or self.cycle.response_complete:  # no answer of ours is being written
-            self.transport.write(_timeout_response(self.header_timeout))
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.write(_error_response(status, code, detail))
         self.transport.close()
 
     def _close(self) -> None:
