@@ -1,18 +1,22 @@
 """Layers that compose into a network, each with a forward and a backward pass.
 
-Conventions (the classic derivation, written once here):
+Conventions (the classic derivation, in one layout from end to end):
 
-* Dense layers work column-wise, as in the derivation: an activation ``A`` has
-  shape ``(n_features, m)`` with one example per column, ``W`` is
-  ``(n_out, n_in)`` and ``b`` is ``(n_out, 1)``, so ``Z = W·A + b``.
+* Examples are rows. A dense layer's input ``A`` is ``(m, n_in)``, its weights
+  ``W`` are ``(n_out, n_in)`` and its bias ``b`` is ``(n_out, 1)`` as in the
+  derivation (and the weights file), so ``Z = A·Wᵀ + bᵀ`` is ``(m, n_out)``: the
+  derivation's ``Z = W·A + b`` with every matrix transposed.
 * Image layers (Conv2D, MaxPool2D) work on ``(m, H, W, C)`` arrays, examples
-  first and channels last, because that is the layout im2col wants.
-  ``Image`` turns ``(784, m)`` columns into ``(m, 28, 28, 1)`` images and
-  ``Flatten`` turns ``(m, H, W, C)`` back into ``(H·W·C, m)`` columns.
-* ``backward(dA)`` receives the gradient of the *summed* loss with respect to
-  the layer's output (at the softmax output that is ``dZ = A − Y``), stores the
-  gradient of the *mean* loss in ``grads`` (``dW = dZ·A_prevᵀ / m``,
-  ``db = Σ dZ / m``) and returns ``dA_prev = Wᵀ·dZ``, again per example.
+  first and channels last, the layout im2col wants. ``Image`` and ``Flatten``
+  are plain reshapes between ``(m, H·W·C)`` rows and ``(m, H, W, C)`` images.
+* Layers are stateless when serving: ``forward(A)`` writes nothing on the layer,
+  so one network can serve many threads at once. Training passes a ``cache``
+  dict per layer; ``forward(A, cache)`` keeps there what backpropagation needs
+  (and a cache means training: dropout is on).
+* ``backward(dZ, cache)`` receives the gradient of the *summed* loss with respect
+  to the layer's output (at the softmax output that is ``dZ = A − Y``), stores
+  the gradient of the *mean* loss in ``grads`` (``dW = dZᵀ·A_prev / m``,
+  ``db = Σ dZ / m`` over examples) and returns ``dA_prev = dZ·W``, again per example.
 * Every layer computes in the dtype of its parameters: float32 for training
   and serving, float64 for gradient checks.
 """
@@ -25,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[Any]  # float32 (float64 in gradient checks); shapes in docstrings
+Cache = dict[str, Any]  # what one layer's forward pass keeps for its backward pass, in training only
 
 
 class Layer:
@@ -36,10 +41,10 @@ class Layer:
         self.params: dict[str, Array] = {}
         self.grads: dict[str, Array] = {}
 
-    def forward(self, A: Array, training: bool = False) -> Array:
+    def forward(self, A: Array, cache: Cache | None = None) -> Array:
         raise NotImplementedError
 
-    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
+    def backward(self, dA: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
@@ -51,7 +56,7 @@ class Layer:
 
 
 class Dense(Layer):
-    """``Z = W·A + b``. A: (n_in, m) → Z: (n_out, m)."""
+    """``Z = A·Wᵀ + bᵀ``. A: (m, n_in) → Z: (m, n_out)."""
 
     kind = "dense"
 
@@ -70,15 +75,18 @@ class Dense(Layer):
             raise ValueError(f"unknown init {init!r}: use 'he' or 'uniform'")
         self.params = {"W": W.astype(dtype), "b": b.astype(dtype)}
 
-    def forward(self, A: Array, training: bool = False) -> Array:
-        self.A_prev = A
-        return self.params["W"] @ A + self.params["b"]
+    def forward(self, A: Array, cache: Cache | None = None) -> Array:
+        if cache is not None:
+            cache["A_prev"] = A
+        Z: Array = A @ self.params["W"].T  # BLAS reads Wᵀ in place, no copy
+        Z += self.params["b"].T
+        return Z
 
-    def backward(self, dZ: Array, need_input_grad: bool = True) -> Array | None:
-        m = dZ.shape[1]
-        self.grads["W"] = (dZ @ self.A_prev.T) / m
-        self.grads["b"] = dZ.sum(axis=1, keepdims=True) / m
-        return self.params["W"].T @ dZ if need_input_grad else None
+    def backward(self, dZ: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
+        m = dZ.shape[0]
+        self.grads["W"] = (dZ.T @ cache["A_prev"]) / m
+        self.grads["b"] = dZ.sum(axis=0)[:, None] / m
+        return dZ @ self.params["W"] if need_input_grad else None
 
     def config(self) -> dict[str, Any]:
         return {"type": self.kind, "n_in": self.n_in, "n_out": self.n_out}
@@ -92,12 +100,13 @@ class ReLU(Layer):
 
     kind = "relu"
 
-    def forward(self, Z: Array, training: bool = False) -> Array:
-        self.mask = Z > 0
-        return Z * self.mask
+    def forward(self, Z: Array, cache: Cache | None = None) -> Array:
+        if cache is not None:
+            cache["mask"] = Z > 0
+        return np.maximum(Z, 0, dtype=Z.dtype)
 
-    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
-        return dA * self.mask
+    def backward(self, dA: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
+        return dA * cache["mask"]
 
 
 class Dropout(Layer):
@@ -111,25 +120,26 @@ class Dropout(Layer):
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
         self.rate = rate
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)  # drawn from in training only
 
-    def forward(self, A: Array, training: bool = False) -> Array:
-        if not training or self.rate == 0.0:
-            self.mask = None
+    def forward(self, A: Array, cache: Cache | None = None) -> Array:
+        if cache is None or self.rate == 0.0:
             return A
         keep = 1.0 - self.rate
-        self.mask = (self.rng.random(A.shape, dtype=np.float32) < keep).astype(A.dtype) / keep
-        return A * self.mask
+        mask = (self.rng.random(A.shape, dtype=np.float32) < keep).astype(A.dtype) / keep
+        cache["mask"] = mask
+        return A * mask
 
-    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
-        return dA if self.mask is None else dA * self.mask
+    def backward(self, dA: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
+        mask = cache.get("mask")
+        return dA if mask is None else dA * mask
 
     def config(self) -> dict[str, Any]:
         return {"type": self.kind, "rate": self.rate}
 
 
 class Image(Layer):
-    """Columns to images: (H·W·C, m) → (m, H, W, C), row-major pixels."""
+    """Rows to images: (m, H·W·C) → (m, H, W, C), row-major pixels. A reshape."""
 
     kind = "image"
 
@@ -137,11 +147,11 @@ class Image(Layer):
         super().__init__()
         self.shape = (height, width, channels)
 
-    def forward(self, A: Array, training: bool = False) -> Array:
-        return np.ascontiguousarray(A.T).reshape(A.shape[1], *self.shape)
+    def forward(self, A: Array, cache: Cache | None = None) -> Array:
+        return A.reshape(A.shape[0], *self.shape)
 
-    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
-        return dA.reshape(dA.shape[0], -1).T
+    def backward(self, dA: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
+        return dA.reshape(dA.shape[0], -1)
 
     def config(self) -> dict[str, Any]:
         h, w, c = self.shape
@@ -149,16 +159,17 @@ class Image(Layer):
 
 
 class Flatten(Layer):
-    """Images to columns: (m, H, W, C) → (H·W·C, m)."""
+    """Images to rows: (m, H, W, C) → (m, H·W·C). A reshape."""
 
     kind = "flatten"
 
-    def forward(self, A: Array, training: bool = False) -> Array:
-        self.shape = A.shape
-        return A.reshape(A.shape[0], -1).T
+    def forward(self, A: Array, cache: Cache | None = None) -> Array:
+        if cache is not None:
+            cache["shape"] = A.shape
+        return A.reshape(A.shape[0], -1)
 
-    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
-        return np.ascontiguousarray(dA.T).reshape(self.shape)
+    def backward(self, dA: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
+        return dA.reshape(cache["shape"])
 
 
 def im2col(X: Array, k: int) -> Array:
@@ -210,27 +221,28 @@ class Conv2D(Layer):
         """Kernels as a matrix (F, k·k·C) in im2col's column order: a view of W as stored."""
         return self.params["W"].transpose(0, 2, 3, 1).reshape(self.c_out, -1)
 
-    def forward(self, X: Array, training: bool = False) -> Array:
+    def forward(self, X: Array, cache: Cache | None = None) -> Array:
         m, H, W, _ = X.shape
         p, k = self.pad, self.k
         Xp = np.pad(X, ((0, 0), (p, p), (p, p), (0, 0))) if p else X
-        self.in_shape = Xp.shape
-        self.cols = im2col(Xp, k)
-        Z = self.cols @ self._Wm().T + self.params["b"]
+        cols = im2col(Xp, k)
+        if cache is not None:
+            cache["cols"], cache["in_shape"] = cols, Xp.shape
+        Z: Array = cols @ self._Wm().T
+        Z += self.params["b"]
         return Z.reshape(m, H + 2 * p - k + 1, W + 2 * p - k + 1, self.c_out)
 
-    def backward(self, dZ: Array, need_input_grad: bool = True) -> Array | None:
+    def backward(self, dZ: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
         m, Ho, Wo, F = dZ.shape
         k, C = self.k, self.c_in
         dZm = dZ.reshape(-1, F)  # (m·Ho·Wo, F)
-        dWm = (dZm.T @ self.cols) / m  # (F, k·k·C)
+        dWm = (dZm.T @ cache.pop("cols")) / m  # (F, k·k·C); the largest buffer freed as soon as used
         self.grads["W"] = dWm.reshape(F, k, k, C).transpose(0, 3, 1, 2)
         self.grads["b"] = dZm.sum(axis=0) / m
-        del self.cols  # free the largest buffer early
         if not need_input_grad:
             return None
         dcols = (dZm @ self._Wm()).reshape(m, Ho, Wo, k, k, C)
-        dXp: Array = np.zeros(self.in_shape, dtype=dZ.dtype)
+        dXp: Array = np.zeros(cache["in_shape"], dtype=dZ.dtype)
         for u in range(k):
             for v in range(k):
                 dXp[:, u:u + Ho, v:v + Wo, :] += dcols[:, :, :, u, v, :]
@@ -253,7 +265,7 @@ class MaxPool2D(Layer):
 
     kind = "maxpool2d"
 
-    def forward(self, X: Array, training: bool = False) -> Array:
+    def forward(self, X: Array, cache: Cache | None = None) -> Array:
         m, H, W, C = X.shape
         if H % 2 or W % 2:
             raise ValueError(f"MaxPool2D needs even height and width, got {H}×{W}")
@@ -262,11 +274,12 @@ class MaxPool2D(Layer):
         # Xr.max(axis=(2, 4)), which numpy runs as a much slower strided reduction
         pairs = np.maximum(Xr[:, :, 0], Xr[:, :, 1])  # (m, H/2, W/2, 2, C)
         out = np.maximum(pairs[:, :, :, 0], pairs[:, :, :, 1])
-        self.mask = Xr == out[:, :, None, :, None, :]
+        if cache is not None:
+            cache["mask"] = Xr == out[:, :, None, :, None, :]
         return out
 
-    def backward(self, dA: Array, need_input_grad: bool = True) -> Array | None:
-        d = self.mask * dA[:, :, None, :, None, :]
+    def backward(self, dA: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
+        d = cache["mask"] * dA[:, :, None, :, None, :]
         m, h, _, w, _, C = d.shape
         return d.reshape(m, 2 * h, 2 * w, C)
 

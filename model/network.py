@@ -1,8 +1,9 @@
 """A network: a list of layers run in order, ending in logits for softmax.
 
 Input X: (m, 784) float32 in [0, 1], one row per 28×28 image, white ink on
-black, exactly as MNIST. Internally the first layer receives the columns X.T
-(784, m), the derivation's layout (see model/layers.py)."""
+black, exactly as MNIST; logits and probabilities come out as (m, 10). One
+layout from end to end: examples are rows (see model/layers.py). Predicting
+writes nothing on the network, so threads may share one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from model.layers import Array, Layer, build_layer
+from model.layers import Array, Cache, Layer, build_layer
 from model.losses import cross_entropy, log_softmax, softmax
 
 
@@ -32,31 +33,33 @@ class Network:
     def config(self) -> list[dict[str, Any]]:
         return [layer.config() for layer in self.layers]
 
-    def logits(self, X: Array, training: bool = False) -> Array:
-        """X: (m, 784) → Z: (10, m), before softmax and temperature."""
-        A = X.T
-        for layer in self.layers:
-            A = layer.forward(A, training=training)
+    def logits(self, X: Array, caches: list[Cache] | None = None) -> Array:
+        """X: (m, 784) → Z: (m, 10), before softmax and temperature. With ``caches`` (one dict
+        per layer) this is a training pass: dropout is on and each layer keeps its backprop buffers."""
+        A = X
+        for i, layer in enumerate(self.layers):
+            A = layer.forward(A, None if caches is None else caches[i])
         return A
 
     def loss_and_grads(self, X: Array, y: NDArray[np.integer[Any]]) -> tuple[float, Array]:
         """Forward in training mode, backward, gradients left in each layer's ``grads``.
-        Returns the mean cross-entropy and the logits (10, m)."""
-        Z = self.logits(X, training=True)
+        Returns the mean cross-entropy and the logits (m, 10)."""
+        caches: list[Cache] = [{} for _ in self.layers]
+        Z = self.logits(X, caches)
         loss, dA = cross_entropy(Z, y)
         for i in range(len(self.layers) - 1, self.first_trainable - 1, -1):
-            dA = self.layers[i].backward(dA, need_input_grad=i > self.first_trainable)  # type: ignore[assignment]
+            dA = self.layers[i].backward(dA, caches[i], need_input_grad=i > self.first_trainable)  # type: ignore[assignment]
         return loss, Z
 
     def predict_proba(self, X: Array, batch_size: int = 1000) -> Array:
         """X: (m, 784) → probabilities (m, 10), calibrated by the stored temperature."""
-        out = [softmax(self.logits(X[i:i + batch_size]) / self.temperature).T
+        out = [softmax(self.logits(X[i:i + batch_size]) / self.temperature)
                for i in range(0, X.shape[0], batch_size)]
         return np.concatenate(out) if out else np.zeros((0, 10), dtype=np.float32)
 
     def predict_logits(self, X: Array, batch_size: int = 1000) -> Array:
         """X: (m, 784) → raw logits (m, 10), batched to bound memory."""
-        out = [self.logits(X[i:i + batch_size]).T for i in range(0, X.shape[0], batch_size)]
+        out = [self.logits(X[i:i + batch_size]) for i in range(0, X.shape[0], batch_size)]
         return np.concatenate(out)
 
     def predict(self, X: Array) -> NDArray[np.intp]:
@@ -66,7 +69,7 @@ class Network:
     def evaluate(self, X: Array, y: NDArray[np.integer[Any]]) -> tuple[float, float]:
         """Mean cross-entropy (temperature 1) and accuracy of X: (m, 784) against y: (m,)."""
         Z = self.predict_logits(X)
-        logp = log_softmax(Z, axis=1)
+        logp = log_softmax(Z)
         loss = -float(logp[np.arange(y.shape[0]), y].mean())
         return loss, float((Z.argmax(axis=1) == y).mean())
 

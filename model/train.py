@@ -73,7 +73,7 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
             lr = learning_rate(cfg.schedule, cfg.lr, (epoch * steps + s) / total, cfg.warmup)
             opt.step(params, [layer.grads[key] for layer, key in slots], lr)
             loss_sum += loss * len(idx)
-            correct += int((Z.argmax(axis=0) == yb).sum())
+            correct += int((Z.argmax(axis=1) == yb).sum())
             seen += len(idx)
             if on_batch is not None:
                 on_batch(s + 1, steps, loss_sum / seen, correct / seen)

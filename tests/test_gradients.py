@@ -20,7 +20,7 @@ def _reseed_dropout(net: Network) -> None:
 def _check(net: Network, X: np.ndarray, y: np.ndarray) -> None:
     def loss() -> float:
         _reseed_dropout(net)
-        return cross_entropy(net.logits(X, training=True), y)[0]
+        return cross_entropy(net.logits(X, [{} for _ in net.layers]), y)[0]
 
     _reseed_dropout(net)
     net.loss_and_grads(X, y)
@@ -62,16 +62,16 @@ def test_mlp_matches_finite_differences(init: str) -> None:
 
 
 def test_dense_backward_is_the_classic_derivation() -> None:
-    """dW = dZ·Aᵀ/m, db = ΣdZ/m, dA_prev = Wᵀ·dZ with dZ = A − Y at the softmax output."""
+    """dW = dZᵀ·A/m, db = ΣdZ/m (over examples) with dZ = A − Y at the softmax output, one example a row."""
     net = Network.from_config([{"type": "dense", "n_in": 4, "n_out": 10}], seed=0, dtype=np.float64)
     rng = np.random.default_rng(3)
     X = rng.random((6, 4))
     y = rng.integers(0, 10, 6)
     Z = net.logits(X)
-    A = np.exp(Z) / np.exp(Z).sum(axis=0)
-    Y = np.eye(10)[:, y]
+    A = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    Y = np.eye(10)[y]
     dZ = A - Y
     net.loss_and_grads(X, y)
     dense = net.layers[0]
-    np.testing.assert_allclose(dense.grads["W"], dZ @ X / 6, rtol=1e-10)
-    np.testing.assert_allclose(dense.grads["b"], dZ.sum(axis=1, keepdims=True) / 6, rtol=1e-10)
+    np.testing.assert_allclose(dense.grads["W"], dZ.T @ X / 6, rtol=1e-10)
+    np.testing.assert_allclose(dense.grads["b"], dZ.sum(axis=0)[:, None] / 6, rtol=1e-10)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -15,10 +18,10 @@ from tests.model_fixtures import TINY_CNN, TINY_MLP, toy_problem
 
 @pytest.mark.parametrize("scale", [1000.0, -1000.0])
 def test_softmax_and_loss_stay_finite_for_huge_logits(scale: float) -> None:
-    Z = np.array([[scale, 0.0], [0.0, scale], [-scale, -scale]] + [[0.0, 0.0]] * 7)  # (10, 2)
+    Z = np.array([[scale, 0.0], [0.0, scale], [-scale, -scale]] + [[0.0, 0.0]] * 7).T  # (2, 10)
     P = softmax(Z)
     assert np.isfinite(P).all()
-    np.testing.assert_allclose(P.sum(axis=0), 1.0)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
     assert np.isfinite(log_softmax(Z)).all()
     loss, dZ = cross_entropy(Z, np.array([0, 2]))
     assert np.isfinite(loss) and np.isfinite(dZ).all()
@@ -27,9 +30,9 @@ def test_softmax_and_loss_stay_finite_for_huge_logits(scale: float) -> None:
 
 
 def test_cross_entropy_of_uniform_logits_is_log_10() -> None:
-    loss, dZ = cross_entropy(np.zeros((10, 4)), np.array([0, 1, 2, 3]))
+    loss, dZ = cross_entropy(np.zeros((4, 10)), np.array([0, 1, 2, 3]))
     assert loss == pytest.approx(np.log(10))
-    np.testing.assert_allclose(dZ.sum(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(dZ.sum(axis=1), 0.0, atol=1e-12)
 
 
 @pytest.mark.parametrize("name,lr", [("gd", 0.5), ("momentum", 0.05), ("rmsprop", 0.003), ("adam", 0.003)])
@@ -113,3 +116,25 @@ def test_ece_is_zero_for_perfectly_calibrated_bins() -> None:
     probs[:, 0] = 1.0
     assert expected_calibration_error(probs, np.zeros(10, dtype=int)) == 0.0
     assert expected_calibration_error(probs, np.ones(10, dtype=int)) == 1.0
+
+
+def test_one_network_serves_eight_threads_at_once() -> None:
+    """Predicting writes nothing on the network: eight threads hammering one network get
+    bit-identical answers to the serial ones, and no layer gains an attribute."""
+    net = Network.from_config(TINY_CNN, seed=3)
+    rng = np.random.default_rng(0)
+    inputs = [rng.random((int(rng.integers(1, 12)), 784)).astype(np.float32) for _ in range(32)]
+    serial = [net.predict_proba(x) for x in inputs]
+    attributes = [set(vars(layer)) for layer in net.layers]
+    barrier = threading.Barrier(8)
+
+    def hammer(start: int) -> list[tuple[int, np.ndarray]]:
+        barrier.wait()  # all eight start together
+        order = [(start + j) % len(inputs) for j in range(2 * len(inputs))]
+        return [(i, net.predict_proba(inputs[i])) for i in order]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = [r for rs in pool.map(hammer, range(0, 32, 4)) for r in rs]
+    assert len(results) == 8 * 2 * len(inputs)
+    assert all(np.array_equal(p, serial[i]) for i, p in results)
+    assert [set(vars(layer)) for layer in net.layers] == attributes
