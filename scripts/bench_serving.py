@@ -1,0 +1,195 @@
+"""Serving speed: digitpad against a bare FastAPI app, side by side in one run, and 1 vs 2 workers.
+
+    python -m scripts.bench_serving                 # wrk if installed (apt-get install wrk), else Python
+    python -m scripts.bench_serving --seconds 10 --connections 16
+
+The baseline is ``scripts/bare_app.py`` (parses the JSON body, returns a constant) under the same
+uvicorn (httptools, uvloop, no access log, one worker). Both are started here on 127.0.0.1 and
+loaded alternately with the same payloads: a 280×280 PNG drawing as a data URL, and 784 prepared
+pixels. Printed: requests/s, p50 and p99 latency, errors, and digitpad ÷ bare. Then digitpad with
+1 and with 2 workers (the scaling), and the slowest of 200 requests on one idle keep-alive
+connection. Every load is bounded in time; wrk's own threads share the 2 cores with the server,
+so figures are for comparison within one run, not absolute."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from app.api.examples import IMAGE_7, PIXELS_2
+from scripts.benchmark import cpu_name
+from scripts.serverctl import ROOT, free_port
+
+
+@dataclass
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def drawing_png() -> str:
+    """The /docs example 7, redrawn as a 280×280 canvas PNG (black ink, alpha coverage)."""
+    small = Image.open(io.BytesIO(base64.b64decode(IMAGE_7.split(",", 1)[1])))
+    buf = io.BytesIO()
+    small.resize((280, 280), Image.Resampling.BILINEAR).save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+@contextmanager
+def server(kind: str, workers: int = 1) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
+           "DIGITPAD_WORKERS": str(workers)}
+    cmd = ([sys.executable, "-m", "app.serving.serve"] if kind == "digitpad" else
+           [sys.executable, "-m", "uvicorn", "scripts.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
+            "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"])
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not _up(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the {kind} server did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wrk(url: str, body: str, seconds: float, connections: int, tmp: Path) -> Load:
+    script = tmp / "post.lua"
+    script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+                      'wrk.headers["Content-Type"] = "application/json"\n')
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script),
+           f"{url}/api/predict"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
+    out = run.stdout
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if found is None:
+        raise SystemExit(f"wrk failed: {out}{run.stderr}")
+    rps = float(found.group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
+    errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|errors: \w+) (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return Load(rps, _ms(lat["50"]), _ms(lat["99"]), errors)
+
+
+def _ms(text: str) -> float:
+    value, unit = float(re.match(r"[\d.]+", text).group()), re.sub(r"[\d.]+", "", text)  # type: ignore[union-attr]
+    return value * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def python_load(url: str, body: str, seconds: float, connections: int) -> Load:
+    """A bounded asyncio load: ``connections`` keep-alive clients posting for ``seconds``."""
+    async def run() -> tuple[list[float], int]:
+        latencies: list[float] = []
+        errors = 0
+        end = time.monotonic() + seconds
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=connections), timeout=10) as c:
+            async def client() -> None:
+                nonlocal errors
+                while time.monotonic() < end:
+                    t = time.perf_counter()
+                    r = await c.post(f"{url}/api/predict", content=body,
+                                     headers={"Content-Type": "application/json"})
+                    latencies.append((time.perf_counter() - t) * 1000)
+                    errors += r.status_code != 200
+            await asyncio.gather(*(client() for _ in range(connections)))
+        return latencies, errors
+
+    t0 = time.monotonic()
+    latencies, errors = asyncio.run(run())
+    q = statistics.quantiles(latencies, n=100)
+    return Load(len(latencies) / (time.monotonic() - t0), q[49], q[98], errors)
+
+
+def load(url: str, body: str, args: argparse.Namespace, tmp: Path) -> Load:
+    if shutil.which("wrk"):
+        return wrk(url, body, args.seconds, args.connections, tmp)
+    return python_load(url, body, args.seconds, args.connections)
+
+
+def idle_keepalive(url: str, body: str, n: int = 200) -> float:
+    """The slowest of n requests, one after another, on one keep-alive connection (ms)."""
+    with httpx.Client(timeout=10) as c:
+        c.post(f"{url}/api/predict", content=body, headers={"Content-Type": "application/json"})
+        worst = 0.0
+        for _ in range(n):
+            t = time.perf_counter()
+            c.post(f"{url}/api/predict", content=body, headers={"Content-Type": "application/json"})
+            worst = max(worst, (time.perf_counter() - t) * 1000)
+    return worst
+
+
+def show(name: str, r: Load) -> str:
+    return f"{name}: {r.rps:7.0f} req/s, p50 {r.p50_ms:5.1f} ms, p99 {r.p99_ms:5.1f} ms, {r.errors} errors"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each load")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2, help="bare/digitpad alternations per payload")
+    args = parser.parse_args()
+    tool = "wrk -t2" if shutil.which("wrk") else "a Python asyncio client"
+    print(f"{cpu_name()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {tool}, "
+          f"{args.connections} connections, {args.seconds:g} s per load")
+    payloads = {"280×280 PNG": json.dumps({"image": drawing_png()}), "784 pixels": json.dumps({"pixels": PIXELS_2})}
+    with tempfile.TemporaryDirectory() as tmp, server("bare") as bare, server("digitpad") as ours:
+        for name, body in payloads.items():
+            runs: dict[str, list[Load]] = {"bare": [], "digitpad": []}
+            for _ in range(args.rounds):
+                runs["bare"].append(load(bare, body, args, Path(tmp)))
+                runs["digitpad"].append(load(ours, body, args, Path(tmp)))
+            b = max(runs["bare"], key=lambda r: r.rps)
+            d = max(runs["digitpad"], key=lambda r: r.rps)
+            print(f"{name}:\n  {show('bare    ', b)}\n  {show('digitpad', d)}\n  digitpad ÷ bare: {d.rps / b.rps:.2f}×")
+        worst = idle_keepalive(ours, payloads["784 pixels"])
+    print(f"one idle keep-alive connection, 1 worker: slowest of 200 requests {worst:.1f} ms")
+    body = payloads["280×280 PNG"]
+    with tempfile.TemporaryDirectory() as tmp:
+        with server("digitpad", workers=1) as one:
+            r1 = load(one, body, args, Path(tmp))
+        with server("digitpad", workers=2) as two:
+            r2 = load(two, body, args, Path(tmp))
+            worst2 = idle_keepalive(two, payloads["784 pixels"])
+    print(f"workers (280×280 PNG):\n  {show('1 worker ', r1)}\n  {show('2 workers', r2)}\n"
+          f"  2 ÷ 1: {r2.rps / r1.rps:.2f}×; one idle keep-alive connection, 2 workers: slowest of 200 "
+          f"{worst2:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
