@@ -3,8 +3,12 @@
     python -m scripts.bench_vs_torch                  # 1 thread, 3 rounds
     python -m scripts.bench_vs_torch --threads 2 --rounds 5
 
-Needs the optional `bench` extra plus torch==2.13.0 (the CPU wheel):
-    pip install torch==2.13.0
+Needs the optional `bench` extra (torch==2.13.0, the CPU wheel, and threadpoolctl):
+    pip install -e '.[bench]'
+
+Some machines here set OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) to hold OpenBLAS to older
+kernels (AVX2 "Haswell" on an AVX-512 CPU) while torch uses its best; for a fair race the numpy
+side runs without both unless --keep-coretype, and the table says which kernel each side ran.
 
 Figures (Adam, lr 1e-3, batch 128, float32, the same seeded batches on both sides):
   MLP 784-256-128-10 (ReLU): one epoch of 469 steps (60,000 images).
@@ -100,12 +104,18 @@ def numpy_train(configs: list[dict[str, Any]], X: Images, y: Labels, steps: int)
     return time.perf_counter() - start, loss, sum(p.size for p in params)
 
 
+def blas_kernel() -> str:
+    """The OpenBLAS kernel this process runs (e.g. Haswell, SkylakeX), as threadpoolctl reads it."""
+    from threadpoolctl import threadpool_info
+    return ", ".join(f"{i.get('internal_api')} {i.get('architecture', '?')}" for i in threadpool_info())
+
+
 def numpy_side(X: Images, y: Labels, args: argparse.Namespace) -> Result:
     mlp_s, mlp_loss, mlp_n = numpy_train(mlp(MLP_SIZES), X, y, args.mlp_steps)
     cnn_s, cnn_loss, cnn_n = numpy_train(cnn(), X, y, args.cnn_steps)
     net = Network.from_config(cnn(), seed=SEED)
     X256, X1 = X[:256], X[:1]
-    return {"mlp_s": mlp_s, "mlp_loss": mlp_loss, "mlp_params": mlp_n,
+    return {"blas": blas_kernel(), "mlp_s": mlp_s, "mlp_loss": mlp_loss, "mlp_params": mlp_n,
             "cnn_s": cnn_s, "cnn_loss": cnn_loss, "cnn_params": cnn_n,
             "infer256_ms": median_ms(lambda: net.predict_proba(X256), max(20, args.reps // 10)),
             "infer1_ms": median_ms(lambda: net.predict_proba(X1), args.reps)}
@@ -165,7 +175,7 @@ def torch_side(X: Images, y: Labels, args: argparse.Namespace) -> Result:
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
     mlp_s, mlp_loss, mlp_n = torch_train(mlp(MLP_SIZES), Xt, yt, args.mlp_steps)
     cnn_s, cnn_loss, cnn_n = torch_train(cnn(), Xt, yt, args.cnn_steps)
-    return {"mlp_s": mlp_s, "mlp_loss": mlp_loss, "mlp_params": mlp_n,
+    return {"blas": blas_kernel(), "mlp_s": mlp_s, "mlp_loss": mlp_loss, "mlp_params": mlp_n,
             "cnn_s": cnn_s, "cnn_loss": cnn_loss, "cnn_params": cnn_n,
             "infer256_ms": torch_infer_ms(X[:256], max(20, args.reps // 10)),
             "infer1_ms": torch_infer_ms(X[:1], args.reps),
@@ -180,6 +190,9 @@ def run_side(side: str, data: str, args: argparse.Namespace) -> Result:
     env = dict(os.environ)
     if side == "numpy":
         env["OPENBLAS_NUM_THREADS"] = str(args.threads)
+        if not args.keep_coretype:
+            env.pop("OPENBLAS_CORETYPE", None)
+            env.pop("OPENBLAS_L2_SIZE", None)
     cmd = [sys.executable, "-m", "scripts.bench_vs_torch", "--side", side, "--data", data,
            "--threads", str(args.threads), "--mlp-steps", str(args.mlp_steps),
            "--cnn-steps", str(args.cnn_steps), "--reps", str(args.reps)]
@@ -204,13 +217,12 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def machine_line(threads: int, torch_version: str, load_before: str) -> str:
+def machine_line(threads: int, torch_version: str, load_before: str, kernel: str) -> str:
     blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
     return (f"machine: {cpu_name()}, {os.cpu_count()} cores, load average {load_before} before, "
             f"{load_average()} after\n"
             f"         Python {platform.python_version()}, numpy {np.__version__} ({blas.get('name')} "
-            f"{blas.get('version')}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
-            f"OPENBLAS_NUM_THREADS={threads}), {torch_version}")
+            f"{blas.get('version')}, kernel {kernel}, OPENBLAS_NUM_THREADS={threads}), {torch_version}")
 
 
 def print_table(runs: dict[str, list[Result]], args: argparse.Namespace) -> None:
@@ -242,6 +254,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--reps", type=int, default=1000,
                    help="one-image inference repetitions; a tenth for the batch (default: %(default)s)")
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "mnist", help="(default: %(default)s)")
+    p.add_argument("--keep-coretype", action="store_true",
+                   help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for the numpy side (default: unset them)")
     p.add_argument("--side", choices=["numpy", "torch"], help=argparse.SUPPRESS)  # a child process
     return p.parse_args(argv)
 
@@ -259,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         for side in runs:
             print(f"round {r + 1}/{args.rounds}: {side}", file=sys.stderr, flush=True)
             runs[side].append(run_side(side, data, args))
-    print(machine_line(args.threads, runs["torch"][0]["version"], load_before))
+    print(machine_line(args.threads, runs["torch"][0]["version"], load_before, runs["numpy"][0]["blas"]))
     print(f"data: {description}")
     print(f"each side in its own process, {args.threads} thread(s), alternated numpy, torch × {args.rounds}; "
           f"Adam lr {LR:g}, batch {BATCH}, float32, {WARMUP} untimed warm-up steps")
