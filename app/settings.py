@@ -28,6 +28,11 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _workers(value: object) -> object:
+    """``DIGITPAD_WORKERS=auto`` → one per core."""
+    return _cores() if isinstance(value, str) and value.strip().lower() == "auto" else value
+
+
 def _origins(value: object) -> object:
     """``DIGITPAD_CORS_ORIGINS=https://a.example,https://b.example`` → a list."""
     return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
@@ -61,5 +66,7 @@ class Settings(BaseSettings):
     # digitpad-serve
     host: str = Field(default="127.0.0.1", description="address digitpad-serve listens on")
     port: int = Field(default=8000, ge=0, le=65535, description="port digitpad-serve listens on")
-    workers: int = Field(default=1, ge=1, description="worker processes for digitpad-serve")
+    workers: Annotated[int, BeforeValidator(_workers)] = Field(
+        default=1, ge=1, description="worker processes for digitpad-serve; auto: one per core")
+    access_log: bool = Field(default=False, description="log every request (uvicorn's access log)")
     graceful_timeout: float = Field(default=8.0, ge=1, description="seconds to finish in-flight requests on SIGTERM")

@@ -190,3 +190,13 @@ def test_readme_documents_every_setting_and_code() -> None:
     for status, codes in CODES.items():
         for code in codes:
             assert f"| {status} | `{code}` |" in readme, code
+
+
+def test_preview_can_be_left_out(client: TestClient) -> None:
+    pixels = [0.0] * 400 + [1.0] * 20 + [0.0] * 364
+    full = client.post("/api/predict", json={"pixels": pixels}).json()
+    lean = client.post("/api/predict?preview=false", json={"pixels": pixels}).json()
+    assert "preview" in full and "preview" not in lean
+    assert lean == {k: v for k, v in full.items() if k != "preview"}
+    batch = client.post("/api/predict/batch?preview=false", json={"inputs": [{"pixels": pixels}]}).json()
+    assert batch["results"] == [lean]

@@ -68,8 +68,9 @@ class Prediction(BaseModel):
     confidence: float = Field(ge=0, le=1, description="The probability of `digit`.", examples=[0.993])
     probabilities: list[float] = Field(min_length=10, max_length=10,
                                        description="Calibrated probabilities of 0…9, summing to 1.")
-    preview: list[list[float]] = Field(description="The 28×28 input the network saw, rows of [0, 1], "
-                                       "white ink on black.")
+    preview: list[list[float]] | SkipJsonSchema[None] = Field(
+        None, description="The 28×28 input the network saw, rows of [0, 1], white ink on black; "
+        "left out with `?preview=false`.")
     model: ModelRef
 
 

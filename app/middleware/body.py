@@ -41,10 +41,10 @@ class BodyGuard:
             nonlocal received, complete, deadline
             if complete:  # after the body: only http.disconnect is left to wait for, however long
                 return await receive()
-            loop = asyncio.get_running_loop()
-            deadline = deadline or loop.time() + self.timeout
+            deadline = deadline or asyncio.get_running_loop().time() + self.timeout
             try:
-                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.0))
+                async with asyncio.timeout_at(deadline):  # no extra task, unlike wait_for
+                    message = await receive()
             except TimeoutError:
                 raise BodyTimeout(self.timeout) from None
             if message["type"] == "http.request":

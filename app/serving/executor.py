@@ -15,9 +15,9 @@ import contextlib
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
-P = ParamSpec("P")
+WATCH_AFTER = 0.05  # seconds a job may take before its client's connection is watched
 T = TypeVar("T")
 
 
@@ -62,15 +62,19 @@ class CpuPool:
         self._jobs.add(job)
         future = self._pool.submit(fn, job, *args)
         future.add_done_callback(lambda _: _call_soon(loop, self._jobs.discard, job))
-        work, watch = asyncio.wrap_future(future), asyncio.ensure_future(gone())
+        work, watch = asyncio.wrap_future(future), None
         try:
-            await asyncio.wait((work, watch), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((work,), timeout=WATCH_AFTER)  # most jobs end here, with no watcher
+            if not work.done():
+                watch = asyncio.ensure_future(gone())
+                await asyncio.wait((work, watch), return_when=asyncio.FIRST_COMPLETED)
         finally:
             if not work.done():  # hung up, or this request was cancelled (shutdown deadline)
                 job.stop()
                 future.cancel()  # drops it if it has not started
                 work.add_done_callback(_consume)
-            watch.cancel()
+            if watch is not None:
+                watch.cancel()
         if not work.done():
             raise Abandoned
         return work.result()

@@ -1,39 +1,47 @@
-"""Whether this process is shutting down, and when in-flight requests must be answered by.
+"""Whether this process is shutting down, and the requests that must be answered before it ends.
 
 One per process: a signal handler (``app.serving.server``) starts the drain; ``/readyz``
-reads ``draining`` and the ``Drain`` middleware waits on ``deadline_passed``."""
+reads ``draining``; the ``Drain`` middleware registers each request in flight, and when
+the deadline comes every one that has not started its answer is cancelled (and answered
+503 by the middleware)."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 MARGIN = 1.5  # seconds before the grace period ends that unfinished requests are answered 503
 
 
-class Lifecycle:
-    def __init__(self) -> None:
-        self.draining = False
-        self._deadline: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+@dataclass(eq=False)
+class InFlight:
+    task: asyncio.Task[object] | None
+    started: bool = False  # the answer has begun: let it finish
+    expired: bool = False  # cancelled by the drain deadline, not by anything else
 
-    def deadline_passed(self) -> asyncio.Event:
-        """An event, on the running loop, set when in-flight requests must give up."""
-        if self._deadline is None or self._loop is not asyncio.get_running_loop():
-            self._loop, self._deadline = asyncio.get_running_loop(), asyncio.Event()
-        return self._deadline
+
+@dataclass
+class Lifecycle:
+    draining: bool = False
+    in_flight: set[InFlight] = field(default_factory=set)
 
     def begin_drain(self, grace: float, loop: asyncio.AbstractEventLoop) -> None:
         """Stop being ready now; ``grace - MARGIN`` seconds from now, unfinished requests get 503.
         Safe to call from a signal handler."""
         self.draining = True
-        loop.call_soon_threadsafe(loop.call_later, max(grace - MARGIN, 0.0), self._expire)
+        loop.call_soon_threadsafe(loop.call_later, max(grace - MARGIN, 0.0), self.expire)
 
-    def _expire(self) -> None:
-        self.deadline_passed().set()
+    def expire(self) -> None:
+        """Cancel every request in flight that has not started its answer."""
+        for request in list(self.in_flight):
+            if not request.started and request.task is not None:
+                request.expired = True
+                request.task.cancel()
 
     def reset(self) -> None:
         """Back to serving (tests)."""
-        self.draining, self._deadline, self._loop = False, None, None
+        self.draining = False
+        self.in_flight.clear()
 
 
 lifecycle = Lifecycle()

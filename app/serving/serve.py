@@ -21,6 +21,7 @@ def config_from(settings: Settings) -> ServeConfig:
     return ServeConfig(
         "app.main:app", host=settings.host, port=settings.port, http=TimedHttpToolsProtocol,
         loop="auto", proxy_headers=True, timeout_graceful_shutdown=settings.graceful_timeout,
+        access_log=settings.access_log,
         header_timeout=settings.header_timeout, body_timeout=settings.body_timeout)
 
 

@@ -1,22 +1,28 @@
-"""The reading endpoints. Each: validate → (on a CPU thread) decode, preprocess, predict → respond.
+"""The reading endpoints. Each: validate → (on a CPU thread) decode, preprocess, predict, write
+the JSON → respond.
 
 The CPU work runs in the bounded pool (``app.serving.executor``), never on the
-event loop; a batch checks the pixels of all its images on their headers before
-decoding any, and stops between images if its client hangs up."""
+event loop, and ends with the answer's JSON bytes: the route returns them as
+they are, so FastAPI neither re-validates what this code just built against
+the response model (which stays, for the OpenAPI document) nor serialises it
+on the event loop. A batch checks the pixels of all its images on their
+headers before decoding any, and stops between images if its client hangs up."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import Response
 from numpy.typing import NDArray
 
 from app.api.deps import PoolDep, PredictorDep, SettingsDep
 from app.api.errors import ApiError, responses
-from app.api.schemas import BatchRequest, BatchResponse, ModelRef, Prediction, PredictRequest
+from app.api.schemas import BatchRequest, BatchResponse, Prediction, PredictRequest
 from app.imaging.decode import ImageLimits, image_pixels, payload_bytes
 from app.imaging.errors import InputError
 from app.imaging.preprocess import prepare_image, prepare_pixels
@@ -26,6 +32,7 @@ from app.settings import Settings
 
 router = APIRouter()
 ERRORS = responses(400, 408, 413, 415, 422, 503)
+PreviewQuery = Annotated[bool, Query(description="include the 28×28 `preview` the network saw")]
 
 
 def _limits(settings: Settings) -> ImageLimits:
@@ -47,24 +54,35 @@ def _prepare(body: PredictRequest, limits: ImageLimits) -> NDArray[np.float32]:
     return prepare_pixels(body.pixels)
 
 
-def _answer(predictor: Predictor, X: NDArray[np.float32]) -> list[Prediction]:
+def _answer(predictor: Predictor, X: NDArray[np.float32], preview: bool) -> list[dict[str, Any]]:
+    """The ``Prediction`` of each input, as plain data."""
     P = predictor.predict(X)
-    ref = ModelRef(name=predictor.name, version=predictor.version)
-    return [Prediction(digit=int(p.argmax()), confidence=float(p.max()), probabilities=p.tolist(),
-                       preview=np.round(x.astype(np.float64), 4).tolist(), model=ref)
-            for x, p in zip(X, P, strict=True)]
+    ref = {"name": predictor.name, "version": predictor.version}
+    out: list[dict[str, Any]] = []
+    for x, p in zip(X, P, strict=True):
+        answer: dict[str, Any] = {"digit": int(p.argmax()), "confidence": float(p.max()),
+                                  "probabilities": p.tolist()}
+        if preview:
+            answer["preview"] = np.round(x.astype(np.float64), 4).tolist()
+        answer["model"] = ref
+        out.append(answer)
+    return out
 
 
-def read_one(job: Job, body: PredictRequest, limits: ImageLimits, predictor: Predictor) -> Prediction:
+def _json(data: object) -> bytes:
+    return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+
+
+def read_one(job: Job, body: PredictRequest, limits: ImageLimits, predictor: Predictor, preview: bool) -> bytes:
     x = _prepare(body, limits)
     job.check()
-    return _answer(predictor, x[None])[0]
+    return _json(_answer(predictor, x[None], preview)[0])
 
 
-def read_file(job: Job, data: bytes, limits: ImageLimits, predictor: Predictor) -> Prediction:
+def read_file(job: Job, data: bytes, limits: ImageLimits, predictor: Predictor, preview: bool) -> bytes:
     x = prepare_image(data, limits)
     job.check()
-    return _answer(predictor, x[None])[0]
+    return _json(_answer(predictor, x[None], preview)[0])
 
 
 @contextmanager
@@ -76,7 +94,8 @@ def _item(i: int) -> Iterator[None]:
         raise type(e)(f"inputs[{i}]: {e}") from None
 
 
-def read_batch(job: Job, inputs: list[PredictRequest], settings: Settings, predictor: Predictor) -> BatchResponse:
+def read_batch(job: Job, inputs: list[PredictRequest], settings: Settings, predictor: Predictor,
+               preview: bool) -> bytes:
     limits, images = _limits(settings), {}
     for i, item in enumerate(inputs):  # first the headers: the whole batch's pixels, before decoding any
         if item.image is not None:
@@ -94,16 +113,15 @@ def read_batch(job: Job, inputs: list[PredictRequest], settings: Settings, predi
         job.check()
         with _item(i):
             xs.append(prepare_image(images[i], limits) if i in images else _prepare(item, limits))
-    if not xs:
-        return BatchResponse(results=[])
-    return BatchResponse(results=_answer(predictor, np.stack(xs)))
+    return _json({"results": _answer(predictor, np.stack(xs), preview) if xs else []})
 
 
 @router.post("/api/predict", response_model=Prediction, responses=ERRORS,
              summary="Read one digit from an image or prepared pixels")
 async def predict(request: Request, body: PredictRequest, predictor: PredictorDep, settings: SettingsDep,
-                  pool: PoolDep) -> Prediction:
-    return await pool.run(_gone(request), read_one, body, _limits(settings), predictor)
+                  pool: PoolDep, preview: PreviewQuery = True) -> Response:
+    answer = await pool.run(_gone(request), read_one, body, _limits(settings), predictor, preview)
+    return Response(answer, media_type="application/json")
 
 
 _FILE: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty.", json_schema_extra={"minLength": 1})
@@ -112,16 +130,18 @@ _FILE: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty.", json
 @router.post("/api/predict/file", response_model=Prediction, responses=ERRORS,
              summary="Read one digit from an uploaded image file (curl -F file=@digit.png)")
 async def predict_file(request: Request, file: Annotated[UploadFile, _FILE], predictor: PredictorDep,
-                       settings: SettingsDep, pool: PoolDep) -> Prediction:
+                       settings: SettingsDep, pool: PoolDep, preview: PreviewQuery = True) -> Response:
     data = await file.read()  # already spooled by the form parser, within the body limit
-    return await pool.run(_gone(request), read_file, data, _limits(settings), predictor)
+    answer = await pool.run(_gone(request), read_file, data, _limits(settings), predictor, preview)
+    return Response(answer, media_type="application/json")
 
 
 @router.post("/api/predict/batch", response_model=BatchResponse, responses=ERRORS,
              summary="Read many digits at once; all must be readable")
 async def predict_batch(request: Request, body: BatchRequest, predictor: PredictorDep, settings: SettingsDep,
-                        pool: PoolDep) -> BatchResponse:
+                        pool: PoolDep, preview: PreviewQuery = True) -> Response:
     if len(body.inputs) > settings.max_batch:
         raise ApiError(422, "batch_too_large",
                        f"A batch holds at most {settings.max_batch} inputs; got {len(body.inputs)}.")
-    return await pool.run(_gone(request), read_batch, body.inputs, settings, predictor)
+    answer = await pool.run(_gone(request), read_batch, body.inputs, settings, predictor, preview)
+    return Response(answer, media_type="application/json")
