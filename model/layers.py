@@ -85,7 +85,7 @@ class Dense(Layer):
     def backward(self, dZ: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
         m = dZ.shape[0]
         self.grads["W"] = (dZ.T @ cache["A_prev"]) / m
-        self.grads["b"] = dZ.sum(axis=0)[:, None] / m
+        self.grads["b"] = sum_rows(dZ)[:, None] / m
         return dZ @ self.params["W"] if need_input_grad else None
 
     def config(self) -> dict[str, Any]:
@@ -101,9 +101,10 @@ class ReLU(Layer):
     kind = "relu"
 
     def forward(self, Z: Array, cache: Cache | None = None) -> Array:
+        mask = Z > 0
         if cache is not None:
-            cache["mask"] = Z > 0
-        return np.maximum(Z, 0, dtype=Z.dtype)
+            cache["mask"] = mask
+        return Z * mask  # faster than np.maximum(Z, 0) here, and the mask is wanted anyway
 
     def backward(self, dA: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
         return dA * cache["mask"]
@@ -172,18 +173,33 @@ class Flatten(Layer):
         return dA.reshape(cache["shape"])
 
 
+def sum_rows(A: Array) -> Array:
+    """Σ over the rows of a 2-D array, as one matrix-vector product: numpy's own sum down the
+    columns of a tall array is several times slower."""
+    return np.ones(A.shape[0], dtype=A.dtype) @ A
+
+
 def im2col(X: Array, k: int) -> Array:
     """Every k×k patch of X as a row: (m, H, W, C) → (m·Ho·Wo, k·k·C), Ho = H − k + 1.
 
     One strided view and one copy (channels innermost, so the copy reads
     contiguous runs); no Python loop over pixels or examples. The view is made
     from X's strides directly: ``sliding_window_view`` and a transpose give the
-    same array but cost more than the copy on one 28×28 image."""
+    same array but cost more than the copy on one 28×28 image. With one channel
+    the runs would be single numbers, so the k·k shifted images are copied
+    whole instead (k·k contiguous copies) and the result is their transpose: the
+    same matrix, column-major, which matrix products take as it is."""
     X = np.ascontiguousarray(X)
     m, H, W, C = X.shape
     Ho, Wo = H - k + 1, W - k + 1
     if Ho < 1 or Wo < 1:
         raise ValueError(f"a {k}×{k} kernel does not fit in a {H}×{W} image")
+    if C == 1 and m * Ho * Wo >= 4096:  # a batch of one-channel images (not one image: a copy is cheaper)
+        shifted = np.empty((k, k, m, Ho, Wo), X.dtype)
+        for u in range(k):
+            for v in range(k):
+                shifted[u, v] = X[:, u:u + Ho, v:v + Wo, 0]
+        return shifted.reshape(k * k, m * Ho * Wo).T
     s0, s1, s2, s3 = X.strides
     # (m, Ho, Wo, k, k, C): patch (i, j) starts at pixel (i, j) and steps over rows, columns, channels
     patches = np.ndarray((m, Ho, Wo, k, k, C), X.dtype, X, 0, (s0, s1, s2, s1, s2, s3))
@@ -236,16 +252,24 @@ class Conv2D(Layer):
         m, Ho, Wo, F = dZ.shape
         k, C = self.k, self.c_in
         dZm = dZ.reshape(-1, F)  # (m·Ho·Wo, F)
-        dWm = (dZm.T @ cache.pop("cols")) / m  # (F, k·k·C); the largest buffer freed as soon as used
+        cols = cache.pop("cols")  # the largest buffer, freed as soon as it is used
+        # dWm = dZmᵀ·cols, (F, k·k·C); for column-major cols (one channel) BLAS is faster on the transpose
+        dWm = ((cols.T @ dZm).T if cols.flags.f_contiguous and not cols.flags.c_contiguous else dZm.T @ cols) / m
+        del cols
         self.grads["W"] = dWm.reshape(F, k, k, C).transpose(0, 3, 1, 2)
-        self.grads["b"] = dZm.sum(axis=0) / m
+        self.grads["b"] = sum_rows(dZm) / m
         if not need_input_grad:
             return None
-        dcols = (dZm @ self._Wm()).reshape(m, Ho, Wo, k, k, C)
+        # col2im: each kernel offset's share of dcols = dZm·Wm, computed into one contiguous
+        # buffer and added onto the input positions it came from (k·k small products instead of
+        # one large one, so the additions read contiguous memory)
+        W4 = self.params["W"].transpose(0, 2, 3, 1)  # (F, k, k, C), a view
         dXp: Array = np.zeros(cache["in_shape"], dtype=dZ.dtype)
+        part: Array = np.empty((m * Ho * Wo, C), dtype=dZ.dtype)
         for u in range(k):
             for v in range(k):
-                dXp[:, u:u + Ho, v:v + Wo, :] += dcols[:, :, :, u, v, :]
+                np.matmul(dZm, W4[:, u, v, :], out=part)
+                dXp[:, u:u + Ho, v:v + Wo, :] += part.reshape(m, Ho, Wo, C)
         p = self.pad
         return dXp[:, p:dXp.shape[1] - p, p:dXp.shape[2] - p, :] if p else dXp
 
