@@ -5,6 +5,7 @@ The model is reached through ``app.api.deps.get_predictor``; tests swap it with
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -68,6 +69,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.predictor = load_predictor(settings)
     app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue)
+    # Everything loaded so far lives as long as the process: move it out of the garbage
+    # collector's sight, so a full collection no longer walks it (~10 ms pauses on requests).
+    gc.collect()
+    gc.freeze()
     yield
     app.state.pool.shutdown()
     app.state.predictor = None
