@@ -143,7 +143,9 @@ def load(url: str, body: str, args: argparse.Namespace, tmp: Path) -> Load:
 
 
 def idle_keepalive(url: str, body: str, n: int = 200) -> float:
-    """The slowest of n requests, one after another, on one keep-alive connection (ms)."""
+    """The slowest of n requests, one after another, on one keep-alive connection (ms), once the
+    server is idle again (a second after any load, so no leftover work is in the queue)."""
+    time.sleep(1.0)
     with httpx.Client(timeout=10) as c:
         c.post(f"{url}/api/predict", content=body, headers={"Content-Type": "application/json"})
         worst = 0.0

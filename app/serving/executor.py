@@ -79,6 +79,18 @@ class CpuPool:
             raise Abandoned
         return work.result()
 
+    def warm_up(self, work: Callable[[], object]) -> None:
+        """Start every thread now and run ``work`` on each (at start-up, so that the first clients
+        do not pay for creating threads and first calls)."""
+        together = threading.Barrier(self.threads)
+
+        def job() -> None:
+            together.wait(timeout=10)  # each job holds its thread until all have one
+            work()
+
+        for future in [self._pool.submit(job) for _ in range(self.threads)]:
+            future.result()
+
     def shutdown(self) -> None:
         """Stop every job, drop the queued ones; running ones end at their next ``check``."""
         for job in list(self._jobs):

@@ -67,8 +67,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the weights and start the CPU pool before the first request; refuse to start
     without weights."""
     settings: Settings = app.state.settings
-    app.state.predictor = load_predictor(settings)
-    app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue)
+    predictor = app.state.predictor = load_predictor(settings)
+    pool = app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue)
+    pool.warm_up(lambda: predictor.predict(np.zeros((1, 28, 28), dtype=np.float32)))
     # Everything loaded so far lives as long as the process: move it out of the garbage
     # collector's sight, so a full collection no longer walks it (~10 ms pauses on requests).
     gc.collect()
