@@ -2,7 +2,7 @@
 
 Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the ``playwright``
 package; Playwright's own browser download is never used. Without Chromium these
-tests fail, they do not skip. The server is a real uvicorn on 127.0.0.1 serving
+tests fail, they do not skip. The server is a real digitpad-serve on 127.0.0.1 serving
 the shipped weights (a tiny untrained network if they are missing, in which case
 only the check of *which* digit was read is skipped). Screenshots go to artifacts/.
 """
@@ -10,19 +10,14 @@ only the check of *which* digit was read is skipped). Screenshots go to artifact
 from __future__ import annotations
 
 import math
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from scripts.serverctl import serving
 from tests.app_fixtures import app_weights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,41 +39,11 @@ DIGITS: dict[str, list[Path_]] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     weights = SHIPPED if SHIPPED.exists() else app_weights(tmp_path_factory.mktemp("w") / "tiny.npz")
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("log") / "uvicorn.log", "w+")  # noqa: SIM115 (closed below)
-    env = {"OPENBLAS_NUM_THREADS": "1", **os.environ, "DIGITPAD_WEIGHTS": str(weights),  # see bench_preprocess
-           "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port)}
-    proc = subprocess.Popen([sys.executable, "-m", "app.serving.serve"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"uvicorn did not become ready:\n{log.read()}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+    with serving(tmp_path_factory.mktemp("log"), weights) as s:  # digitpad-serve, as run.sh starts it
+        yield s.url
 
 
 @pytest.fixture(scope="module")
