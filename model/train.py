@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from model.augment import augment, augment_config
+from model.glyphs import NONE, draw_digits, draw_non_digits
 from model.network import Network
 from model.optimizers import learning_rate, make_optimizer
 
@@ -29,11 +30,28 @@ class TrainConfig:
     weight_decay: float = 0.0
     augment: dict[str, float] | None = None  # AugmentConfig fields; None = no augmentation
     patience: int = 0              # stop after this many epochs without a better validation accuracy; 0 = never
+    # Fresh stroke-drawn examples each epoch, as shares of the training set: {"digits": styled digits
+    # (model.glyphs.DIGITS), "non_digits": drawings labelled 10, "not a digit"}; None = none
+    synthetic: dict[str, float] | None = None
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept in the metadata
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _synthetic_count(n: int, cfg: TrainConfig) -> int:
+    return sum(round(share * n) for share in (cfg.synthetic or {}).values())
+
+
+def with_synthetic(X: NDArray[np.float32], y: NDArray[np.integer[Any]], shares: dict[str, float],
+                   rng: np.random.Generator) -> tuple[NDArray[np.float32], NDArray[np.integer[Any]]]:
+    """X, y plus freshly drawn styled digits and non-digits (label 10), in the given shares of len(X)."""
+    n_digits, n_none = round(shares.get("digits", 0.0) * len(X)), round(shares.get("non_digits", 0.0) * len(X))
+    D, yD, _ = draw_digits(n_digits, rng)
+    N, _ = draw_non_digits(n_none, rng)
+    return (np.concatenate([X, D, N]).astype(np.float32, copy=False),
+            np.concatenate([y, yD.astype(y.dtype), np.full(n_none, NONE, dtype=y.dtype)]))
 
 
 BatchCallback = Callable[[int, int, float, float], None]   # step, steps, running loss, running acc
@@ -53,14 +71,17 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
     opt = make_optimizer(cfg.optimizer, cfg.weight_decay)
     slots = [(layer, name.split(".")[1]) for name, _, layer in net.parameters()]  # (layer, "W" or "b")
     params = [layer.params[key] for layer, key in slots]
-    n = X.shape[0]
+    n = X.shape[0] + _synthetic_count(X.shape[0], cfg)
     bs = cfg.batch_size if 0 < cfg.batch_size < n else n
     steps = math.ceil(n / bs)
     total = cfg.epochs * steps
     history: list[dict[str, Any]] = []
     best_acc, best_params, stale = -1.0, [p.copy() for p in params], 0
+    X_mnist, y_mnist = X, y
     for epoch in range(cfg.epochs):
         start = time.perf_counter()
+        if cfg.synthetic:
+            X, y = with_synthetic(X_mnist, y_mnist, cfg.synthetic, rng)
         order = rng.permutation(n) if bs < n else np.arange(n)
         loss_sum, correct, seen = 0.0, 0, 0
         lr = cfg.lr

@@ -118,6 +118,7 @@ def load(path: str | Path) -> tuple[Network, dict[str, Any]]:
         out = net.logits(np.zeros((1, 784), dtype=np.float32))
     except (ValueError, IndexError) as e:
         raise WeightsError(f"{path}: the layers do not fit together on a 784-pixel input ({e})") from None
-    if out.shape != (1, 10):
-        raise WeightsError(f"{path}: the network gives {out.shape[-1]} outputs, expected 10")
+    if out.shape not in ((1, 10), (1, 11)):
+        raise WeightsError(f"{path}: the network gives {out.shape[-1]} outputs, expected 10 (digits) "
+                           "or 11 (digits and 'not a digit')")
     return net, meta

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from model import weights
@@ -31,7 +32,8 @@ from model.metrics import confusion_matrix, per_class_accuracy
 from model.mnist import IDXError, load_split, validation_split
 from model.network import Network
 from model.presets import DEFAULT_PRESET, PRESETS, cnn, mlp
-from model.train import train
+from model.train import train, with_synthetic
+from model.verdict import choose_thresholds, split
 from scripts import project_root
 
 ROOT = project_root()
@@ -136,18 +138,25 @@ def main(argv: list[str] | None = None) -> int:
                   f"  val loss {r['val_loss']:.4f}  val {r['val_accuracy']:.4f}  lr {r['lr']:.2e}"
                   f"  {r['seconds']:.1f}s", flush=True)
 
+    if cfg.synthetic:  # validation also holds drawn digits and non-digits, fixed by the seed
+        X_val, y_val = with_synthetic(X_val, y_val, {"digits": 0.2, "non_digits": 0.2},
+                                      np.random.default_rng(args.seed + 10_000))
     start = time.perf_counter()
     history = train(net, X, y, X_val, y_val, cfg, on_batch=on_batch, on_epoch=on_epoch)
     seconds = time.perf_counter() - start
     _, train_acc = net.evaluate(X, y)
     T = fit_temperature(net.predict_logits(X_val), y_val)
+    net.temperature = T
+    thresholds = choose_thresholds(net.predict_proba(X_val), y_val) if cfg.synthetic else None
     logits = net.predict_logits(X_test)
-    pred = logits.argmax(axis=1)
+    digits_before, _ = split(calibrated(logits, 1.0))
+    digits, none = split(calibrated(logits, T))
+    pred = digits.argmax(axis=1)  # over 0–9, whatever the 11th output says
     C = confusion_matrix(y_test, pred)
     test_acc = float((pred == y_test).mean())
-    ece_before = expected_calibration_error(calibrated(logits, 1.0), y_test)
-    ece_after = expected_calibration_error(calibrated(logits, T), y_test)
-    net.temperature = T
+    ece_before = expected_calibration_error(digits_before, y_test)
+    ece_after = expected_calibration_error(digits, y_test)
+    rejected = float((none >= thresholds["reject"]).mean()) if thresholds else 0.0
     metadata = {
         "name": args.out.stem, "preset": args.preset, "description": description,
         "n_params": net.n_params(),
@@ -157,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         "train_accuracy": train_acc,
         "test": {"accuracy": test_acc, "per_class_accuracy": per_class_accuracy(C).tolist(),
                  "confusion_matrix": C.tolist(), "ece_before": ece_before, "ece_after": ece_after,
-                 "n": int(y_test.shape[0])},
+                 "rejected": rejected, "n": int(y_test.shape[0])},
+        **({"verdict": thresholds} if thresholds else {}),
         "data_sha256": {**train_hashes, **test_hashes},
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "code_version": code_version(),
@@ -167,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                       "best_val_accuracy": max(h["val_accuracy"] for h in history),
                       "test_accuracy": test_acc, "temperature": round(T, 4),
                       "ece_before": round(ece_before, 4), "ece_after": round(ece_after, 4),
+                      "mnist_test_rejected": round(rejected, 4), "verdict": thresholds,
                       "seconds": round(seconds, 1)}, indent=2))
     return 0
 
