@@ -60,4 +60,4 @@ PRESETS: dict[str, tuple[list[dict[str, Any]], TrainConfig, str]] = {
                "conv5×5·32 → pool → conv5×5·64 → pool → 256 → 11 (10 digits and 'not a digit'), trained "
                "on MNIST and stroke-drawn digits and non-digits, with dropout and distortions"),
 }
-DEFAULT_PRESET = "cnn"
+DEFAULT_PRESET = "honest"

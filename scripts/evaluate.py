@@ -4,10 +4,14 @@
     python -m scripts.evaluate weights/mlp.npz --errors artifacts/mlp-errors.png
     python -m scripts.evaluate --table weights/blog.npz weights/mlp.npz weights/digitpad.npz
 
-Prints test accuracy, per-class accuracy, the confusion matrix and the
-expected calibration error (15 bins) at temperature 1 and at the stored
-temperature, and writes a PNG grid of the misclassified digits labelled
-"truth->prediction". --table prints the README's results table instead.
+Prints test accuracy (argmax over 0–9), per-class accuracy, the confusion
+matrix, the expected calibration error (15 bins) of the digits' probabilities at
+temperature 1 and at the stored temperature, and, for the verdicts: the share of
+MNIST test digits wrongly rejected as "not a digit", the share of held-out
+stroke-drawn non-digits rejected, and the accuracy on held-out stroke-drawn digits
+by style (model/glyphs.py, seed --seed, never used in training, whose seeds are
+the training seed and seed + 10,000). Writes a PNG grid of the misclassified
+digits labelled "truth->prediction". --table prints the README's results table.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from PIL import Image, ImageDraw
 
 from model import weights
 from model.calibration import calibrated, expected_calibration_error
+from model.glyphs import draw_digits, draw_non_digits
 from model.metrics import confusion_matrix, per_class_accuracy
 from model.mnist import IDXError, load_split
+from model.verdict import split
 from scripts import project_root
 
 ROOT = project_root()
@@ -45,15 +51,29 @@ def error_grid(X: NDArray[np.float32], y: NDArray[Any], pred: NDArray[Any], cols
     return sheet
 
 
-def measure(path: Path, X: NDArray[np.float32], y: NDArray[Any]) -> dict[str, Any]:
+HELD_OUT = 1000  # of each: stroke-drawn non-digits, and stroke-drawn digits
+
+
+def measure(path: Path, X: NDArray[np.float32], y: NDArray[Any], seed: int) -> dict[str, Any]:
     net, meta = weights.load(path)
     logits = net.predict_logits(X)
-    pred = logits.argmax(axis=1)
+    digits, none = split(calibrated(logits, net.temperature))
+    pred = digits.argmax(axis=1)
     C = confusion_matrix(y, pred)
+    reject = float((meta.get("verdict") or {}).get("reject", 1.01))
+    rng = np.random.default_rng(seed)
+    N, _ = draw_non_digits(HELD_OUT, rng)
+    D, yD, styles = draw_digits(HELD_OUT, rng)
+    dD, noneD = split(net.predict_proba(D))
+    rightD = (dD.argmax(axis=1) == yD) & (noneD < reject)
+    by_style = {s: float(rightD[[t == s for t in styles]].mean()) for s in sorted(set(styles))}
     return {"net": net, "meta": meta, "pred": pred, "confusion": C,
             "accuracy": float((pred == y).mean()), "per_class": per_class_accuracy(C),
-            "ece_before": expected_calibration_error(calibrated(logits, 1.0), y),
-            "ece_after": expected_calibration_error(calibrated(logits, net.temperature), y)}
+            "ece_before": expected_calibration_error(split(calibrated(logits, 1.0))[0], y),
+            "ece_after": expected_calibration_error(digits, y),
+            "rejected": float((none >= reject).mean()),
+            "non_digits_rejected": float((split(net.predict_proba(N))[1] >= reject).mean()),
+            "drawn_accuracy": float(rightD.mean()), "drawn_by_style": by_style}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=ROOT / "data" / "mnist", help="(default: %(default)s)")
     p.add_argument("--errors", type=Path, help="PNG of misclassified digits (default: artifacts/<name>-errors.png)")
     p.add_argument("--table", action="store_true", help="print a Markdown results table for all weights files")
+    p.add_argument("--seed", type=int, default=2026, help="held-out drawn sets (default: %(default)s)")
     args = p.parse_args(argv)
     try:
         X, y, _ = load_split(args.data, "t10k")
@@ -69,23 +90,31 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     try:
-        results = [(path, measure(path, X, y)) for path in args.weights]
+        results = [(path, measure(path, X, y, args.seed)) for path in args.weights]
     except weights.WeightsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if args.table:
-        print("| model | preset | parameters | test accuracy | ECE before → after calibration | training time |")
-        print("|---|---|---:|---:|---:|---:|")
+        print("| model | preset | parameters | test accuracy | MNIST rejected | ECE before → after calibration "
+              "| drawn non-digits rejected | drawn digits right (worst style) | training time |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for path, r in results:
             t = r["meta"].get("training", {})
+            worst = min(r["drawn_by_style"].items(), key=lambda kv: kv[1])
             print(f"| `{path.name}` | {r['meta'].get('preset', '?')} | {r['net'].n_params():,} "
-                  f"| {r['accuracy']:.2%} | {r['ece_before']:.2%} → {r['ece_after']:.2%} "
+                  f"| {r['accuracy']:.2%} | {r['rejected']:.2%} | {r['ece_before']:.2%} → {r['ece_after']:.2%} "
+                  f"| {r['non_digits_rejected']:.1%} | {r['drawn_accuracy']:.1%} ({worst[0]}: {worst[1]:.1%}) "
                   f"| {t.get('seconds', float('nan')) / 60:.1f} min |")
         return 0
     for path, r in results:
         print(f"{path}: {r['meta'].get('description', '')}")
         print(f"  test accuracy   {r['accuracy']:.4f}  ({int((r['pred'] != y).sum())} errors of {len(y)})")
         print(f"  ECE (15 bins)   {r['ece_before']:.4f} at T=1, {r['ece_after']:.4f} at T={r['net'].temperature:.3f}")
+        print(f"  MNIST test rejected as not a digit  {r['rejected']:.4f}")
+        print(f"  held-out drawn non-digits rejected  {r['non_digits_rejected']:.4f}  "
+              f"(of {HELD_OUT}, seed {args.seed})")
+        print(f"  held-out drawn digits read right    {r['drawn_accuracy']:.4f}  (of {HELD_OUT}; by style below)")
+        print("    " + "  ".join(f"{k}: {v:.3f}" for k, v in r["drawn_by_style"].items()))
         print("  per class       " + "  ".join(f"{d}:{a:.4f}" for d, a in enumerate(r["per_class"])))
         print("  confusion matrix (rows: truth, columns: prediction)")
         print("       " + " ".join(f"{d:5d}" for d in range(10)))

@@ -4,6 +4,7 @@
 (() => {
   const EXPORT_SIZE = 280;      // px: the image sent to the server (small PNG, plenty for a 20 px fit)
   const PEN = 0.07;             // pen width as a fraction of the canvas side (MNIST strokes are ~10% of a digit)
+  const SMALL = 0.16;           // a drawing (pen included) under this share of the pad is too small to read
   const DEBOUNCE_MS = 120;      // live prediction while drawing, at most this often
   const TIMEOUT_MS = 10000;
 
@@ -151,8 +152,20 @@
       showEmpty();
       return;
     }
+    if (tooSmall()) {         // a blob once fitted to 20 px: better to ask than to guess
+      if (now) showEmpty("Draw a bit bigger: that is too small to read.");
+      return;
+    }
     if (now) request();
     else timer = setTimeout(request, DEBOUNCE_MS);
+  }
+
+  /** Whether the drawing, pen included, spans less than SMALL of the pad both ways. */
+  function tooSmall() {
+    const xs = strokes.flat().map((p) => p[0]);
+    const ys = strokes.flat().map((p) => p[1]);
+    const span = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) + PEN;
+    return span < SMALL;
   }
 
   function exportImage() {
@@ -205,25 +218,47 @@
     }
   }
 
+  /** "a 7", "an 8". */
+  function aDigit(d) {
+    return `${d === 8 ? "an" : "a"} ${d}`;
+  }
+
+  /** What to say, honestly: a digit, "not sure: a 1 or a 7?", or not a digit at all. */
+  function sayVerdict(p, pct) {
+    if (p.verdict === "not_a_digit") {
+      return ["That doesn't look like a digit.", "Draw one digit, 0 to 9."];
+    }
+    if (p.verdict === "unsure") {
+      const names = (p.alternatives || []).map((a) => aDigit(a.digit));
+      const choice = names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}` : aDigit(p.digit);
+      return [`Not sure: ${choice}?`, `${pct}% for ${p.digit}`];
+    }
+    return [`That's ${aDigit(p.digit)}.`, `${pct}% sure`];
+  }
+
   function showPrediction(p) {
-    predictionEl.textContent = String(p.digit);
+    const rejected = p.verdict === "not_a_digit";
+    predictionEl.textContent = rejected ? "" : String(p.digit);
     const pct = Math.round(p.confidence * 100);
-    verdict.textContent = pct >= 80 ? `That's a ${p.digit}.` : `Probably a ${p.digit}.`;
-    setStatus(`${pct}% sure`);
+    const [said, status] = sayVerdict(p, pct);
+    verdict.textContent = said;
+    setStatus(status);
+    barsEl.classList.toggle("dimmed", rejected);
     p.probabilities.forEach((q, d) => {
       const bar = bars[d];
       bar.fill.style.width = `${(q * 100).toFixed(1)}%`;
       bar.pct.textContent = `${Math.round(q * 100)}%`;
-      bar.li.classList.toggle("top", d === p.digit);
+      bar.li.classList.toggle("top", d === p.digit && !rejected);
       bar.li.setAttribute("aria-label", `${d}: ${Math.round(q * 100)} percent`);
     });
     drawPreview(p.preview);
-    if (activePointer === null) announce.textContent = `Prediction: ${p.digit}, ${pct} percent sure.`;
+    if (activePointer === null) announce.textContent = said;
   }
 
   function showEmpty(message) {
     shownVersion = version;
     predictionEl.textContent = "";
+    barsEl.classList.remove("dimmed");
     verdict.textContent = message || "Waiting for your drawing";
     setStatus(message ? "" : "Draw one digit, 0 to 9, as large as you like.");
     for (const bar of bars) {

@@ -39,7 +39,9 @@ def png_header_only(width: int, height: int) -> bytes:
 
 
 def check_prediction(body: dict[str, Any], weights: Path) -> None:
-    assert set(body) == {"digit", "confidence", "probabilities", "preview", "model"}
+    assert set(body) == {"digit", "confidence", "probabilities", "verdict", "alternatives",
+                         "not_a_digit_probability", "preview", "model"}
+    assert body["verdict"] in ("digit", "unsure", "not_a_digit")
     p = np.array(body["probabilities"])
     assert p.shape == (10,) and (p >= 0).all() and abs(p.sum() - 1) < 1e-9
     assert body["digit"] == int(p.argmax()) and body["confidence"] == pytest.approx(p.max())
@@ -331,5 +333,5 @@ def test_app_does_not_import_training_code() -> None:
     modules = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                              check=True, timeout=60).stdout.split()
     ours = {m for m in modules if m.split(".")[0] in ("model", "scripts", "tqdm")}
-    assert ours <= {"model", "model.weights", "model.network", "model.layers", "model.losses"}
+    assert ours <= {"model", "model.weights", "model.network", "model.layers", "model.losses", "model.verdict"}
     assert "model.network" in ours

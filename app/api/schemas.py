@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -63,11 +63,25 @@ class ModelRef(BaseModel):
                          examples=["3f9a0c1d2b7e"])
 
 
+class Alternative(BaseModel):
+    digit: int = Field(ge=0, le=9, examples=[1])
+    probability: float = Field(ge=0, le=1, examples=[0.55])
+
+
 class Prediction(BaseModel):
-    digit: int = Field(ge=0, le=9, examples=[7])
+    digit: int = Field(ge=0, le=9, description="The most likely digit (argmax of `probabilities`).", examples=[7])
     confidence: float = Field(ge=0, le=1, description="The probability of `digit`.", examples=[0.993])
     probabilities: list[float] = Field(min_length=10, max_length=10,
-                                       description="Calibrated probabilities of 0…9, summing to 1.")
+                                       description="Calibrated probabilities of 0…9 given that it is a digit, "
+                                       "summing to 1.")
+    verdict: Literal["digit", "unsure", "not_a_digit"] = Field(
+        description="`digit`: confident; `unsure`: a digit, but two or three are plausible (see "
+        "`alternatives`); `not_a_digit`: the network's own 'not a digit' output is over its threshold. "
+        "The thresholds and what they give on the validation split are in GET /api/model.")
+    alternatives: list[Alternative] = Field(
+        description="When `unsure`: the plausible digits, likeliest first; otherwise empty.")
+    not_a_digit_probability: float = Field(ge=0, le=1, description="The probability that it is not a digit at "
+                               "all (0 for a network without that output).")
     preview: list[list[float]] | SkipJsonSchema[None] = Field(
         None, description="The 28×28 input the network saw, rows of [0, 1], white ink on black; "
         "left out with `?preview=false`.")
@@ -102,3 +116,8 @@ class ModelInfo(BaseModel):
     data_sha256: dict[str, str] = Field(default_factory=dict)
     created: str | None = None
     code_version: str | None = None
+    outputs: int = Field(description="10 (digits) or 11 (digits and 'not a digit').")
+    verdict: dict[str, Any] = Field(description="The thresholds that turn probabilities into `verdict`: `reject` "
+                                    "(P(not a digit) at or over it: not_a_digit), `sure` (the top digit's "
+                                    "probability at or over it: digit; else unsure), and the operating point they "
+                                    "gave on the validation split.")

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from app.serving.executor import CpuPool
 from app.settings import Settings
 from model.network import Network
+from model.verdict import DEFAULT, split
 from model.weights import WeightsError, load
 
 
@@ -45,12 +46,20 @@ class Predictor:
     def name(self) -> str:
         return str(self.meta.get("name") or self.path.stem)
 
-    def predict(self, X: NDArray[np.float32]) -> NDArray[np.float64]:
-        """X: (m, 28, 28) float32 in [0, 1] → (m, 10) float64 probabilities, rows summing to 1.
-        No lock: a forward pass writes nothing on the network, so the CPU pool's threads run
-        their predictions in parallel."""
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The verdict thresholds the weights were trained with (``model.verdict``); a network
+        with no "not a digit" output never rejects."""
+        chosen = self.meta.get("verdict") or {}
+        return {"reject": float(chosen.get("reject", 1.01)), "sure": float(chosen.get("sure", DEFAULT["sure"]))}
+
+    def predict(self, X: NDArray[np.float32]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """X: (m, 28, 28) float32 in [0, 1] → the digits' probabilities (m, 10) float64, rows
+        summing to 1, and P(not a digit) (m,). No lock: a forward pass writes nothing on the
+        network, so the CPU pool's threads run their predictions in parallel."""
         P = self.net.predict_proba(X.reshape(X.shape[0], 28 * 28)).astype(np.float64)
-        return P / P.sum(axis=1, keepdims=True)
+        digits, none = split(P / P.sum(axis=1, keepdims=True))
+        return digits / digits.sum(axis=1, keepdims=True), none
 
 
 def load_predictor(settings: Settings) -> Predictor:

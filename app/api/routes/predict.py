@@ -29,6 +29,7 @@ from app.imaging.preprocess import prepare_image, prepare_pixels
 from app.serving.executor import Job
 from app.serving.predictor import Predictor
 from app.settings import Settings
+from model.verdict import verdict
 
 router = APIRouter()
 ERRORS = responses(400, 408, 413, 415, 422, 503)
@@ -56,12 +57,16 @@ def _prepare(body: PredictRequest, limits: ImageLimits) -> NDArray[np.float32]:
 
 def _answer(predictor: Predictor, X: NDArray[np.float32], preview: bool) -> list[dict[str, Any]]:
     """The ``Prediction`` of each input, as plain data."""
-    P = predictor.predict(X)
+    P, none = predictor.predict(X)
     ref = {"name": predictor.name, "version": predictor.version}
+    thresholds = predictor.thresholds
     out: list[dict[str, Any]] = []
-    for x, p in zip(X, P, strict=True):
+    for x, p, q in zip(X, P, none, strict=True):
+        said, alternatives = verdict(p, float(q), thresholds)
         answer: dict[str, Any] = {"digit": int(p.argmax()), "confidence": float(p.max()),
-                                  "probabilities": p.tolist()}
+                                  "probabilities": p.tolist(), "verdict": said,
+                                  "alternatives": [{"digit": d, "probability": v} for d, v in alternatives],
+                                  "not_a_digit_probability": float(q)}
         if preview:
             answer["preview"] = np.round(x.astype(np.float64), 4).tolist()
         answer["model"] = ref

@@ -25,7 +25,8 @@ async def model_info(predictor: PredictorDep) -> ModelInfo:
         history=meta.get("history") or [], train_accuracy=meta.get("train_accuracy"),
         test_accuracy=test.get("accuracy"), per_class_accuracy=test.get("per_class_accuracy"), test=test,
         data_sha256=meta.get("data_sha256") or {}, created=meta.get("created"),
-        code_version=meta.get("code_version"))
+        code_version=meta.get("code_version"), outputs=int(meta["layers"][-1].get("n_out", 10)),
+        verdict={**(meta.get("verdict") or {}), **predictor.thresholds})
 
 
 @router.get("/healthz", response_model=Status, summary="The process is alive")
