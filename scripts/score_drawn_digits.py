@@ -6,7 +6,8 @@
     python -m scripts.score_drawn_digits --url http://127.0.0.1:8000   # a running server
 
 Every image is sent as a data URL to ``POST /api/predict``, exactly as the page
-does. For comparison the same MNIST test digits, untouched, are sent as
+does; it counts as read right when the digit is right and the verdict is not
+"not a digit". For comparison the same MNIST test digits, untouched, are sent as
 ``pixels``, and the model's accuracy on all 10 000 MNIST test digits is read
 from ``GET /api/model``. The goal: drawn accuracy within 1 point of MNIST's.
 """
@@ -51,11 +52,13 @@ def client(url: str | None, weights: Path) -> Iterator[Client]:
 
 
 def predict_digit(c: Client, body: dict[str, Any]) -> int:
+    """The digit read, or -1 when the answer is an error or "not a digit" (a digit not read)."""
     r = c.post("/api/predict", json=body)
     if r.status_code != 200:
         print(f"  {r.status_code} {r.json()}", file=sys.stderr)
         return -1
-    return int(r.json()["digit"])
+    answer = r.json()
+    return -1 if answer.get("verdict") == "not_a_digit" else int(answer["digit"])
 
 
 def main() -> None:
