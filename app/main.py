@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
-from app.api.routes import predict, service
+from app.api.routes import predict, read, service
 from app.middleware.body import BodyGuard
 from app.middleware.drain import Drain
 from app.middleware.headers import Headers
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = None
     errors.install(app)
     app.include_router(predict.router)
+    app.include_router(read.router)
     app.include_router(service.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 

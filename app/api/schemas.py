@@ -88,6 +88,25 @@ class Prediction(BaseModel):
     model: ModelRef
 
 
+class ReadDigit(BaseModel):
+    digit: int = Field(ge=0, le=9)
+    confidence: float = Field(ge=0, le=1)
+    probabilities: list[float] = Field(min_length=10, max_length=10)
+    verdict: Literal["digit", "unsure", "not_a_digit"]
+    alternatives: list[Alternative]
+    not_a_digit_probability: float = Field(ge=0, le=1)
+    preview: list[list[float]] | SkipJsonSchema[None] = None
+    box: list[int] = Field(min_length=4, max_length=4,
+                           description="x, y, width, height of the digit in the pixels of the image sent.")
+
+
+class ReadResponse(BaseModel):
+    text: str = Field(description="The digits left to right; `?` for a piece that is not a digit.",
+                      examples=["2026"])
+    digits: list[ReadDigit] = Field(description="Each piece, left to right, answered as /api/predict answers.")
+    model: ModelRef
+
+
 class BatchResponse(BaseModel):
     results: list[Prediction]
 

@@ -1,0 +1,83 @@
+"""Reading a number: ``POST /api/read`` and ``/api/read/file``. The same bodies as /api/predict;
+the drawing is cut into digits (``app.imaging.segment``), each read as /api/predict reads one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import Response
+from numpy.typing import NDArray
+from PIL import Image
+
+from app.api.deps import PoolDep, PredictorDep, SettingsDep
+from app.api.errors import responses
+from app.api.routes.predict import PreviewQuery, _answer, _gone, _json, _limits
+from app.api.schemas import PredictRequest, ReadResponse
+from app.imaging.decode import ImageLimits, decode_image, open_image, payload_bytes
+from app.imaging.preprocess import ink_map, prepare_pixels
+from app.imaging.segment import segment
+from app.serving.executor import Job
+from app.serving.predictor import Predictor
+
+router = APIRouter()
+ERRORS = responses(400, 408, 413, 415, 422, 503)
+
+
+def _ink(body_image: bytes | None, pixels: Any, limits: ImageLimits) -> tuple[Image.Image, tuple[int, int], float]:
+    """The drawing's ink ("L"), where that ink sits in the image sent, and the factor from the
+    decoded image's pixels to the sent image's (large images are decoded reduced)."""
+    if body_image is None:
+        x = prepare_pixels(pixels)
+        return Image.fromarray(np.round(x * 255).astype(np.uint8)), (0, 0), 1.0
+    with open_image(body_image, limits) as header:
+        sent_width = header.width
+    img = decode_image(body_image, limits)
+    ink, box = ink_map(img)
+    return ink, (box[0], box[1]), sent_width / img.width
+
+
+def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, predictor: Predictor,
+                preview: bool) -> bytes:
+    ink, (ox, oy), scale = _ink(data, pixels, limits)
+
+    def confidence(X: NDArray[np.float32]) -> NDArray[np.float64]:
+        P, none = predictor.predict(X)
+        return P.max(axis=1) * (1.0 - none)
+
+    found = segment(ink, confidence)
+    job.check()
+    answers = _answer(predictor, np.stack([x for _, x in found]), preview)
+    digits = []
+    for (box, _), answer in zip(found, answers, strict=True):
+        model = answer.pop("model")
+        x, y, w, h = box
+        answer["box"] = [round((x + ox) * scale), round((y + oy) * scale), max(1, round(w * scale)),
+                         max(1, round(h * scale))]
+        digits.append(answer)
+    text = "".join("?" if d["verdict"] == "not_a_digit" else str(d["digit"]) for d in digits)
+    return _json({"text": text, "digits": digits, "model": model})
+
+
+@router.post("/api/read", response_model=ReadResponse, responses=ERRORS,
+             summary="Read a number: the digits of a drawing, left to right")
+async def read(request: Request, body: PredictRequest, predictor: PredictorDep, settings: SettingsDep,
+               pool: PoolDep, preview: PreviewQuery = True) -> Response:
+    data = None
+    if body.image is not None:
+        data = payload_bytes(body.image)
+    answer = await pool.run(_gone(request), read_number, data, body.pixels, _limits(settings), predictor, preview)
+    return Response(answer, media_type="application/json")
+
+
+_FILE: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty.", json_schema_extra={"minLength": 1})
+
+
+@router.post("/api/read/file", response_model=ReadResponse, responses=ERRORS,
+             summary="Read a number from an uploaded image file (curl -F file=@number.png)")
+async def read_file(request: Request, file: Annotated[UploadFile, _FILE], predictor: PredictorDep,
+                    settings: SettingsDep, pool: PoolDep, preview: PreviewQuery = True) -> Response:
+    data = await file.read()
+    answer = await pool.run(_gone(request), read_number, data, None, _limits(settings), predictor, preview)
+    return Response(answer, media_type="application/json")

@@ -1,0 +1,92 @@
+"""Make the drawn-numbers test set: numbers of 2–6 MNIST *test* digits as wide canvas drawings.
+
+    python -m scripts.make_drawn_numbers                        # → data/numbers/ (600 PNGs + labels.csv)
+    python -m scripts.make_drawn_numbers --count 200 --out /tmp/numbers --seed 1
+
+Each digit is redrawn as in ``make_drawn_digits`` (thin, normal or thick strokes), all of one
+number at a common height (±12 %), side by side with random gaps (8–45 % of the height), each
+on a baseline jittered by up to 10 % of the height, on a canvas 1.2–1.6 times the number's
+size, in the four ink styles in turn. In ``--touching`` of the numbers (default a third) one
+pair of neighbours is pushed together until their strokes touch. Only MNIST test digits are
+used, never training ones. Score them with ``python -m scripts.score_drawn_numbers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from model.mnist import load_split
+from scripts.make_drawn_digits import STROKES, STYLES, canvas, redraw
+
+F32 = NDArray[np.float32]
+
+
+def compose(parts: list[F32], gaps: list[int], lifts: list[int]) -> F32:
+    """Digits' coverages side by side: gap i after part i (negative: overlapping columns),
+    part i lowered by lifts[i] pixels."""
+    H = max(p.shape[0] + lift for p, lift in zip(parts, lifts, strict=True))
+    W = sum(p.shape[1] for p in parts) + sum(gaps[:-1])
+    out = np.zeros((H, max(W, 1)), np.float32)
+    x = 0
+    for p, gap, lift in zip(parts, gaps, lifts, strict=True):
+        h, w = p.shape
+        out[lift:lift + h, x:x + w] = np.maximum(out[lift:lift + h, x:x + w], p)
+        x += w + gap
+    return out
+
+
+def touching_gap(left: F32, right: F32, lift_l: int, lift_r: int) -> int:
+    """The (negative or zero) gap at which ``right`` first touches ``left``."""
+    for gap in range(0, -min(left.shape[1], right.shape[1]) // 2, -1):
+        both = compose([left, right], [gap, 0], [lift_l, lift_r])
+        alone = compose([left, right], [gap + 2, 0], [lift_l, lift_r])
+        if (both > 0.5).sum() < (alone > 0.5).sum():  # strokes now overlap
+            return gap
+    return 0
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mnist", type=Path, default=Path("data/mnist"), help="MNIST folder (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=Path("data/numbers"), help="output folder (default: %(default)s)")
+    p.add_argument("--count", type=int, default=600, help="numbers (default: %(default)s)")
+    p.add_argument("--touching", type=float, default=1 / 3, help="share with one touching pair (default: 1/3)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    args = p.parse_args()
+    X, y, _ = load_split(args.mnist, "t10k")
+    rng = np.random.default_rng(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "labels.csv", "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["file", "text", "touching", "style", "stroke", "width", "height"])
+        for n in range(args.count):
+            k = int(rng.integers(2, 7))
+            picks = rng.integers(0, len(y), k)
+            style, stroke = STYLES[n % len(STYLES)], STROKES[rng.integers(len(STROKES))]
+            height = rng.uniform(60, 160)
+            parts = [redraw(X[i].reshape(28, 28), height * rng.uniform(0.88, 1.12), stroke, rng) for i in picks]
+            gaps = [int(height * rng.uniform(0.08, 0.45)) for _ in range(k)]
+            lifts = [int(rng.uniform(0, 0.1) * height) for _ in range(k)]
+            touching = bool(rng.random() < args.touching)
+            if touching:
+                j = int(rng.integers(0, k - 1))
+                gaps[j] = touching_gap(parts[j], parts[j + 1], lifts[j], lifts[j + 1])
+            coverage = compose(parts, gaps, lifts)
+            H, W = coverage.shape
+            img: Image.Image = canvas(coverage, int(H * rng.uniform(1.2, 1.6)), int(W * rng.uniform(1.2, 1.6)),
+                                      style, rng)
+            text = "".join(str(int(y[i])) for i in picks)
+            name = f"{n:05d}_{text}_{style}.png"
+            img.save(args.out / name)
+            out.writerow([name, text, int(touching), style, stroke, img.width, img.height])
+    print(f"wrote {args.count} numbers and labels.csv to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

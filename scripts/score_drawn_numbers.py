@@ -1,0 +1,60 @@
+"""Score the drawn-numbers test set through the real API: ``POST /api/read``, read exactly or not.
+
+    python -m scripts.make_drawn_numbers                  # once: data/numbers/
+    python -m scripts.score_drawn_numbers                 # in-process app, weights/digitpad.npz
+    python -m scripts.score_drawn_numbers --url http://127.0.0.1:8000
+
+Every image is sent as a data URL, as the page does; a number counts as read when ``text`` is
+exactly its digits. Printed: the share read exactly with no touching digits and with one
+touching pair (goals: 98 % and 85 %), by length and by ink style, and the mean time a read
+took (in-process only)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from scripts.score_drawn_digits import client
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=Path("data/numbers"), help="(default: %(default)s)")
+    p.add_argument("--weights", type=Path, default=Path("weights/digitpad.npz"), help="(default: %(default)s)")
+    p.add_argument("--url", default=None, help="score a running server instead (default: in-process)")
+    p.add_argument("--show", type=int, default=10, help="misreads to print (default: %(default)s)")
+    args = p.parse_args()
+    with open(args.data / "labels.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    hits: dict[str, list[bool]] = defaultdict(list)
+    misses, seconds = [], []
+    with client(args.url, args.weights) as c:
+        for row in rows:
+            png = (args.data / row["file"]).read_bytes()
+            t = time.perf_counter()
+            image = "data:image/png;base64," + base64.b64encode(png).decode()
+            r = c.post("/api/read?preview=false", json={"image": image})
+            seconds.append(time.perf_counter() - t)
+            text = r.json().get("text") if r.status_code == 200 else f"{r.status_code} {r.json().get('code')}"
+            ok = text == row["text"]
+            kind = "one touching pair" if row["touching"] == "1" else "no touching digits"
+            for key in (kind, f"{len(row['text'])} digits", f"style {row['style']}"):
+                hits[key].append(ok)
+            if not ok:
+                misses.append((row["file"], row["text"], text))
+    for key in sorted(hits, key=lambda k: (not k.startswith(("no", "one")), k)):
+        v = hits[key]
+        print(f"  {key:24s} {np.mean(v):7.2%}  ({sum(v)}/{len(v)})")
+    print(f"mean time per read through the API: {np.mean(seconds) * 1000:.1f} ms")
+    for name, truth, got in misses[:args.show]:
+        print(f"  {name}: {truth} read as {got}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Reading numbers: the segmentation on drawn strokes, and ``POST /api/read``'s contract."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image, ImageDraw
+
+from app.imaging.errors import EmptyImage
+from app.imaging.segment import Reader, TooManyDigits, segment
+from app.main import create_app
+from app.serving.predictor import Predictor
+from app.settings import Settings
+from model.glyphs import DIGITS
+
+SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "digitpad.npz"
+Box = tuple[int, int, int, int]  # x, y, width, height on the canvas
+
+
+def draw_strokes(size: tuple[int, int], items: list[tuple[list[np.ndarray], Box]], pen: int = 12) -> Image.Image:
+    """Strokes (unit-box templates) drawn with a round pen into boxes of an "L" ink image."""
+    img = Image.new("L", size, 0)
+    d = ImageDraw.Draw(img)
+    for strokes, (x, y, w, h) in items:
+        for s in strokes:
+            pts = [(x + px * w, y + py * h) for px, py in s]
+            if len(pts) == 1:
+                d.ellipse([pts[0][0] - pen / 2, pts[0][1] - pen / 2, pts[0][0] + pen / 2, pts[0][1] + pen / 2], 255)
+            else:
+                d.line(pts, fill=255, width=pen, joint="curve")
+                for px, py in (pts[0], pts[-1]):
+                    d.ellipse([px - pen / 2, py - pen / 2, px + pen / 2, py + pen / 2], 255)
+    return img
+
+
+def number(digits: str, gap: float = 0.5, slope: float = 0.0, height: int = 120) -> tuple[Image.Image, list[Box]]:
+    style = {d: next(s for s, (label, _) in DIGITS.items() if str(label) == d and "flag" not in s) for d in digits}
+    w = int(height * 0.6)
+    boxes = [(40 + i * int(w * (1 + gap)), 40 + int(i * slope * height), w, height) for i in range(len(digits))]
+    size = (80 + len(digits) * int(w * (1 + gap)), 80 + height + int(len(digits) * slope * height))
+    return draw_strokes(size, [(DIGITS[style[d]][1], b) for d, b in zip(digits, boxes, strict=True)]), boxes
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    return Predictor.load(SHIPPED)
+
+
+def reader(predictor: Predictor) -> Reader:
+    def read(X: np.ndarray) -> np.ndarray:
+        P, none = predictor.predict(X)
+        return P.max(axis=1) * (1.0 - none)
+    return read
+
+
+def read_text(predictor: Predictor, ink: Image.Image) -> tuple[str, list[Box]]:
+    found = segment(ink, reader(predictor))
+    P, _ = predictor.predict(np.stack([x for _, x in found]))
+    return "".join(str(int(p.argmax())) for p in P), [b for b, _ in found]
+
+
+def test_the_strokes_of_a_4_and_a_7s_crossbar_stay_one_digit(predictor: Predictor) -> None:
+    ink = draw_strokes((500, 220), [(DIGITS["4 open"][1], (40, 40, 80, 130)),
+                                     (DIGITS["7 crossbar"][1], (220, 40, 80, 130))])
+    text, boxes = read_text(predictor, ink)
+    assert text == "47" and len(boxes) == 2
+
+
+def test_digits_come_left_to_right_along_a_sloping_line(predictor: Predictor) -> None:
+    ink, drawn = number("2026", slope=0.25)
+    text, boxes = read_text(predictor, ink)
+    assert text == "2026"
+    for (x, y, w, h), (dx, dy, dw, dh) in zip(boxes, drawn, strict=True):
+        assert abs((x + w / 2) - (dx + dw / 2)) < dw / 2 and abs((y + h / 2) - (dy + dh / 2)) < dh / 2
+
+
+def test_touching_zeros_are_split(predictor: Predictor) -> None:
+    zero = DIGITS["0 oval"][1]
+    ink = draw_strokes((400, 220), [(zero, (40, 40, 80, 130)), (zero, (112, 40, 80, 130))])  # rings touch
+    text, _ = read_text(predictor, ink)
+    assert text == "00"
+
+
+def test_specks_are_dropped(predictor: Predictor) -> None:
+    ink, _ = number("37")
+    d = ImageDraw.Draw(ink)
+    d.ellipse([5, 5, 9, 9], 255)
+    d.ellipse([ink.width - 10, ink.height - 10, ink.width - 6, ink.height - 6], 255)
+    assert read_text(predictor, ink)[0] == "37"
+
+
+def test_empty_and_too_many(predictor: Predictor) -> None:
+    with pytest.raises(EmptyImage):
+        segment(Image.new("L", (300, 100)), reader(predictor))
+    ink = draw_strokes((2000, 200), [(DIGITS["1 stick"][1], (20 + 60 * i, 40, 30, 120)) for i in range(14)])
+    with pytest.raises(TooManyDigits):
+        segment(ink, reader(predictor))
+
+
+# ----- the API ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def api() -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(weights=SHIPPED))) as c:
+        yield c
+
+
+def canvas_png(ink: Image.Image) -> str:
+    """Black ink with alpha = coverage on transparent, as the page's canvas exports it."""
+    rgba = Image.new("RGBA", ink.size, (0, 0, 0, 0))
+    rgba.putalpha(ink)
+    buf = io.BytesIO()
+    rgba.save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def test_read_answers_text_digits_boxes_and_model(api: TestClient) -> None:
+    ink, drawn = number("2026")
+    r = api.post("/api/read", json={"image": canvas_png(ink)})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["text"] == "2026" and set(body) == {"text", "digits", "model"}
+    assert [d["digit"] for d in body["digits"]] == [2, 0, 2, 6]
+    for d, (dx, _, dw, dh) in zip(body["digits"], drawn, strict=True):
+        x, _, w, h = d["box"]
+        assert abs((x + w / 2) - (dx + dw / 2)) < dw / 2 and h > 0.6 * dh  # in the pixels of the image sent
+        assert len(d["preview"]) == 28 and d["verdict"] in ("digit", "unsure")
+    file = api.post("/api/read/file?preview=false", files={"file": ("n.png", base64.b64decode(
+        canvas_png(ink).split(",")[1]), "image/png")}).json()
+    assert file["text"] == "2026" and "preview" not in file["digits"][0]
+
+
+def test_one_digit_reads_as_predict_reads_it(api: TestClient) -> None:
+    ink, _ = number("7")
+    image = canvas_png(ink)
+    read = api.post("/api/read", json={"image": image}).json()
+    predict = api.post("/api/predict", json={"image": image}).json()
+    assert read["text"] == str(predict["digit"]) and read["digits"][0]["digit"] == predict["digit"]
+
+
+def test_read_errors(api: TestClient) -> None:
+    blank = canvas_png(Image.new("L", (300, 100)))
+    assert api.post("/api/read", json={"image": blank}).json()["code"] == "empty_image"
+    ink = draw_strokes((2000, 200), [(DIGITS["1 stick"][1], (20 + 60 * i, 40, 30, 120)) for i in range(14)])
+    r = api.post("/api/read", json={"image": canvas_png(ink)})
+    assert (r.status_code, r.json()["code"]) == (422, "too_many_digits")
