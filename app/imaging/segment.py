@@ -129,7 +129,6 @@ def crop(ink: NDArray[np.uint8], labels: NDArray[np.int32], piece: Piece,
     box = (slice(piece.y0, piece.y1), slice(piece.x0, piece.x1))
     own = np.where(np.isin(labels[box], piece.ids), ink[box], 0).astype(np.uint8)
     if cols is not None:
-        own = own.copy()
         own[:, :cols[0]] = 0
         own[:, cols[1]:] = 0
     return Image.fromarray(own)

@@ -49,10 +49,6 @@ class CpuPool:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="digitpad-cpu")
         self._jobs: set[Job] = set()  # submitted and not finished; touched on the event loop only
 
-    @property
-    def busy(self) -> int:
-        return len(self._jobs)
-
     async def run(self, gone: Callable[[], Awaitable[Any]], fn: Callable[..., T], *args: Any) -> T:
         """``fn(job, *args)`` on a pool thread. ``gone()`` returns when the client hangs up; then
         the job is stopped and ``Abandoned`` raised. Raises ``Overloaded`` if the pool is full."""

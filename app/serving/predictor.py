@@ -5,6 +5,7 @@ The model is reached through ``app.api.deps.get_predictor``; tests swap it with
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 from collections.abc import AsyncIterator
@@ -46,7 +47,7 @@ class Predictor:
     def name(self) -> str:
         return str(self.meta.get("name") or self.path.stem)
 
-    @property
+    @functools.cached_property
     def thresholds(self) -> dict[str, float]:
         """The verdict thresholds the weights were trained with (``model.verdict``); a network
         with no "not a digit" output never rejects."""

@@ -19,6 +19,7 @@ connections a real client still gets in, at the cost of the slowest one."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import resource
 import time
@@ -34,6 +35,7 @@ MAX_HEADER_BYTES = 64 * 1024  # request line and headers; httptools itself sets 
 RESERVED_FDS = 128  # descriptors kept for everything but connections (weights, logs, pipes, sockets)
 
 
+@functools.cache  # read once, after digitpad-serve has raised the limit
 def connection_cap() -> int:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     return max(soft - RESERVED_FDS, 16) if soft != resource.RLIM_INFINITY else 1 << 20

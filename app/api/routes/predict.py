@@ -129,12 +129,12 @@ async def predict(request: Request, body: PredictRequest, predictor: PredictorDe
     return Response(answer, media_type="application/json")
 
 
-_FILE: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty.", json_schema_extra={"minLength": 1})
+UploadParam: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty.", json_schema_extra={"minLength": 1})
 
 
 @router.post("/api/predict/file", response_model=Prediction, responses=ERRORS,
              summary="Read one digit from an uploaded image file (curl -F file=@digit.png)")
-async def predict_file(request: Request, file: Annotated[UploadFile, _FILE], predictor: PredictorDep,
+async def predict_file(request: Request, file: Annotated[UploadFile, UploadParam], predictor: PredictorDep,
                        settings: SettingsDep, pool: PoolDep, preview: PreviewQuery = True) -> Response:
     data = await file.read()  # already spooled by the form parser, within the body limit
     answer = await pool.run(_gone(request), read_file, data, _limits(settings), predictor, preview)

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
 from numpy.typing import NDArray
 from PIL import Image
 
 from app.api.deps import PoolDep, PredictorDep, SettingsDep
 from app.api.errors import responses
-from app.api.routes.predict import PreviewQuery, _answer, _gone, _json, _limits
+from app.api.routes.predict import PreviewQuery, UploadParam, _answer, _gone, _json, _limits
 from app.api.schemas import PredictRequest, ReadResponse
 from app.imaging.decode import ImageLimits, decode_image, open_image, payload_bytes
 from app.imaging.preprocess import ink_map, prepare_pixels
@@ -51,13 +51,13 @@ def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, 
     answers = _answer(predictor, np.stack([x for _, x in found]), preview)
     digits = []
     for (box, _), answer in zip(found, answers, strict=True):
-        model = answer.pop("model")
+        del answer["model"]  # once for the whole number, below
         x, y, w, h = box
         answer["box"] = [round((x + ox) * scale), round((y + oy) * scale), max(1, round(w * scale)),
                          max(1, round(h * scale))]
         digits.append(answer)
     text = "".join("?" if d["verdict"] == "not_a_digit" else str(d["digit"]) for d in digits)
-    return _json({"text": text, "digits": digits, "model": model})
+    return _json({"text": text, "digits": digits, "model": {"name": predictor.name, "version": predictor.version}})
 
 
 @router.post("/api/read", response_model=ReadResponse, responses=ERRORS,
@@ -71,12 +71,9 @@ async def read(request: Request, body: PredictRequest, predictor: PredictorDep, 
     return Response(answer, media_type="application/json")
 
 
-_FILE: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty.", json_schema_extra={"minLength": 1})
-
-
 @router.post("/api/read/file", response_model=ReadResponse, responses=ERRORS,
              summary="Read a number from an uploaded image file (curl -F file=@number.png)")
-async def read_file(request: Request, file: Annotated[UploadFile, _FILE], predictor: PredictorDep,
+async def read_file(request: Request, file: Annotated[UploadFile, UploadParam], predictor: PredictorDep,
                     settings: SettingsDep, pool: PoolDep, preview: PreviewQuery = True) -> Response:
     data = await file.read()
     answer = await pool.run(_gone(request), read_number, data, None, _limits(settings), predictor, preview)
