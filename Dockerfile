@@ -1,7 +1,9 @@
 # digitpad: the drawing page and the prediction API in one small image.
 #   docker build -t digitpad .
-#   docker run --rm -p 8000:8000 digitpad        → http://localhost:8000
+#   docker run --rm -p 8000:8000 -v digitpad-data:/data digitpad        → http://localhost:8000
 # Settings are DIGITPAD_* environment variables (see README: port, workers, weights, limits).
+# Users' corrections go to the SQLite file /data/digitpad.db: mount a volume there to keep them
+# (or set DIGITPAD_DATABASE_URL=postgresql://…). `docker kill --signal HUP` reloads the weights.
 
 # ---- build: install digitpad and its serving dependencies into a virtual environment
 FROM python:3.11-slim-bookworm AS build
@@ -21,7 +23,8 @@ RUN /opt/digitpad/bin/pip install . \
 
 # ---- runtime: Python, the venv, a non-root user; no compilers, no source tree, no dataset
 FROM python:3.11-slim-bookworm
-RUN useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin digitpad
+RUN useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin digitpad \
+ && mkdir /data && chown 10001:10001 /data
 COPY --from=build /opt/digitpad /opt/digitpad
 ENV PATH=/opt/digitpad/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -29,9 +32,11 @@ ENV PATH=/opt/digitpad/bin:$PATH \
     DIGITPAD_HOST=0.0.0.0 \
     DIGITPAD_PORT=8000 \
     DIGITPAD_WORKERS=1 \
+    DIGITPAD_DATABASE_URL=sqlite:////data/digitpad.db \
     OPENBLAS_NUM_THREADS=1
 USER 10001:10001
 WORKDIR /tmp
+VOLUME /data
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('DIGITPAD_PORT', '8000') + '/readyz', timeout=2)"]

@@ -36,6 +36,17 @@ setup_chromium() {   # the browser tests drive Debian's Chromium (Playwright's o
   fi
 }
 
+setup_postgresql() {   # the storage tests start a throwaway PostgreSQL server (tests/postgres.py)
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing PostgreSQL (apt-get install postgresql)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "warning: PostgreSQL is missing; install it (sudo apt-get install postgresql) or the storage tests fail" >&2
+  fi
+}
+
 setup_container_engine() {   # the container test needs `docker build`/`docker run` to work
   if command -v docker >/dev/null && docker info >/dev/null 2>&1; then return; fi
   local engine=../shared/container/setup-engine.sh   # daemonless machines: podman behind the docker CLI
@@ -60,6 +71,7 @@ case "${1:-}" in
   test)
     setup_python dev
     setup_chromium
+    setup_postgresql
     setup_container_engine
     say "ruff"
     "$VENV/bin/ruff" check .

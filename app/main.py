@@ -8,7 +8,8 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
-from app.api.routes import predict, read, service
+from app.api.ratelimit import RateLimiter
+from app.api.routes import feedback, predict, read, service
 from app.middleware.body import BodyGuard
 from app.middleware.drain import Drain
 from app.middleware.headers import Headers
@@ -23,9 +24,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.predictor = None
     app.state.pool = None
+    app.state.db = None
+    app.state.feedback_limiter = RateLimiter(settings.feedback_per_minute)
     errors.install(app)
     app.include_router(predict.router)
     app.include_router(read.router)
+    app.include_router(feedback.router)
     app.include_router(service.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     body_timeout: float = Field(default=30.0, gt=0, description="seconds a client has to send its request body")
     cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_origins)] = Field(
         default_factory=list, description="origins allowed to call the API from a browser (comma-separated)")
+    # Corrections from users (POST /api/feedback)
+    database_url: str = Field(default="sqlite:///data/digitpad.db",
+                              description="where corrections are kept: sqlite:///relative/or/absolute/path.db "
+                              "(the folder is created) or postgresql://user:password@host:port/database")
+    feedback_per_minute: int = Field(default=30, gt=0,
+                                     description="corrections one client (IP address) may send a minute, per worker "
+                                     "(then 429 rate_limited)")
     # digitpad-serve
     host: str = Field(default="127.0.0.1", description="address digitpad-serve listens on")
     port: int = Field(default=8000, ge=0, le=65535, description="port digitpad-serve listens on")

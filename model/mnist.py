@@ -64,6 +64,12 @@ def read_idx(path: Path) -> NDArray[np.uint8]:
     return parse_idx(read_bytes(path), name=str(path))
 
 
+def idx_bytes(array: NDArray[np.uint8]) -> bytes:
+    """An array of unsigned bytes, (n,) labels or (n, 28, 28) images, in IDX format."""
+    magic = bytes([0, 0, 0x08, array.ndim])
+    return magic + b"".join(int(d).to_bytes(4, "big") for d in array.shape) + array.astype(np.uint8).tobytes()
+
+
 def find(directory: Path, stem: str) -> Path:
     """The file for ``stem`` in ``directory``: raw, or with .gz."""
     for candidate in (Path(directory) / stem, Path(directory) / f"{stem}.gz"):

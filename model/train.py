@@ -33,6 +33,7 @@ class TrainConfig:
     # Fresh stroke-drawn examples each epoch, as shares of the training set: {"digits": styled digits
     # (model.glyphs.DIGITS), "non_digits": drawings labelled 10, "not a digit"}; None = none
     synthetic: dict[str, float] | None = None
+    frozen: list[str] | None = None  # parameters left as they are, by name ("1.W", …): fine-tuning
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept in the metadata
 
@@ -69,7 +70,8 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
     rng = np.random.default_rng(cfg.seed)
     aug = augment_config(cfg.augment) if cfg.augment is not None else None
     opt = make_optimizer(cfg.optimizer, cfg.weight_decay)
-    slots = [(layer, name.split(".")[1]) for name, _, layer in net.parameters()]  # (layer, "W" or "b")
+    slots = [(layer, name.split(".")[1]) for name, _, layer in net.parameters()  # (layer, "W" or "b")
+             if name not in (cfg.frozen or [])]
     params = [layer.params[key] for layer, key in slots]
     n = X.shape[0] + _synthetic_count(X.shape[0], cfg)
     bs = cfg.batch_size if 0 < cfg.batch_size < n else n

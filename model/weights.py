@@ -8,6 +8,7 @@ refused with a ``WeightsError`` that says what is wrong."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -30,6 +31,11 @@ INPUT_CONVENTION = {
 
 class WeightsError(ValueError):
     """A weights file that cannot be used, with the reason."""
+
+
+def version(path: str | Path) -> str:
+    """A weights file's version: the first 12 hex digits of its SHA-256 (what /api/model shows)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 def save(path: str | Path, net: Network, metadata: dict[str, Any]) -> None:

@@ -46,6 +46,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0  # answered in all (python_load only)
 
 
 def drawing_png() -> str:
@@ -112,8 +113,10 @@ def _ms(text: str) -> float:
     return value * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
 
-def python_load(url: str, body: str, seconds: float, connections: int) -> Load:
-    """A bounded asyncio load: ``connections`` keep-alive clients posting for ``seconds``."""
+def python_load(url: str, body: str, seconds: float, connections: int, path: str = "/api/predict",
+                ok: int = 200) -> Load:
+    """A bounded asyncio load: ``connections`` keep-alive clients posting to ``path`` for
+    ``seconds``; an answer other than ``ok`` counts as an error."""
     async def run() -> tuple[list[float], int]:
         latencies: list[float] = []
         errors = 0
@@ -123,17 +126,17 @@ def python_load(url: str, body: str, seconds: float, connections: int) -> Load:
                 nonlocal errors
                 while time.monotonic() < end:
                     t = time.perf_counter()
-                    r = await c.post(f"{url}/api/predict", content=body,
+                    r = await c.post(f"{url}{path}", content=body,
                                      headers={"Content-Type": "application/json"})
                     latencies.append((time.perf_counter() - t) * 1000)
-                    errors += r.status_code != 200
+                    errors += r.status_code != ok
             await asyncio.gather(*(client() for _ in range(connections)))
         return latencies, errors
 
     t0 = time.monotonic()
     latencies, errors = asyncio.run(run())
     q = statistics.quantiles(latencies, n=100)
-    return Load(len(latencies) / (time.monotonic() - t0), q[49], q[98], errors)
+    return Load(len(latencies) / (time.monotonic() - t0), q[49], q[98], errors, len(latencies))
 
 
 def load(url: str, body: str, args: argparse.Namespace, tmp: Path) -> Load:

@@ -30,7 +30,7 @@ from model.calibration import calibrated, expected_calibration_error
 from model.glyphs import draw_digits, draw_non_digits
 from model.metrics import confusion_matrix, per_class_accuracy
 from model.mnist import IDXError, load_split
-from model.verdict import split
+from model.verdict import in_a_number, split
 from scripts import project_root
 
 ROOT = project_root()
@@ -65,6 +65,7 @@ def measure(path: Path, X: NDArray[np.float32], y: NDArray[Any], seed: int) -> d
     N, _ = draw_non_digits(HELD_OUT, rng)
     D, yD, styles = draw_digits(HELD_OUT, rng)
     dD, noneD = split(net.predict_proba(D))
+    noneN = split(net.predict_proba(N))[1]
     rightD = (dD.argmax(axis=1) == yD) & (noneD < reject)
     by_style = {s: float(rightD[[t == s for t in styles]].mean()) for s in sorted(set(styles))}
     return {"net": net, "meta": meta, "pred": pred, "confusion": C,
@@ -72,7 +73,8 @@ def measure(path: Path, X: NDArray[np.float32], y: NDArray[Any], seed: int) -> d
             "ece_before": expected_calibration_error(split(calibrated(logits, 1.0))[0], y),
             "ece_after": expected_calibration_error(digits, y),
             "rejected": float((none >= reject).mean()),
-            "non_digits_rejected": float((split(net.predict_proba(N))[1] >= reject).mean()),
+            "non_digits_rejected": float((noneN >= reject).mean()),
+            "non_digits_rejected_in_a_number": float((noneN >= in_a_number({"reject": reject})["reject"]).mean()),
             "drawn_accuracy": float(rightD.mean()), "drawn_by_style": by_style}
 
 
@@ -112,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ECE (15 bins)   {r['ece_before']:.4f} at T=1, {r['ece_after']:.4f} at T={r['net'].temperature:.3f}")
         print(f"  MNIST test rejected as not a digit  {r['rejected']:.4f}")
         print(f"  held-out drawn non-digits rejected  {r['non_digits_rejected']:.4f}  "
-              f"(of {HELD_OUT}, seed {args.seed})")
+              f"(of {HELD_OUT}, seed {args.seed}); as a piece of a number (/api/read) "
+              f"{r['non_digits_rejected_in_a_number']:.4f}")
         print(f"  held-out drawn digits read right    {r['drawn_accuracy']:.4f}  (of {HELD_OUT}; by style below)")
         print("    " + "  ".join(f"{k}: {v:.3f}" for k, v in r["drawn_by_style"].items()))
         print("  per class       " + "  ".join(f"{d}:{a:.4f}" for d, a in enumerate(r["per_class"])))

@@ -2,6 +2,8 @@
 
     python -m scripts.make_drawn_numbers                        # → data/numbers/ (600 PNGs + labels.csv)
     python -m scripts.make_drawn_numbers --count 200 --out /tmp/numbers --seed 1
+    python -m scripts.make_drawn_numbers --source strokes --out data/numbers-strokes   # pen strokes
+    python -m scripts.make_drawn_numbers --source fonts --out data/numbers-fonts       # this machine's fonts
 
 Each digit is redrawn as in ``make_drawn_digits`` (thin, normal or thick strokes), all of one
 number at a common height (±12 %), side by side with random gaps (8–45 % of the height), each
@@ -9,17 +11,26 @@ on a baseline jittered by up to 10 % of the height, on a canvas 1.2–1.6 times 
 size, in the four ink styles in turn. In ``--touching`` of the numbers (default a third) one
 pair of neighbours is pushed together until their strokes touch. Only MNIST test digits are
 used, never training ones. Score them with ``python -m scripts.score_drawn_numbers``.
+
+Two other sources, for numbers that are not MNIST's (2–5 digits, the four ink styles, no
+touching pairs on purpose): ``--source strokes`` draws each digit from ``model.glyphs``'s
+templates with its own slant and wobble and a round pen (7 % of the canvas's height, as the page
+draws), on a 900×300 canvas; ``--source fonts`` types the number in a TrueType font found under
+/usr/share/fonts (printed type, never seen in training), at a random size, on a canvas 1.2–1.6
+times its size.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import glob
+import io
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from model.mnist import load_split
 from scripts.make_drawn_digits import STROKES, STYLES, canvas, redraw
@@ -51,14 +62,59 @@ def touching_gap(left: F32, right: F32, lift_l: int, lift_r: int) -> int:
     return 0
 
 
+def stroke_number(rng: np.random.Generator) -> tuple[Image.Image, str]:
+    from scripts.bench_read import drawing
+
+    png, text = drawing(int(rng.integers(2, 6)), int(rng.integers(1 << 30)))
+    img = Image.open(io.BytesIO(png))
+    img.load()
+    return img, text
+
+
+def font_number(rng: np.random.Generator, fonts: list[str]) -> tuple[Image.Image, str]:
+    text = "".join(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(2, 6))))
+    font = ImageFont.truetype(fonts[int(rng.integers(len(fonts)))], int(rng.integers(60, 160)))
+    left, top, right, bottom = font.getbbox(text)
+    W, H = int((right - left) * rng.uniform(1.2, 1.6)) + 20, int((bottom - top) * rng.uniform(1.3, 2.0)) + 20
+    img = Image.new("L", (W, H), 0)
+    ImageDraw.Draw(img).text(((W - (right - left)) / 2 - left, (H - (bottom - top)) / 2 - top), text, 255, font)
+    return img, text
+
+
+def others(args: argparse.Namespace) -> None:
+    """--source strokes or fonts: each number painted in the four ink styles in turn."""
+    rng = np.random.default_rng(args.seed)
+    fonts = sorted(glob.glob("/usr/share/fonts/**/*.ttf", recursive=True))
+    if args.source == "fonts" and not fonts:
+        raise SystemExit("no TrueType fonts under /usr/share/fonts (apt-get install fonts-dejavu-core)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "labels.csv", "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["file", "text", "touching", "style", "stroke", "width", "height"])
+        for n in range(args.count):
+            ink, text = stroke_number(rng) if args.source == "strokes" else font_number(rng, fonts)
+            coverage = np.asarray(ink.getchannel("A") if ink.mode == "RGBA" else ink, np.float32) / 255
+            style = STYLES[n % len(STYLES)]
+            img = canvas(coverage, coverage.shape[0], coverage.shape[1], style, rng)
+            name = f"{n:05d}_{text}_{style}.png"
+            img.save(args.out / name)
+            out.writerow([name, text, 0, style, args.source, img.width, img.height])
+    print(f"wrote {args.count} numbers ({args.source}) and labels.csv to {args.out}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--source", choices=["mnist", "strokes", "fonts"], default="mnist",
+                   help="MNIST test digits, model.glyphs pen strokes, or fonts (default: %(default)s)")
     p.add_argument("--mnist", type=Path, default=Path("data/mnist"), help="MNIST folder (default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("data/numbers"), help="output folder (default: %(default)s)")
     p.add_argument("--count", type=int, default=600, help="numbers (default: %(default)s)")
     p.add_argument("--touching", type=float, default=1 / 3, help="share with one touching pair (default: 1/3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     args = p.parse_args()
+    if args.source != "mnist":
+        others(args)
+        return
     X, y, _ = load_split(args.mnist, "t10k")
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,11 @@
 // digitpad's drawing page: strokes in, live predictions out. No dependencies.
+// Two modes, kept in the URL (?mode=number): one digit on a square pad (/api/predict), or a
+// number on a wide pad (/api/read), each of its digits boxed on the pad and pickable.
 "use strict";
 
 (() => {
-  const EXPORT_SIZE = 280;      // px: the image sent to the server (small PNG, plenty for a 20 px fit)
-  const PEN = 0.07;             // pen width as a fraction of the canvas side (MNIST strokes are ~10% of a digit)
+  const EXPORT_SIZE = 280;      // px: the height of the image sent (small PNG, plenty for a 20 px fit)
+  const PEN = 0.07;             // pen width as a fraction of the pad's height (MNIST strokes are ~10% of a digit)
   const SMALL = 0.16;           // a drawing (pen included) under this share of the pad is too small to read
   const DEBOUNCE_MS = 120;      // live prediction while drawing, at most this often
   const TIMEOUT_MS = 10000;
@@ -20,8 +22,21 @@
   const barsEl = document.getElementById("bars");
   const preview = document.getElementById("preview");
   const previewCtx = preview.getContext("2d");
+  const layout = document.getElementById("layout");
+  const boxesEl = document.getElementById("boxes");
+  const numberEl = document.getElementById("number-text");
+  const digitsEl = document.getElementById("digits");
+  const modeButtons = [...document.querySelectorAll(".modes [data-mode]")];
 
-  /** Strokes as lists of points in [0, 1] × [0, 1], so any canvas size redraws them. */
+  let mode = new URLSearchParams(location.search).get("mode") === "number" ? "number" : "digit";
+  let reading = null;           // number mode: the last answer of /api/read, and the digit picked in it
+  let picked = 0;
+  let answered = null;          // the answer on show, which a correction is about: {preview, predicted, version}
+  const correctEl = document.getElementById("correct");
+  const correctButtons = document.getElementById("correct-buttons");
+  const feedbackStatus = document.getElementById("feedback-status");
+
+  /** Strokes as lists of points in [0, 1] × [0, 1] of the pad, so any canvas size redraws them. */
   const strokes = [];
   let current = null;           // the stroke being drawn
   let activePointer = null;     // one finger or pen at a time
@@ -42,6 +57,56 @@
     bars.push({ li, fill: li.querySelector(".fill"), pct: li.querySelector(".pct") });
   }
 
+  // ----- corrections ------------------------------------------------------
+  for (const label of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "not_a_digit"]) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.dataset.testid = label === "not_a_digit" ? "correct-none" : `correct-${label}`;
+    b.textContent = label === "not_a_digit" ? "not a digit" : String(label);
+    b.title = label === "not_a_digit" ? "It is not a digit at all" : `It is ${aDigit(label)}`;
+    b.addEventListener("click", () => sendCorrection(label));
+    correctButtons.appendChild(b);
+  }
+
+  /** Offer corrections for this answer (or none, with null). */
+  function offerCorrection(answer) {
+    answered = answer;
+    correctEl.hidden = answer === null;
+    feedbackStatus.textContent = "";
+    feedbackStatus.classList.remove("error");
+    for (const b of correctButtons.children) b.disabled = false;
+  }
+
+  /** One tap: the 28×28 input the network saw, the right label, what the model had said. */
+  async function sendCorrection(label) {
+    if (answered === null) return;
+    const about = answered;
+    for (const b of correctButtons.children) b.disabled = true;
+    feedbackStatus.classList.remove("error");
+    feedbackStatus.textContent = "Sending…";
+    try {
+      const response = await fetch("/api/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ pixels: about.preview, label, predicted: about.predicted, model_version: about.version }),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (answered !== about) return;          // the drawing changed meanwhile: say nothing about the old one
+      if (response.ok) {
+        feedbackStatus.textContent = "Thanks — saved.";
+      } else {
+        feedbackStatus.textContent = body.detail || `Not saved: the server answered ${response.status}.`;
+        feedbackStatus.classList.add("error");
+        for (const b of correctButtons.children) b.disabled = false;
+      }
+    } catch {
+      if (answered !== about) return;
+      feedbackStatus.textContent = "Not saved: cannot reach the digitpad server.";
+      feedbackStatus.classList.add("error");
+      for (const b of correctButtons.children) b.disabled = false;
+    }
+  }
+
   // ----- drawing ----------------------------------------------------------
   function inkColour() {
     return getComputedStyle(document.documentElement).getPropertyValue("--ink").trim() || "#111";
@@ -49,37 +114,44 @@
 
   function resize() {
     const dpr = window.devicePixelRatio || 1;
-    const side = Math.round(pad.getBoundingClientRect().width * dpr);
-    if (side > 0 && (pad.width !== side || pad.height !== side)) {
-      pad.width = side;
-      pad.height = side;
+    const r = pad.getBoundingClientRect();
+    const width = Math.round(r.width * dpr), height = Math.round(r.height * dpr);
+    if (width > 0 && height > 0 && (pad.width !== width || pad.height !== height)) {
+      pad.width = width;
+      pad.height = height;
     }
     redraw();
   }
 
-  function paint(target, size, colour) {
-    target.clearRect(0, 0, size, size);
+  /** Width / height of the pad: 1 in digit mode, wide in number mode. */
+  function aspect() {
+    const r = pad.getBoundingClientRect();
+    return r.height > 0 ? r.width / r.height : 1;
+  }
+
+  function paint(target, width, height, colour) {
+    target.clearRect(0, 0, width, height);
     target.lineCap = "round";
     target.lineJoin = "round";
     target.strokeStyle = colour;
     target.fillStyle = colour;
-    target.lineWidth = PEN * size;
+    target.lineWidth = PEN * height;
     for (const s of strokes) {
       if (s.length === 1) {           // a tap is a round dot
         target.beginPath();
-        target.arc(s[0][0] * size, s[0][1] * size, target.lineWidth / 2, 0, 2 * Math.PI);
+        target.arc(s[0][0] * width, s[0][1] * height, target.lineWidth / 2, 0, 2 * Math.PI);
         target.fill();
         continue;
       }
       target.beginPath();
-      target.moveTo(s[0][0] * size, s[0][1] * size);
-      for (let i = 1; i < s.length; i++) target.lineTo(s[i][0] * size, s[i][1] * size);
+      target.moveTo(s[0][0] * width, s[0][1] * height);
+      for (let i = 1; i < s.length; i++) target.lineTo(s[i][0] * width, s[i][1] * height);
       target.stroke();
     }
   }
 
   function redraw() {
-    paint(ctx, pad.width, inkColour());
+    paint(ctx, pad.width, pad.height, inkColour());
     const empty = strokes.length === 0;
     invite.hidden = !empty;
     undoButton.disabled = empty;
@@ -160,19 +232,23 @@
     else timer = setTimeout(request, DEBOUNCE_MS);
   }
 
-  /** Whether the drawing, pen included, spans less than SMALL of the pad both ways. */
+  /** Whether the drawing, pen included, spans less than SMALL of the pad's height both ways. */
   function tooSmall() {
-    const xs = strokes.flat().map((p) => p[0]);
+    const xs = strokes.flat().map((p) => p[0] * aspect());
     const ys = strokes.flat().map((p) => p[1]);
     const span = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) + PEN;
     return span < SMALL;
   }
 
+  /** The drawing as the server gets it: EXPORT_SIZE high, as wide as the pad is. */
+  function exportSize() {
+    return [Math.round(EXPORT_SIZE * aspect()), EXPORT_SIZE];
+  }
+
   function exportImage() {
     const off = document.createElement("canvas");
-    off.width = EXPORT_SIZE;
-    off.height = EXPORT_SIZE;
-    paint(off.getContext("2d"), EXPORT_SIZE, "#000");   // black ink on transparent, like any canvas
+    [off.width, off.height] = exportSize();
+    paint(off.getContext("2d"), off.width, off.height, "#000");   // black ink on transparent, like any canvas
     return off.toDataURL("image/png");
   }
 
@@ -185,10 +261,12 @@
     inFlight = true;
     wanted = false;
     const sent = version;
+    const sentMode = mode;
+    const sentSize = exportSize();
     const abort = new AbortController();
     const timeout = setTimeout(() => abort.abort(), TIMEOUT_MS);
     try {
-      const response = await fetch("/api/predict", {
+      const response = await fetch(mode === "number" ? "/api/read" : "/api/predict", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ image: exportImage() }),
@@ -197,11 +275,12 @@
       const body = await response.json().catch(() => ({}));
       // A stale answer never overwrites a newer one, and once the pen is up only the
       // answer for the drawing as it now stands is shown (not one from before an undo).
-      const fresh = sent > shownVersion && (sent === version || activePointer !== null);
+      const fresh = sent > shownVersion && (sent === version || activePointer !== null) && sentMode === mode;
       if (fresh && strokes.length > 0) {
         if (response.ok) {
           shownVersion = sent;
-          showPrediction(body);
+          if (mode === "number") showReading(body, sentSize);
+          else showPrediction(body);
         } else if (body.code === "empty_image") {
           shownVersion = sent;
           showEmpty("Keep going: that is too small to read.");
@@ -237,12 +316,62 @@
   }
 
   function showPrediction(p) {
-    const rejected = p.verdict === "not_a_digit";
-    predictionEl.textContent = rejected ? "" : String(p.digit);
     const pct = Math.round(p.confidence * 100);
     const [said, status] = sayVerdict(p, pct);
+    predictionEl.textContent = p.verdict === "not_a_digit" ? "" : String(p.digit);
     verdict.textContent = said;
     setStatus(status);
+    showBars(p);
+    offerCorrection({ preview: p.preview, predicted: p.verdict === "not_a_digit" ? "not_a_digit" : p.digit,
+                      version: p.model.version });
+    if (activePointer === null) announce.textContent = said;
+  }
+
+  /** Number mode: "That's 2026", a button per digit, a faint box per digit over the pad. */
+  function showReading(r, size) {
+    reading = r;
+    picked = Math.min(picked, r.digits.length - 1);
+    numberEl.textContent = r.text;
+    const unread = r.digits.filter((d) => d.verdict === "not_a_digit").length;
+    const said = unread === 0 ? `That's ${r.text}` :
+      unread === r.digits.length ? "That doesn't look like a number." :
+      `That's ${r.text}: ${unread === 1 ? "a piece doesn't" : `${unread} pieces don't`} look like digits.`;
+    verdict.textContent = said;
+    setStatus(`${r.digits.length} ${r.digits.length === 1 ? "digit" : "digits"}: pick one to see how sure the network is.`);
+    digitsEl.replaceChildren(...r.digits.map((d, i) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.testid = `digit-${i}`;
+      b.textContent = d.verdict === "not_a_digit" ? "?" : String(d.digit);
+      b.setAttribute("aria-label", `digit ${i + 1}: ${b.textContent}`);
+      b.addEventListener("click", () => pick(i));
+      return b;
+    }));
+    const [w, h] = size;
+    boxesEl.replaceChildren(...r.digits.map(({ box: [x, y, bw, bh] }) => {
+      const el = document.createElement("div");
+      el.className = "box";
+      Object.assign(el.style, { left: `${(100 * x) / w}%`, top: `${(100 * y) / h}%`,
+                                width: `${(100 * bw) / w}%`, height: `${(100 * bh) / h}%` });
+      return el;
+    }));
+    pick(picked);
+    if (activePointer === null) announce.textContent = said;
+  }
+
+  /** Show one digit of the number: its bars and preview, its button and box marked. */
+  function pick(i) {
+    picked = i;
+    [...digitsEl.children].forEach((b, k) => b.setAttribute("aria-pressed", String(k === i)));
+    [...boxesEl.children].forEach((b, k) => b.classList.toggle("picked", k === i));
+    const d = reading.digits[i];
+    showBars(d);
+    offerCorrection({ preview: d.preview, predicted: d.verdict === "not_a_digit" ? "not_a_digit" : d.digit,
+                      version: reading.model.version });
+  }
+
+  function showBars(p) {
+    const rejected = p.verdict === "not_a_digit";
     barsEl.classList.toggle("dimmed", rejected);
     p.probabilities.forEach((q, d) => {
       const bar = bars[d];
@@ -252,15 +381,20 @@
       bar.li.setAttribute("aria-label", `${d}: ${Math.round(q * 100)} percent`);
     });
     drawPreview(p.preview);
-    if (activePointer === null) announce.textContent = said;
   }
 
   function showEmpty(message) {
     shownVersion = version;
+    reading = null;
+    offerCorrection(null);
     predictionEl.textContent = "";
+    numberEl.textContent = "";
+    digitsEl.replaceChildren();
+    boxesEl.replaceChildren();
     barsEl.classList.remove("dimmed");
     verdict.textContent = message || "Waiting for your drawing";
-    setStatus(message ? "" : "Draw one digit, 0 to 9, as large as you like.");
+    setStatus(message ? "" : mode === "number" ? "Write a number along the pad, its digits side by side." :
+      "Draw one digit, 0 to 9, as large as you like.");
     for (const bar of bars) {
       bar.fill.style.width = "0";
       bar.pct.textContent = "0%";
@@ -306,10 +440,39 @@
     }
   }
 
+  // ----- modes ------------------------------------------------------------
+  /** Switch between reading a digit and a number: a new pad shape, so a fresh drawing. */
+  function setMode(next, remember) {
+    mode = next;
+    const number = mode === "number";
+    layout.classList.toggle("number", number);
+    for (const b of modeButtons) b.setAttribute("aria-checked", String(b.dataset.mode === mode));
+    predictionEl.hidden = number;
+    numberEl.hidden = !number;
+    digitsEl.hidden = !number;
+    invite.textContent = number ? "Write a number here" : "Draw a digit here";
+    pad.setAttribute("aria-label", number ? "Drawing area: write a number, its digits side by side" :
+      "Drawing area: draw one digit, 0 to 9");
+    document.title = number ? "digitpad — write a number" : "digitpad — draw a digit";
+    if (remember) {
+      const url = new URL(location.href);
+      if (number) url.searchParams.set("mode", "number");
+      else url.searchParams.delete("mode");
+      history.replaceState(null, "", url);
+    }
+    strokes.length = 0;
+    picked = 0;
+    resize();
+    changed(true);
+  }
+
+  for (const b of modeButtons) {
+    b.addEventListener("click", () => { if (activePointer === null && b.dataset.mode !== mode) setMode(b.dataset.mode, true); });
+  }
+
   // ----- start ------------------------------------------------------------
   new ResizeObserver(resize).observe(pad);
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
-  resize();
-  showEmpty();
+  setMode(mode, false);
   loadModelInfo();
 })();

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,9 @@ from tests.model_fixtures import tiny_network
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "tests" / "data"
+# Every app and server the tests start keeps its corrections in a throwaway SQLite file, never in
+# the checkout's data/digitpad.db (tests that look at the rows open their own databases).
+os.environ["DIGITPAD_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='digitpad-tests-')}/digitpad.db"
 
 
 @pytest.fixture

@@ -89,6 +89,21 @@ def test_the_image_serves_predicts_and_stops_cleanly(image: str) -> None:
         assert check[0] == "CMD" and "/readyz" in check[-1]
         assert docker("exec", name, *check[1:], check=False).returncode == 0  # no scheduler here: run it
 
+        # A correction lands in the SQLite file on the /data volume; SIGHUP reloads the weights.
+        pixels = [[1.0 if 4 <= y < 24 and 13 <= x < 15 else 0.0 for x in range(28)] for y in range(28)]
+        status, body = post(f"{base}/api/feedback", {"pixels": pixels, "label": 1, "predicted": 7})
+        assert status == 201, body
+        rows = docker("exec", name, "python", "-c", "import sqlite3; print(sqlite3.connect('/data/digitpad.db')"
+                      ".execute('select count(*), max(label) from feedback').fetchone())").stdout.strip()
+        assert rows == "(1, 1)"
+        assert "/data" in json.loads(docker("image", "inspect", image, "--format", "{{json .Config.Volumes}}").stdout)
+        docker("kill", "--signal", "HUP", name)
+        deadline = time.monotonic() + 15
+        while "now serving version" not in (logs := docker("logs", name)).stderr + logs.stdout:
+            assert time.monotonic() < deadline, logs.stderr
+            time.sleep(0.1)
+        assert get(f"{base}/api/model")[1]["version"] == info["version"]  # the same file, reloaded
+
         # Slow requests in flight when `docker stop` sends SIGTERM are answered: finished (200), or,
         # if they cannot finish within the grace period, a JSON 503. Never a text 500, never dropped.
         batch = {"inputs": [{"image": huge_image()}] * 7}  # ~0.5 s of decoding each

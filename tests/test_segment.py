@@ -17,7 +17,7 @@ from app.imaging.segment import Reader, TooManyDigits, segment
 from app.main import create_app
 from app.serving.predictor import Predictor
 from app.settings import Settings
-from model.glyphs import DIGITS
+from model.glyphs import DIGITS, LETTERS
 
 SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "digitpad.npz"
 Box = tuple[int, int, int, int]  # x, y, width, height on the canvas
@@ -65,11 +65,19 @@ def read_text(predictor: Predictor, ink: Image.Image) -> tuple[str, list[Box]]:
     return "".join(str(int(p.argmax())) for p in P), [b for b, _ in found]
 
 
-def test_the_strokes_of_a_4_and_a_7s_crossbar_stay_one_digit(predictor: Predictor) -> None:
-    ink = draw_strokes((500, 220), [(DIGITS["4 open"][1], (40, 40, 80, 130)),
-                                     (DIGITS["7 crossbar"][1], (220, 40, 80, 130))])
+def test_the_strokes_of_one_digit_stay_one_digit(predictor: Predictor) -> None:
+    """A 4 and a 5 in two strokes, a 7 with a crossbar, a 1 with a foot, a 9 with its stem apart."""
+    names = ["4 open", "7 crossbar", "5 two strokes", "1 flag and foot", "9 straight stem", "4 upright"]
+    ink = draw_strokes((80 + 150 * len(names), 220), [(DIGITS[n][1], (40 + 150 * i, 40, 80, 130))
+                                                       for i, n in enumerate(names)])
     text, boxes = read_text(predictor, ink)
-    assert text == "47" and len(boxes) == 2
+    assert text == "475194" and len(boxes) == 6
+
+
+@pytest.mark.parametrize("digits", ["13", "71", "110", "41"])
+def test_a_1_close_to_its_neighbour_stays_its_own_digit(predictor: Predictor, digits: str) -> None:
+    ink, _ = number(digits, gap=0.12)
+    assert read_text(predictor, ink)[0] == digits
 
 
 def test_digits_come_left_to_right_along_a_sloping_line(predictor: Predictor) -> None:
@@ -134,6 +142,15 @@ def test_read_answers_text_digits_boxes_and_model(api: TestClient) -> None:
     file = api.post("/api/read/file?preview=false", files={"file": ("n.png", base64.b64decode(
         canvas_png(ink).split(",")[1]), "image/png")}).json()
     assert file["text"] == "2026" and "preview" not in file["digits"][0]
+
+
+def test_a_piece_that_is_no_digit_is_a_question_mark(api: TestClient) -> None:
+    ink = draw_strokes((560, 220), [(DIGITS["2 plain"][1], (40, 40, 80, 130)), (LETTERS["A"], (220, 40, 90, 130)),
+                                     (DIGITS["6 loop"][1], (400, 40, 80, 130))])
+    body = api.post("/api/read", json={"image": canvas_png(ink)}).json()
+    assert body["text"] == "2?6"
+    assert [d["verdict"] for d in body["digits"]][1] == "not_a_digit"
+    assert body["digits"][1]["not_a_digit_probability"] >= 0.95
 
 
 def test_one_digit_reads_as_predict_reads_it(api: TestClient) -> None:

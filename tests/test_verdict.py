@@ -108,3 +108,13 @@ def test_choose_thresholds_meets_its_own_operating_point() -> None:
     point = chosen["validation"]
     assert point["digits_rejected"] <= 0.003 + 1e-9 and point["non_digits_rejected"] == 1.0
     assert point["confident_accuracy"] == 1.0 and 0.05 <= chosen["reject"] <= 0.95
+
+
+def test_a_piece_of_a_number_needs_stronger_evidence_to_be_no_digit() -> None:
+    from model.verdict import IN_A_NUMBER_REJECT, in_a_number
+    loose = in_a_number({"reject": 0.5, "sure": 0.9})
+    assert loose == {"reject": IN_A_NUMBER_REJECT, "sure": 0.9}
+    assert in_a_number({"reject": 0.99, "sure": 0.9})["reject"] == 0.99  # never lowered
+    p = np.full(10, 0.1)
+    assert verdict(p, 0.8, {"reject": 0.5, "sure": 0.9})[0] == "not_a_digit"
+    assert verdict(p, 0.8, loose)[0] != "not_a_digit"

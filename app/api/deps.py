@@ -1,4 +1,5 @@
-"""What routes depend on: the served model, the settings, the CPU pool.
+"""What routes depend on: the served model, the settings, the CPU pool, the database, the
+feedback rate limit.
 
 All ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, a hop
 per request that the health checks in particular must not wait for."""
@@ -8,8 +9,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import Engine
 
 from app.api.errors import NotReady
+from app.api.ratelimit import RateLimiter
 from app.serving.executor import CpuPool
 from app.serving.lifecycle import lifecycle
 from app.serving.predictor import Predictor
@@ -35,6 +38,18 @@ async def get_pool(request: Request) -> CpuPool:
     return pool
 
 
+async def get_database(request: Request) -> Engine:
+    db: Engine | None = getattr(request.app.state, "db", None)
+    if db is None:
+        raise NotReady()
+    return db
+
+
+async def get_feedback_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.feedback_limiter
+    return limiter
+
+
 async def ready(predictor: Annotated[Predictor, Depends(get_predictor)]) -> Predictor:
     """The predictor, unless the server is shutting down (503 ``not_ready``: a load balancer
     stops sending work here)."""
@@ -47,3 +62,5 @@ PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PoolDep = Annotated[CpuPool, Depends(get_pool)]
 ReadyDep = Annotated[Predictor, Depends(ready)]
+DatabaseDep = Annotated[Engine, Depends(get_database)]
+FeedbackLimiterDep = Annotated[RateLimiter, Depends(get_feedback_limiter)]

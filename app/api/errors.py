@@ -22,7 +22,7 @@ from app.serving.executor import Abandoned, Overloaded
 from app.settings import Settings
 
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
-              415: "unsupported_format", 422: "invalid_request", 503: "not_ready"}
+              415: "unsupported_format", 422: "invalid_request", 429: "rate_limited", 503: "not_ready"}
 MAX_SHOWN = 3  # validation problems listed in one detail
 
 CODES: dict[int, dict[str, str]] = {
@@ -42,7 +42,10 @@ CODES: dict[int, dict[str, str]] = {
           "invalid_pixels": "pixels of the wrong shape, NaN, infinite or outside [0, 1]",
           "batch_too_large": "more inputs, or more image pixels in all, than a batch may hold",
           "too_many_digits": "/api/read: more than 12 digits or pieces in the drawing"},
+    429: {"rate_limited": "/api/feedback: more corrections from one client than the rate limit allows "
+                          "(retry after Retry-After seconds)"},
     503: {"not_ready": "the model is not loaded yet, or the server is shutting down",
+          "storage_unavailable": "/api/feedback: the corrections database cannot be reached right now",
           "overloaded": "every CPU thread is busy and the queue is full: retry after Retry-After seconds",
           "shutting_down": "the request could not finish before the server's shutdown deadline"},
 }
@@ -107,7 +110,7 @@ def _size(n: int) -> str:
 
 def _union_tag(part: object) -> bool:
     """pydantic names the branch of a union it tried (``list[float]``); the client needs the path."""
-    return isinstance(part, str) and "[" in part
+    return isinstance(part, str) and ("[" in part or "-" in part)  # e.g. list[float], constrained-int
 
 
 def _loc_part(part: object) -> str:

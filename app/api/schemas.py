@@ -25,7 +25,7 @@ def _one_of(schema: dict[str, Any]) -> None:
     schema["examples"] = _EXAMPLES
 
 
-class PredictRequest(BaseModel):
+class Drawing(BaseModel):
     """Exactly one of ``image`` or ``pixels``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of)
@@ -42,11 +42,52 @@ class PredictRequest(BaseModel):
         "`empty_image`.")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> PredictRequest:
+    def _exactly_one(self) -> Drawing:
         given = [name for name in ("image", "pixels") if getattr(self, name) is not None]
-        if len(given) != 1 or len(self.model_fields_set) != 1:
+        if len(given) != 1 or len(self.model_fields_set & {"image", "pixels"}) != 1:
             raise ValueError("give exactly one of 'image' or 'pixels'")
         return self
+
+
+class PredictRequest(Drawing):
+    """Exactly one of ``image`` or ``pixels``."""
+
+
+Label = Annotated[int, Strict(), Field(ge=0, le=9)] | Literal["not_a_digit"]
+
+
+def _feedback_schema(schema: dict[str, Any]) -> None:
+    schema["oneOf"] = [{"required": ["image", "label"]}, {"required": ["pixels", "label"]}]
+    schema["examples"] = [{"pixels": PIXELS_2, "label": 2, "predicted": 7, "model_version": "3f9a0c1d2b7e"}]
+
+
+class FeedbackRequest(Drawing):
+    """A correction: the drawing (best: the 28×28 ``preview`` the answer came with, as ``pixels``),
+    what it really is, and what the model had said."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_feedback_schema)
+
+    label: Label = Field(description="What the drawing really is: 0–9, or \"not_a_digit\".")
+    predicted: Label | None = Field(None, description="What the model had answered (null: not known).")
+    model_version: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
+                                      description="The `version` of the model that answered (GET /api/model).")
+
+
+class FeedbackSaved(BaseModel):
+    id: int = Field(description="The correction's id.", examples=[42])
+
+
+class ModelAgreement(BaseModel):
+    version: str | None = Field(description="A model version (null: corrections sent without one).")
+    corrections: int
+    agreed: int = Field(description="Corrections whose label is what this model had answered.")
+    agreement: float = Field(ge=0, le=1, description="agreed / corrections.")
+
+
+class FeedbackSummary(BaseModel):
+    total: int
+    labels: dict[str, int] = Field(description="Corrections per label: \"0\"…\"9\" and \"not_a_digit\".")
+    models: list[ModelAgreement]
 
 
 class BatchRequest(BaseModel):

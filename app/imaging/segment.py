@@ -1,24 +1,31 @@
-"""A drawn number → its digits, in order: pieces of ink found at full resolution, the strokes of
-one digit merged, touching digits split, specks dropped, left to right.
+"""A drawn number → its digits, in order, found by reading: the network is asked which way of
+cutting the ink into digits it reads best (segmentation by recognition).
 
 1. Ink (``preprocess.ink_map``) above ``INK`` is labelled into 8-connected components at full
    resolution (the run-based labelling of ``app.imaging.specks``: a Python loop per run of ink,
-   not per pixel).
-2. The line's height is the tallest component's. A component smaller than ``SPECK`` of it both
-   ways is a speck and is dropped.
-3. Two components are one digit when the narrower one's horizontal centre lies within the
-   wider one's extent: the two strokes of a 4 or a 5, a 7's crossbar, an 8 drawn as two loops. A piece
-   shorter than ``FRAGMENT`` of the line joins its nearest neighbour (a 5's detached flag).
-4. A piece wider than ``WIDE`` times its height is touching digits: each cut at a minimum of the
-   vertical ink profile is tried, and the one whose two halves the network reads most
-   confidently is kept, if they read better than the whole; halves that are still wide are
-   cut again (``read`` is the network, handed in: this module knows no model).
-5. Pieces are ordered by their centres from left to right, which a sloping line does not upset.
+   not per pixel). The line's height is the tallest component's; a component smaller than
+   ``SPECK`` of it both ways is a speck and is dropped.
+2. Atoms: each component, except that one wider than ``CUTTABLE`` times its height may be
+   touching digits, so it is sliced at the deepest minima of its vertical ink profile.
+3. Atoms are ordered by their horizontal centres (a sloping line does not upset that). A
+   candidate digit is a run of up to ``MAX_RUN`` neighbouring atoms: the two strokes of a 4 or
+   a 5, a 7's crossbar, an 8 drawn as two loops, or the slices of a wide piece put back
+   together. Runs with a horizontal gap over ``GAP`` of the line's height, or wider than
+   ``WIDEST`` of it, are not one digit.
+4. Every candidate is fitted to 28×28 exactly as ``/api/predict`` fits a drawing and read by the
+   network in one batch (``read`` is handed in: this module knows no model). The reading of the
+   line is the sequence of candidates whose log-confidences sum highest, found by dynamic
+   programming, where cutting through a component costs ``CUT_COST``, joining separate strokes
+   costs ``JOIN_COST``, and a digit much shorter than the line or much wider than tall costs more.
 
-Each piece is then fitted to 28×28 exactly as ``/api/predict`` fits a drawing."""
+So a 1 written close to a 3 is two digits because "1" and "3" read better than the pair read as
+one (the network has an output for "not a digit", trained on pairs of digits among other things),
+and two touching 0s are cut because the halves read as 0s and the whole as no digit."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,14 +38,20 @@ from app.imaging.preprocess import fit_mnist
 from app.imaging.specks import label
 
 F32 = NDArray[np.float32]
+I64 = NDArray[np.int64]
 Reader = Callable[[F32], NDArray[np.float64]]  # (k, 28, 28) → confidence of each, in [0, 1]
-INK = 40          # of 255: what counts as ink when telling pieces apart
-SPECK = 0.12      # of the line's height, both ways: smaller pieces are specks
-WIDE = 0.9        # width / height over which a piece may be touching digits (a cut must read better)…
-CLEARLY_WIDE = 1.35  # …by MARGIN in confidence, unless it is wider than this
-MARGIN = 0.2
-FRAGMENT = 0.5    # of the line's height: a shorter piece is part of a digit (a 5's flag)…
-NEAR = 0.25       # …and joins the nearest piece within this much of the line's height
+Box = tuple[int, int, int, int]  # x, y, width, height
+INK = 40            # of 255: what counts as ink when telling pieces apart
+SPECK = 0.12        # of the line's height, both ways: smaller components are specks
+CUTTABLE = 0.75     # width / height over which a component may be touching digits
+CUT_APART = 0.25    # of the component's height: the least distance between two cuts
+MAX_RUN = 4         # atoms in one digit
+GAP = 0.05          # of the line's height: atoms further apart than this are not one digit
+WIDEST = 1.6        # of the line's height: no digit is wider
+CUT_COST = math.log(0.6)      # cutting through ink: the cut must read clearly better
+JOIN_COST = math.log(0.8)     # one digit of separate strokes: the join must read better
+SHORT, SHORT_COST = 0.45, math.log(0.05)  # a digit under SHORT of the line's height is unlikely
+SQUAT, SQUAT_COST = 1.25, 2.0  # width / height over SQUAT costs SQUAT_COST per unit of excess
 MAX_PIECES = 12
 
 
@@ -46,159 +59,144 @@ class TooManyDigits(InputError):
     code = "too_many_digits"
 
 
-@dataclass
-class Piece:
-    x0: int
-    y0: int
-    x1: int  # exclusive
-    y1: int
-    ids: list[int]
+@dataclass(frozen=True)
+class Atom:
+    """Ink pixels (rows, columns) of one component, or of a column slice of one."""
+    component: int
+    ys: I64
+    xs: I64
 
     @property
-    def width(self) -> int:
-        return self.x1 - self.x0
+    def x0(self) -> int:
+        return int(self.xs.min())
 
     @property
-    def height(self) -> int:
-        return self.y1 - self.y0
+    def x1(self) -> int:  # exclusive
+        return int(self.xs.max()) + 1
 
-    def join(self, other: Piece) -> Piece:
-        return Piece(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1),
-                     max(self.y1, other.y1), self.ids + other.ids)
+    @property
+    def centre(self) -> float:
+        return (self.x0 + self.x1) / 2
 
 
-def components(labels: NDArray[np.int32], n: int) -> list[Piece]:
-    """The bounding box of each labelled component 1…n."""
+def pixels_by_component(labels: NDArray[np.int32], n: int) -> list[tuple[I64, I64]]:
+    """The (rows, columns) of each labelled component 1…n."""
     ys, xs = np.nonzero(labels)
-    lab = labels[ys, xs]
-    out = []
-    for k in range(1, n + 1):
-        sel = lab == k
-        kx, ky = xs[sel], ys[sel]
-        out.append(Piece(int(kx.min()), int(ky.min()), int(kx.max()) + 1, int(ky.max()) + 1, [k]))
-    return out
+    order = np.argsort(labels[ys, xs], kind="stable")
+    ys, xs = ys[order], xs[order]
+    ends = np.cumsum(np.bincount(labels[ys, xs], minlength=n + 1)[1:])
+    return [(ys[a:b], xs[a:b]) for a, b in zip(np.r_[0, ends[:-1]], ends, strict=True)]
 
 
-def merge(pieces: list[Piece]) -> list[Piece]:
-    """Join two pieces when the narrower one's horizontal centre lies within the wider one's
-    extent (the bar of a 4 and its stem, a 7 and its crossbar, two loops of an 8), until none
-    do. A slanted 1 that merely overlaps its neighbour's edge stays apart."""
-    pieces = sorted(pieces, key=lambda p: p.x0)
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(pieces)):
-            for j in range(i + 1, len(pieces)):
-                a, b = pieces[i], pieces[j]
-                narrow, wide = (a, b) if a.width <= b.width else (b, a)
-                if wide.x0 <= (narrow.x0 + narrow.x1) / 2 <= wide.x1:
-                    pieces[i] = a.join(b)
-                    del pieces[j]
-                    changed = True
-                    break
-            if changed:
-                break
-    return pieces
-
-
-def attach_fragments(pieces: list[Piece], line: int) -> list[Piece]:
-    """A piece under FRAGMENT of the line's height is part of a digit, not one: it joins the
-    nearest piece (by horizontal gap) if that is within NEAR of the line's height."""
-    pieces = sorted(pieces, key=lambda p: p.x0)
-    while len(pieces) > 1:
-        small = [i for i, p in enumerate(pieces) if p.height < FRAGMENT * line]
-        joined = False
-        for i in small:
-            p = pieces[i]
-            gaps = [(max(q.x0 - p.x1, p.x0 - q.x1, 0), j) for j, q in enumerate(pieces) if j != i]
-            gap, j = min(gaps)
-            if gap <= NEAR * line:
-                pieces[j] = pieces[j].join(p)
-                del pieces[i]
-                joined = True
-                break
-        if not joined:
-            break
-    return pieces
-
-
-def crop(ink: NDArray[np.uint8], labels: NDArray[np.int32], piece: Piece,
-         cols: tuple[int, int] | None = None) -> Image.Image:
-    """The piece's own ink (not its neighbours' within its box) as an "L" image, optionally
-    only columns [c0, c1) of it."""
-    box = (slice(piece.y0, piece.y1), slice(piece.x0, piece.x1))
-    own = np.where(np.isin(labels[box], piece.ids), ink[box], 0).astype(np.uint8)
-    if cols is not None:
-        own[:, :cols[0]] = 0
-        own[:, cols[1]:] = 0
-    return Image.fromarray(own)
-
-
-def best_cut(ink: NDArray[np.uint8], labels: NDArray[np.int32], piece: Piece, span: tuple[int, int],
-             read: Reader) -> int | None:
-    """The column (in the piece's box, within ``span``) at which touching digits are best split,
-    or None when the span reads more confidently whole (a wide 0, 2 or 5) than any split's
-    weaker half."""
-    c0, c1 = span
-    own = np.asarray(crop(ink, labels, piece, span), dtype=np.float64)
-    profile = np.convolve(own.sum(axis=0), np.ones(5) / 5, mode="same")
-    lo, hi = c0 + int(0.2 * (c1 - c0)), c0 + int(0.8 * (c1 - c0))
-    if hi - lo < 3:
-        return None
-    inner = profile[lo:hi]
-    minima = [lo + i for i in range(1, len(inner) - 1) if inner[i] <= inner[i - 1] and inner[i] <= inner[i + 1]]
-    candidates = sorted(minima, key=lambda c: profile[c])[:4] or [lo + int(np.argmin(inner))]
-    whole = crop(ink, labels, piece, span)
-    x0, y0, x1, y1 = whole.getbbox() or (c0, 0, c1, 1)
-    # a piece of a digit's usual shape must read clearly better cut; a very wide one only better
-    margin = 0.0 if x1 - x0 > CLEARLY_WIDE * (y1 - y0) else MARGIN
-    best, best_score = None, float(read(fit_mnist(whole)[None])[0]) + margin  # not cutting
-    for c in candidates:
-        halves = [crop(ink, labels, piece, (c0, c)), crop(ink, labels, piece, (c, c1))]
-        if any(h.getbbox() is None for h in halves):
-            continue
-        score = float(read(np.stack([fit_mnist(h) for h in halves])).min())
-        if score > best_score:
-            best, best_score = c, score
-    return best
-
-
-def split(ink: NDArray[np.uint8], labels: NDArray[np.int32], piece: Piece, span: tuple[int, int],
-          read: Reader, depth: int = 0) -> list[tuple[int, int]]:
-    """Column spans of the digits in ``span`` of a piece: cut while a span's ink is wider than
-    WIDE times its height and a cut reads better (three or more touching digits too)."""
-    box = crop(ink, labels, piece, span).getbbox()
-    if box is None:
+def cuts(ink: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]:
+    """Columns at which a wide component may be touching digits: the deepest minima of its
+    smoothed vertical ink profile, in its middle, at least CUT_APART of its height apart, about
+    two for each digit it could hold."""
+    x0, width, height = int(xs.min()), int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
+    if width <= CUTTABLE * max(height, 0.8 * line):
         return []
-    x0, y0, x1, y1 = box
-    if depth >= MAX_PIECES or x1 - x0 <= WIDE * (y1 - y0):
-        return [span]
-    cut = best_cut(ink, labels, piece, span, read)
-    if cut is None:
-        return [span]
-    return (split(ink, labels, piece, (span[0], cut), read, depth + 1)
-            + split(ink, labels, piece, (cut, span[1]), read, depth + 1))
+    k = max(3, round(0.06 * height)) | 1
+    profile = np.convolve(np.bincount(xs - x0, weights=ink[ys, xs], minlength=width), np.ones(k) / k, "same")
+    lo, hi = int(0.15 * width), int(0.85 * width)
+    inner = profile[lo:hi]
+    minima = [lo + i for i in range(1, len(inner) - 1) if inner[i] <= inner[i - 1] and inner[i] < inner[i + 1]]
+    chosen: list[int] = []
+    for c in sorted(minima, key=lambda c: profile[c]):
+        if len(chosen) >= max(1, int(2 * width / max(height, line))):
+            break
+        if all(abs(c - o) >= CUT_APART * height for o in chosen):
+            chosen.append(c)
+    return sorted(x0 + c for c in chosen)
 
 
-def segment(ink: Image.Image, read: Reader) -> list[tuple[tuple[int, int, int, int], F32]]:
+def atoms(ink: NDArray[np.uint8], parts: list[tuple[I64, I64]], line: int) -> list[Atom]:
+    """Each component as one atom, or sliced at its cuts; ordered by horizontal centre."""
+    out = []
+    for k, (ys, xs) in enumerate(parts):
+        edges = [int(xs.min()), *cuts(ink, ys, xs, line), int(xs.max()) + 1]
+        for a, b in itertools.pairwise(edges):
+            sel = (xs >= a) & (xs < b)
+            if sel.any():
+                out.append(Atom(k, ys[sel], xs[sel]))
+    return sorted(out, key=lambda a: a.centre)
+
+
+def joinable(run: list[Atom], line: int) -> bool:
+    """Whether neighbouring atoms could be one digit: no wide gap, not too wide."""
+    spans = sorted((a.x0, a.x1) for a in run)
+    reach = spans[0][1]
+    for x0, x1 in spans[1:]:
+        if x0 - reach > GAP * line:
+            return False
+        reach = max(reach, x1)
+    return reach - spans[0][0] <= WIDEST * line
+
+
+def draw(ink: NDArray[np.uint8], labels: NDArray[np.int32], run: list[Atom]) -> tuple[Box, Image.Image]:
+    """The run's ink as an "L" image, and its box: its own pixels and the faint ink (below
+    INK, so in no component) in its box, which may join its own broken strokes; not the
+    neighbours' ink within its box."""
+    ys = np.concatenate([a.ys for a in run])
+    xs = np.concatenate([a.xs for a in run])
+    x0, y0 = int(xs.min()), int(ys.min())
+    w, h = int(xs.max()) + 1 - x0, int(ys.max()) + 1 - y0
+    box = (slice(y0, y0 + h), slice(x0, x0 + w))
+    own = np.where(labels[box] == 0, ink[box], 0).astype(np.uint8)
+    own[ys - y0, xs - x0] = ink[ys, xs]
+    return (x0, y0, w, h), Image.fromarray(own)
+
+
+def shape_cost(box: Box, line: int) -> float:
+    _, _, w, h = box
+    cost = SHORT_COST if h < SHORT * line else 0.0
+    return cost - SQUAT_COST * max(0.0, w / h - SQUAT)
+
+
+def best_reading(n: int, score: dict[tuple[int, int], float], cut_at: list[float]) -> list[tuple[int, int]]:
+    """The runs [i, j) covering atoms 0…n whose scores plus the costs of the cuts between them
+    sum highest (dynamic programming over the end of the last run)."""
+    best = [0.0] + [-math.inf] * n
+    back = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(max(0, j - MAX_RUN), j):
+            if (i, j) in score and best[i] > -math.inf:
+                total = best[i] + score[i, j] + cut_at[i]
+                if total > best[j]:
+                    best[j], back[j] = total, i
+    runs, j = [], n
+    while j > 0:
+        runs.append((back[j], j))
+        j = back[j]
+    return runs[::-1]
+
+
+def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
     """"L" ink coverage of a drawn number → each digit's box (x, y, w, h, in ``ink``'s pixels)
     and its 28×28 input, left to right. Raises EmptyImage or TooManyDigits."""
     a = np.asarray(ink)
     labels, n = label(a > INK)
     if n == 0:
         raise EmptyImage("The drawing is empty: draw a number.")
-    found = components(labels, n)
-    line = max(p.height for p in found)
-    found = [p for p in found if p.height >= SPECK * line or p.width >= SPECK * line]
-    if len(found) > 4 * MAX_PIECES:
-        raise TooManyDigits(f"The drawing has {len(found)} separate pieces; a number may have at most "
+    parts = pixels_by_component(labels, n)
+    sizes = [(int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1) for ys, xs in parts]
+    line = max(h for _, h in sizes)
+    parts = [p for p, (w, h) in zip(parts, sizes, strict=True) if max(w, h) >= SPECK * line]
+    if len(parts) > 4 * MAX_PIECES:
+        raise TooManyDigits(f"The drawing has {len(parts)} separate pieces; a number may have at most "
                             f"{MAX_PIECES} digits.")
-    out: list[tuple[tuple[int, int, int, int], F32]] = []
-    for piece in sorted(attach_fragments(merge(found), line), key=lambda p: (p.x0 + p.x1) / 2):
-        for c0, c1 in split(a, labels, piece, (0, piece.width), read):
-            part = crop(a, labels, piece, (c0, c1))
-            x0, y0, x1, y1 = part.getbbox() or (c0, 0, c1, piece.height)
-            out.append(((piece.x0 + x0, piece.y0 + y0, x1 - x0, y1 - y0), fit_mnist(part)))
-    if len(out) > MAX_PIECES:
-        raise TooManyDigits(f"The drawing has {len(out)} digits or pieces; a number may have at most {MAX_PIECES}.")
-    return out
+    found = atoms(a, parts, line)
+    runs = [(i, j) for i in range(len(found)) for j in range(i + 1, min(i + MAX_RUN, len(found)) + 1)
+            if j == i + 1 or joinable(found[i:j], line)]
+    drawn = [draw(a, labels, found[i:j]) for i, j in runs]
+    X = np.stack([fit_mnist(img) for _, img in drawn])
+    confidence = read(X)
+    score = {(i, j): math.log(max(float(c), 1e-9)) + shape_cost(box, line)
+             + JOIN_COST * (len({a.component for a in found[i:j]}) - 1)
+             for (i, j), c, (box, _) in zip(runs, confidence, drawn, strict=True)}
+    cut_at = [CUT_COST if i and found[i - 1].component == found[i].component else 0.0 for i in range(len(found))]
+    chosen = best_reading(len(found), score, cut_at)
+    if len(chosen) > MAX_PIECES:
+        raise TooManyDigits(f"The drawing has {len(chosen)} digits or pieces; a number may have at most "
+                            f"{MAX_PIECES}.")
+    where = {run: k for k, run in enumerate(runs)}
+    return [(drawn[where[run]][0], X[where[run]]) for run in chosen]

@@ -1,13 +1,17 @@
-"""Whether this process is shutting down, and the requests that must be answered before it ends.
+"""Whether this process is shutting down, the requests that must be answered before it ends,
+and how it reloads its weights.
 
 One per process: a signal handler (``app.serving.server``) starts the drain; ``/readyz``
 reads ``draining``; the ``Drain`` middleware registers each request in flight, and when
 the deadline comes every one that has not started its answer is cancelled (and answered
-503 by the middleware)."""
+503 by the middleware). On SIGHUP the server calls ``reload``, which runs the ``reloader``
+the app's lifespan set, on a thread of its own (loading a file must not stall requests)."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MARGIN = 1.5  # seconds before the grace period ends that unfinished requests are answered 503
@@ -24,6 +28,22 @@ class InFlight:
 class Lifecycle:
     draining: bool = False
     in_flight: set[InFlight] = field(default_factory=set)
+    reloader: Callable[[], None] | None = None
+    _reloading: threading.Lock = field(default_factory=threading.Lock)
+
+    def reload(self) -> None:
+        """Run the reloader on a new thread; one reload at a time (a HUP during one is ignored:
+        the file it is reading is the newest anyway)."""
+        reloader = self.reloader
+        if reloader is None or not self._reloading.acquire(blocking=False):
+            return
+
+        def run() -> None:
+            try:
+                reloader()
+            finally:
+                self._reloading.release()
+        threading.Thread(target=run, name="digitpad-reload", daemon=True).start()
 
     def begin_drain(self, grace: float, loop: asyncio.AbstractEventLoop) -> None:
         """Stop being ready now; ``grace - MARGIN`` seconds from now, unfinished requests get 503.

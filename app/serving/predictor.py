@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import gc
-import hashlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,10 +19,15 @@ from fastapi import FastAPI
 from numpy.typing import NDArray
 
 from app.serving.executor import CpuPool
+from app.serving.lifecycle import lifecycle
 from app.settings import Settings
+from app.storage.database import StorageError, open_database
 from model.network import Network
 from model.verdict import DEFAULT, split
 from model.weights import WeightsError, load
+from model.weights import version as file_version
+
+logger = logging.getLogger("uvicorn.error")
 
 
 class StartupError(RuntimeError):
@@ -40,8 +45,7 @@ class Predictor:
     def load(cls, path: Path) -> Predictor:
         """Raises WeightsError naming the file and the problem."""
         net, meta = load(path)
-        version = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        return cls(net, meta, path, version)
+        return cls(net, meta, path, file_version(path))
 
     @property
     def name(self) -> str:
@@ -63,6 +67,23 @@ class Predictor:
         return digits / digits.sum(axis=1, keepdims=True), none
 
 
+def reload_weights(app: FastAPI) -> None:
+    """SIGHUP: load ``DIGITPAD_WEIGHTS`` again and serve it from the next request on (requests
+    already running finish on the model they started with). A missing or broken file keeps
+    the current model serving; either way one line is logged. Runs on a worker thread."""
+    settings: Settings = app.state.settings
+    old: Predictor | None = app.state.predictor
+    was = old.version if old else "none"
+    try:
+        new = Predictor.load(settings.weights)
+        new.predict(np.zeros((1, 28, 28), dtype=np.float32))  # warm: the first request is not the slow one
+    except WeightsError as e:
+        logger.error("reload failed: weights file %s; still serving version %s", e, was)
+        return
+    app.state.predictor = new
+    logger.info("reloaded %s: now serving version %s (was %s)", settings.weights, new.version, was)
+
+
 def load_predictor(settings: Settings) -> Predictor:
     """The weights named by the settings, or StartupError with the one line to print."""
     try:
@@ -78,12 +99,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     without weights."""
     settings: Settings = app.state.settings
     predictor = app.state.predictor = load_predictor(settings)
+    try:
+        app.state.db = open_database(settings.database_url)
+    except StorageError as e:
+        raise StartupError(f"digitpad cannot start: {e}") from None
     pool = app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue)
     pool.warm_up(lambda: predictor.predict(np.zeros((1, 28, 28), dtype=np.float32)))
+    lifecycle.reloader = functools.partial(reload_weights, app)
     # Everything loaded so far lives as long as the process: move it out of the garbage
     # collector's sight, so a full collection no longer walks it (~10 ms pauses on requests).
     gc.collect()
     gc.freeze()
     yield
+    lifecycle.reloader = None
     app.state.pool.shutdown()
     app.state.predictor = None
+    app.state.db.dispose()

@@ -3,9 +3,10 @@
     DIGITPAD_HOST=0.0.0.0 DIGITPAD_PORT=8000 DIGITPAD_WORKERS=2 digitpad-serve
 
 uvicorn with httptools and uvloop, our header deadline (``app.serving.protocol``),
-a graceful drain on SIGTERM and exit 0 after it (``app.serving.server``). The
-weights are checked before any worker starts, so a bad file stops start-up with
-one line and exit code 3 whatever the number of workers."""
+a graceful drain on SIGTERM and exit 0 after it, a weights reload on SIGHUP
+(``app.serving.server``). The weights and the database (migrated here) are checked
+before any worker starts, so a bad file or URL stops start-up with one line and exit
+code 3 whatever the number of workers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.serving.predictor import StartupError, load_predictor
 from app.serving.protocol import ServeConfig, TimedHttpToolsProtocol
 from app.serving.server import raise_fd_limit, run_one, run_workers
 from app.settings import Settings
+from app.storage.database import StorageError, open_database
 
 
 def config_from(settings: Settings) -> ServeConfig:
@@ -29,8 +31,12 @@ def main() -> None:
     settings = Settings()
     try:
         load_predictor(settings)  # the same check every worker makes, once, before any starts
+        open_database(settings.database_url).dispose()  # and the migrations, once, before workers race to
     except StartupError as e:
         print(e, file=sys.stderr)
+        sys.exit(3)
+    except StorageError as e:
+        print(f"digitpad cannot start: {e}", file=sys.stderr)
         sys.exit(3)
     raise_fd_limit()
     config = config_from(settings)

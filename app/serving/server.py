@@ -1,11 +1,12 @@
 """Running the app: uvicorn, with a graceful drain on SIGTERM and an exit code that tells.
 
-``Server`` is uvicorn's server with two changes. On SIGTERM or SIGINT it marks the
+``Server`` is uvicorn's server with three changes. On SIGTERM or SIGINT it marks the
 process not ready and starts the drain deadline (``app.serving.lifecycle``), and it
 exits 0 after a graceful stop instead of re-raising the signal (which made every
-``docker stop`` end in 143). ``run_workers`` is a small supervisor for
-``DIGITPAD_WORKERS`` > 1: it binds one listening socket, starts the workers, sends
-them SIGTERM when it gets one, and exits non-zero if any worker fails to start."""
+``docker stop`` end in 143). On SIGHUP it reloads the weights file. ``run_workers`` is a
+small supervisor for ``DIGITPAD_WORKERS`` > 1: it binds one listening socket, starts the
+workers, passes SIGHUP on to each and SIGTERM to all when it gets one, and exits non-zero if
+any worker fails to start."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import asyncio
 import ctypes
 import logging
 import multiprocessing
+import os
 import resource
 import signal
 import socket
@@ -33,6 +35,7 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 class Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
+        self._loop.add_signal_handler(signal.SIGHUP, lifecycle.reload)  # reload the weights
         await super().startup(sockets=sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
@@ -133,7 +136,14 @@ def run_workers(config: ServeConfig, workers: int) -> int:
         p.start()
         return p
 
-    procs = [start() for _ in range(workers)]
+    def pass_on_hup(_s: int, _f: FrameType | None) -> None:
+        for p in procs:
+            if p.pid is not None and p.exitcode is None:
+                os.kill(p.pid, signal.SIGHUP)
+
+    procs: list[multiprocessing.process.BaseProcess] = []
+    signal.signal(signal.SIGHUP, pass_on_hup)
+    procs += [start() for _ in range(workers)]
     logger.info("Started parent process with %d workers", workers)
     code = 0
     while not stopping:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from app.api.deps import PoolDep, PredictorDep, SettingsDep
 from app.api.errors import ApiError, responses
-from app.api.schemas import BatchRequest, BatchResponse, Prediction, PredictRequest
+from app.api.schemas import BatchRequest, BatchResponse, Drawing, Prediction, PredictRequest
 from app.imaging.decode import ImageLimits, image_pixels, payload_bytes
 from app.imaging.errors import InputError
 from app.imaging.preprocess import prepare_image, prepare_pixels
@@ -48,18 +48,20 @@ def _gone(request: Request) -> Callable[[], Awaitable[None]]:
     return wait
 
 
-def _prepare(body: PredictRequest, limits: ImageLimits) -> NDArray[np.float32]:
+def _prepare(body: Drawing, limits: ImageLimits) -> NDArray[np.float32]:
     if body.image is not None:
         return prepare_image(payload_bytes(body.image), limits)
     assert body.pixels is not None
     return prepare_pixels(body.pixels)
 
 
-def _answer(predictor: Predictor, X: NDArray[np.float32], preview: bool) -> list[dict[str, Any]]:
-    """The ``Prediction`` of each input, as plain data."""
+def _answer(predictor: Predictor, X: NDArray[np.float32], preview: bool,
+            thresholds: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """The ``Prediction`` of each input, as plain data (verdicts by the model's thresholds,
+    unless others are given)."""
     P, none = predictor.predict(X)
     ref = {"name": predictor.name, "version": predictor.version}
-    thresholds = predictor.thresholds
+    thresholds = thresholds or predictor.thresholds
     out: list[dict[str, Any]] = []
     for x, p, q in zip(X, P, none, strict=True):
         said, alternatives = verdict(p, float(q), thresholds)

@@ -20,6 +20,7 @@ from app.imaging.preprocess import ink_map, prepare_pixels
 from app.imaging.segment import segment
 from app.serving.executor import Job
 from app.serving.predictor import Predictor
+from model.verdict import in_a_number
 
 router = APIRouter()
 ERRORS = responses(400, 408, 413, 415, 422, 503)
@@ -48,7 +49,7 @@ def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, 
 
     found = segment(ink, confidence)
     job.check()
-    answers = _answer(predictor, np.stack([x for _, x in found]), preview)
+    answers = _answer(predictor, np.stack([x for _, x in found]), preview, in_a_number(predictor.thresholds))
     digits = []
     for (box, _), answer in zip(found, answers, strict=True):
         del answer["model"]  # once for the whole number, below

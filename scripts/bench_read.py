@@ -1,0 +1,133 @@
+"""Time reading a drawn number in-process: a 6-digit drawing on a 900×300 canvas (a benchmark, not a test).
+
+    python -m scripts.bench_read                          # weights/digitpad.npz, 200 runs per figure
+    python -m scripts.bench_read --repeats 500 --digits 4
+
+The drawing is what the page sends in number mode: black ink with alpha coverage on a
+transparent canvas, a round pen 7% of the canvas's height wide, the digits stroke-drawn from
+``model.glyphs`` templates (each with its own slant and wobble) side by side with random gaps.
+Several such drawings (``--drawings``, fixed seeds) are timed in turn.
+
+Reported, each the median (and 90th percentile) of ``--repeats`` runs after a warm-up:
+
+* the whole read, ``read_number`` as ``POST /api/read`` runs it on its CPU thread: PNG decode,
+  ink map, segmentation (every candidate digit read by the network in one batch), the
+  answers and their JSON (the goal: ≤ 10 ms);
+* its parts: decode + ink map, segmentation;
+* the baseline beside it, in the same run: ``/api/predict``'s path (``read_one``) on the same
+  PNG, one 28×28 reading of the whole drawing; the ratio is what reading a number costs over that.
+
+BLAS threads: as ``scripts/bench_preprocess``, one by default (as ``./run.sh start``)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def drawing(digits: int, seed: int, size: tuple[int, int] = (900, 300), pen: float = 0.07) -> tuple[bytes, str]:
+    """A number drawn as the page draws it, and its digits."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from model.glyphs import DIGITS, perturb
+
+    rng = np.random.default_rng(seed)
+    W, H = size
+    names = [n for n in DIGITS if "flag" not in n]
+    picked = [names[i] for i in rng.integers(len(names), size=digits)]
+    height = H * rng.uniform(0.55, 0.7)
+    width = height * 0.6
+    gap = (W * 0.9 - digits * width) / max(digits - 1, 1)
+    S = 2  # drawn at 2×, reduced: anti-aliased like a canvas
+    mask = Image.new("L", (W * S, H * S), 0)
+    d = ImageDraw.Draw(mask)
+    r = pen * H * S / 2
+    for k, name in enumerate(picked):
+        x0, y0 = W * 0.05 + k * (width + gap), (H - height) / 2 + rng.normal(0, 0.04) * H
+        for stroke in perturb(DIGITS[name][1], rng):
+            pts = [((x0 + (px + 0.5) * width) * S, (y0 + (py + 0.5) * height) * S) for px, py in stroke]
+            if len(pts) > 1:
+                d.line(pts, fill=255, width=round(2 * r))
+            for px, py in pts:
+                d.ellipse((px - r, py - r, px + r, py + r), fill=255)
+    img = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+    img.putalpha(mask.resize((W, H), Image.Resampling.BOX))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue(), "".join(str(DIGITS[n][0]) for n in picked)
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median and 90th percentile of fn's wall-clock time, ms."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.9 * (len(times) - 1))]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--weights", type=Path, default=Path("weights/digitpad.npz"), help="(default: %(default)s)")
+    p.add_argument("--digits", type=int, default=6, help="digits in the number (default: %(default)s)")
+    p.add_argument("--drawings", type=int, default=5, help="drawings, seeds 0… (default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=200, help="timed runs per figure (default: %(default)s)")
+    p.add_argument("--blas-threads", type=int, default=1, help="0 = BLAS's default (default: %(default)s)")
+    args = p.parse_args()
+    if args.blas_threads:
+        os.environ["OPENBLAS_NUM_THREADS"] = str(args.blas_threads)
+
+    import json
+
+    from app.api.routes.predict import read_one
+    from app.api.routes.read import _ink, read_number
+    from app.api.schemas import PredictRequest
+    from app.imaging.decode import ImageLimits
+    from app.imaging.segment import segment
+    from app.serving.executor import Job
+    from app.serving.predictor import Predictor
+
+    predictor = Predictor.load(args.weights)
+    limits, job = ImageLimits(), Job()
+
+    def confidence(X):  # type: ignore[no-untyped-def]
+        P, none = predictor.predict(X)
+        return P.max(axis=1) * (1.0 - none)
+
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {args.weights}; "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; "
+          f"median (p90) of {args.repeats} runs, ms")
+    print(f"{'drawing':>8} {'read as':>10} {'read':>14} {'decode+ink':>14} {'segment':>14} "
+          f"{'predict (baseline)':>20} {'ratio':>6}")
+    reads = []
+    for seed in range(args.drawings):
+        png, truth = drawing(args.digits, seed)
+        body = PredictRequest.model_validate({"image": "data:image/png;base64," + base64.b64encode(png).decode()})
+        text = json.loads(read_number(job, png, None, limits, predictor, True))["text"]
+        ink = _ink(png, None, limits)[0]
+        read = timed(lambda: read_number(job, png, None, limits, predictor, True), args.repeats)  # noqa: B023
+        decode = timed(lambda: _ink(png, None, limits), args.repeats)  # noqa: B023
+        seg = timed(lambda: segment(ink, confidence), args.repeats)  # noqa: B023
+        base = timed(lambda: read_one(job, body, limits, predictor, True), args.repeats)  # noqa: B023
+        reads.append(read[0])
+        mark = "" if text == truth else f" (drawn {truth})"
+        print(f"{seed:>8} {text:>10} {read[0]:7.2f} ({read[1]:5.2f}) {decode[0]:7.2f} ({decode[1]:5.2f}) "
+              f"{seg[0]:7.2f} ({seg[1]:5.2f}) {base[0]:12.2f} ({base[1]:5.2f}) {read[0] / base[0]:5.1f}×{mark}")
+    print(f"reading a {args.digits}-digit 900×300 drawing: median {statistics.median(reads):.2f} ms, "
+          f"slowest drawing {max(reads):.2f} ms (goal ≤ 10 ms)")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
