@@ -93,7 +93,7 @@ def others(args: argparse.Namespace) -> None:
         out.writerow(["file", "text", "touching", "style", "stroke", "width", "height"])
         for n in range(args.count):
             ink, text = stroke_number(rng) if args.source == "strokes" else font_number(rng, fonts)
-            coverage = np.asarray(ink.getchannel("A") if ink.mode == "RGBA" else ink, np.float32) / 255
+            coverage = np.asarray(ink.getchannel("A") if ink.mode == "RGBA" else ink, np.float32) / np.float32(255)
             style = STYLES[n % len(STYLES)]
             img = canvas(coverage, coverage.shape[0], coverage.shape[1], style, rng)
             name = f"{n:05d}_{text}_{style}.png"

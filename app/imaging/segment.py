@@ -1,10 +1,10 @@
 """A drawn number → its digits, in order, found by reading: the network is asked which way of
 cutting the ink into digits it reads best (segmentation by recognition).
 
-1. Ink (``preprocess.ink_map``) above ``INK`` is labelled into 8-connected components at full
-   resolution (the run-based labelling of ``app.imaging.specks``: a Python loop per run of ink,
-   not per pixel). The line's height is the tallest component's; a component smaller than
-   ``SPECK`` of it both ways is a speck and is dropped.
+1. Ink (``preprocess.ink_map``) above ``INK`` is split into 8-connected components at full
+   resolution (``app.imaging.components``: runs of ink joined in numpy). The line's height is
+   the tallest component's; a component smaller than ``SPECK`` of it both ways is a speck and
+   is dropped.
 2. Atoms: each component, except that one wider than ``CUTTABLE`` times its height may be
    touching digits, so it is sliced at the deepest minima of its vertical ink profile.
 3. Atoms are ordered by their horizontal centres (a sloping line does not upset that). A
@@ -33,9 +33,9 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from app.imaging.components import components
 from app.imaging.errors import EmptyImage, InputError
 from app.imaging.preprocess import fit_mnist
-from app.imaging.specks import label
 
 F32 = NDArray[np.float32]
 I64 = NDArray[np.int64]
@@ -77,15 +77,6 @@ class Atom:
     @property
     def centre(self) -> float:
         return (self.x0 + self.x1) / 2
-
-
-def pixels_by_component(labels: NDArray[np.int32], n: int) -> list[tuple[I64, I64]]:
-    """The (rows, columns) of each labelled component 1…n."""
-    ys, xs = np.nonzero(labels)
-    order = np.argsort(labels[ys, xs], kind="stable")
-    ys, xs = ys[order], xs[order]
-    ends = np.cumsum(np.bincount(labels[ys, xs], minlength=n + 1)[1:])
-    return [(ys[a:b], xs[a:b]) for a, b in zip(np.r_[0, ends[:-1]], ends, strict=True)]
 
 
 def cuts(ink: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]:
@@ -132,7 +123,7 @@ def joinable(run: list[Atom], line: int) -> bool:
     return reach - spans[0][0] <= WIDEST * line
 
 
-def draw(ink: NDArray[np.uint8], labels: NDArray[np.int32], run: list[Atom]) -> tuple[Box, Image.Image]:
+def draw(ink: NDArray[np.uint8], inked: NDArray[np.bool_], run: list[Atom]) -> tuple[Box, Image.Image]:
     """The run's ink as an "L" image, and its box: its own pixels and the faint ink (below
     INK, so in no component) in its box, which may join its own broken strokes; not the
     neighbours' ink within its box."""
@@ -141,7 +132,7 @@ def draw(ink: NDArray[np.uint8], labels: NDArray[np.int32], run: list[Atom]) -> 
     x0, y0 = int(xs.min()), int(ys.min())
     w, h = int(xs.max()) + 1 - x0, int(ys.max()) + 1 - y0
     box = (slice(y0, y0 + h), slice(x0, x0 + w))
-    own = np.where(labels[box] == 0, ink[box], 0).astype(np.uint8)
+    own = np.where(inked[box], 0, ink[box]).astype(np.uint8)
     own[ys - y0, xs - x0] = ink[ys, xs]
     return (x0, y0, w, h), Image.fromarray(own)
 
@@ -174,10 +165,10 @@ def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
     """"L" ink coverage of a drawn number → each digit's box (x, y, w, h, in ``ink``'s pixels)
     and its 28×28 input, left to right. Raises EmptyImage or TooManyDigits."""
     a = np.asarray(ink)
-    labels, n = label(a > INK)
-    if n == 0:
+    inked = a > INK
+    parts = components(inked)
+    if not parts:
         raise EmptyImage("The drawing is empty: draw a number.")
-    parts = pixels_by_component(labels, n)
     sizes = [(int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1) for ys, xs in parts]
     line = max(h for _, h in sizes)
     parts = [p for p, (w, h) in zip(parts, sizes, strict=True) if max(w, h) >= SPECK * line]
@@ -187,7 +178,7 @@ def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
     found = atoms(a, parts, line)
     runs = [(i, j) for i in range(len(found)) for j in range(i + 1, min(i + MAX_RUN, len(found)) + 1)
             if j == i + 1 or joinable(found[i:j], line)]
-    drawn = [draw(a, labels, found[i:j]) for i, j in runs]
+    drawn = [draw(a, inked, found[i:j]) for i, j in runs]
     X = np.stack([fit_mnist(img) for _, img in drawn])
     confidence = read(X)
     score = {(i, j): math.log(max(float(c), 1e-9)) + shape_cost(box, line)

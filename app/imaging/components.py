@@ -1,0 +1,69 @@
+"""8-connected components of a boolean image at full resolution, in numpy with no Python loop
+per pixel or per run: the runs of ink of each row are found with one ``diff``, runs in
+neighbouring rows that overlap (or touch at a corner) are linked with two ``searchsorted``, and
+the links are resolved by hooking and pointer jumping until every run points at its component's
+first run."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+I64 = NDArray[np.int64]
+
+
+def runs(mask: NDArray[np.bool_]) -> tuple[I64, I64, I64]:
+    """The horizontal runs of True in row-major order: rows, starts, ends (exclusive)."""
+    h, w = mask.shape
+    padded = np.zeros((h, w + 2), np.int8)
+    padded[:, 1:-1] = mask
+    ys, xs = np.nonzero(np.diff(padded, axis=1))  # +1 where a run starts, -1 where it has ended
+    return ys[::2].astype(np.int64), xs[::2].astype(np.int64), xs[1::2].astype(np.int64)
+
+
+def links(rows: I64, starts: I64, ends: I64, width: int) -> tuple[I64, I64]:
+    """Pairs (i, j) of runs in rows r and r + 1 that are 8-connected."""
+    span = width + 2  # keys row * span + column keep rows apart
+    key_start, key_end = rows * span + starts, rows * span + ends
+    below = (rows + 1) * span
+    lo = np.searchsorted(key_end, below + starts, side="left")   # first run below ending at or after our start
+    hi = np.searchsorted(key_start, below + ends, side="right")  # runs below starting at or before our end
+    count = np.maximum(hi - lo, 0)
+    i = np.repeat(np.arange(len(rows)), count)
+    first = np.repeat(lo, count)
+    return i, first + np.arange(len(i)) - np.repeat(np.cumsum(count) - count, count)
+
+
+def resolve(n: int, i: I64, j: I64) -> tuple[I64, int]:
+    """Component numbers 0…k-1 of n runs joined by the pairs (i, j), and k."""
+    parent = np.arange(n)
+    while True:
+        a, b = parent[i], parent[j]
+        if np.array_equal(a, b):
+            break
+        low = np.minimum(a, b)
+        np.minimum.at(parent, a, low)  # hook each root under the smaller one
+        np.minimum.at(parent, b, low)
+        while True:  # jump: point every run at its root
+            up = parent[parent]
+            if np.array_equal(up, parent):
+                break
+            parent = up
+    roots, numbers = np.unique(parent, return_inverse=True)
+    return numbers.astype(np.int64), len(roots)
+
+
+def components(mask: NDArray[np.bool_]) -> list[tuple[I64, I64]]:
+    """The (rows, columns) of each 8-connected component's pixels, components in the order of
+    their first pixel (row-major)."""
+    rows, starts, ends = runs(mask)
+    if len(rows) == 0:
+        return []
+    number, k = resolve(len(rows), *links(rows, starts, ends, mask.shape[1]))
+    order = np.argsort(number, kind="stable")
+    length = (ends - starts)[order]
+    offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    ys = np.repeat(rows[order], length)
+    xs = np.repeat(starts[order], length) + offset
+    bounds = np.cumsum(np.bincount(number, weights=ends - starts, minlength=k).astype(np.int64))
+    return [(ys[a:b], xs[a:b]) for a, b in zip(np.r_[0, bounds[:-1]], bounds, strict=True)]
