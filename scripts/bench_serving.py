@@ -46,7 +46,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
-    requests: int = 0  # answered in all (python_load only)
+    requests: int = 0  # answered in all
 
 
 def drawing_png() -> str:
@@ -90,12 +90,12 @@ def _up(url: str) -> bool:
         return False
 
 
-def wrk(url: str, body: str, seconds: float, connections: int, tmp: Path) -> Load:
+def wrk(url: str, body: str, seconds: float, connections: int, tmp: Path, path: str = "/api/predict") -> Load:
     script = tmp / "post.lua"
     script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
                       'wrk.headers["Content-Type"] = "application/json"\n')
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script),
-           f"{url}/api/predict"]
+           f"{url}{path}"]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
     out = run.stdout
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -105,7 +105,8 @@ def wrk(url: str, body: str, seconds: float, connections: int, tmp: Path) -> Loa
     lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
     errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|errors: \w+) (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return Load(rps, _ms(lat["50"]), _ms(lat["99"]), errors)
+    requests = re.search(r"(\d+) requests in", out)
+    return Load(rps, _ms(lat["50"]), _ms(lat["99"]), errors, int(requests.group(1)) if requests else 0)
 
 
 def _ms(text: str) -> float:

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine, case, delete, func, insert, select
 
+from app.storage.database import writing
 from app.storage.tables import NOT_A_DIGIT, feedback
 
 
@@ -17,7 +18,7 @@ def add(engine: Engine, pixels: NDArray[np.uint8], label: int, predicted: int | 
     """Store one correction (the 28×28 input as uint8, labels 0–10) and return its id."""
     row = {"created_at": dt.datetime.now(dt.UTC), "pixels": pixels.astype(np.uint8).tobytes(),
            "label": label, "predicted": predicted, "model_version": model_version}
-    with engine.begin() as c:
+    with writing(engine), engine.begin() as c:
         return int(c.execute(insert(feedback).returning(feedback.c.id), row).scalar_one())
 
 
@@ -54,7 +55,7 @@ def load(engine: Engine, before: dt.datetime | None = None) -> tuple[NDArray[np.
 
 def purge(engine: Engine, before: dt.datetime) -> int:
     """Delete the corrections made before ``before``; the number deleted."""
-    with engine.begin() as c:
+    with writing(engine), engine.begin() as c:
         return int(c.execute(delete(feedback).where(feedback.c.created_at < before)).rowcount)
 
 
