@@ -15,7 +15,7 @@ COPY model/ model/
 COPY app/ app/
 COPY scripts/ scripts/
 COPY static/ static/
-COPY weights/digitpad.npz weights/digitpad.npz
+COPY weights/digitpad.npz weights/mlp.npz weights/blog.npz weights/
 # Not editable: the package, its page and the shipped weights are copied into the venv.
 RUN /opt/digitpad/bin/pip install . \
  && /opt/digitpad/bin/pip uninstall --yes pip setuptools \

@@ -9,12 +9,12 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api.ratelimit import RateLimiter
-from app.api.routes import feedback, predict, read, service
+from app.api.routes import explain, feedback, predict, read, service
 from app.middleware.body import BodyGuard
 from app.middleware.drain import Drain
 from app.middleware.headers import Headers
 from app.middleware.startup import OneLineStartupError
-from app.serving.predictor import lifespan
+from app.serving.lifespan import lifespan
 from app.settings import Settings
 
 
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="digitpad", version="0.2.0", lifespan=lifespan, description=errors.describe(settings))
     app.state.settings = settings
     app.state.predictor = None
+    app.state.models = None
     app.state.pool = None
     app.state.db = None
     app.state.feedback_limiter = RateLimiter(settings.feedback_per_minute)
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(predict.router)
     app.include_router(read.router)
     app.include_router(feedback.router)
+    app.include_router(explain.router)
     app.include_router(service.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 

@@ -38,12 +38,18 @@ def _origins(value: object) -> object:
     return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
 
+DEFAULT_WEIGHTS = _bundled("weights") / "digitpad.npz"
+
+
 class Settings(BaseSettings):
     """``DIGITPAD_WEIGHTS=/path/to.npz``, ``DIGITPAD_MAX_BODY_BYTES=…`` and so on."""
 
     model_config = SettingsConfigDict(env_prefix="DIGITPAD_", frozen=True)
 
-    weights: Path = Field(default=_bundled("weights") / "digitpad.npz", description="the .npz weights file to serve")
+    weights: Path = Field(default=DEFAULT_WEIGHTS, description="the .npz weights file to serve (the default model)")
+    models: str | None = Field(default=None, description="the models to serve: a folder of .npz files, or a "
+                               "comma-separated list of them (default: the packaged models when "
+                               "DIGITPAD_WEIGHTS is the packaged default, else that one file)")
     static_dir: Path = Field(default=_bundled("static"), description="the drawing page's files")
     # Input limits (see the README: chosen from real canvases, not from what Pillow can take)
     max_body_bytes: int = Field(default=1 << 20, gt=0, description="largest request body, checked before parsing (413)")

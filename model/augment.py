@@ -123,3 +123,9 @@ def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConf
 
 def augment_config(values: dict[str, Any] | None) -> AugmentConfig:
     return AugmentConfig(**(values or {}))
+
+
+def resolved_augment(values: dict[str, Any] | None) -> dict[str, float] | None:
+    """What a training configuration's ``augment`` means in full: ``{}`` is every default
+    distortion, spelled out (a weights file should say what was used); None is none."""
+    return None if values is None else augment_config(values).to_dict()

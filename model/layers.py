@@ -12,7 +12,10 @@ Conventions (the classic derivation, in one layout from end to end):
 * Layers are stateless when serving: ``forward(A)`` writes nothing on the layer,
   so one network can serve many threads at once. Training passes a ``cache``
   dict per layer; ``forward(A, cache)`` keeps there what backpropagation needs
-  (and a cache means training: dropout is on).
+  (and a cache means training: dropout is on). A cache holding ``"inference": True``
+  asks for the backward pass of the serving network instead (``model/explain.py``):
+  dropout off, and only the gradient with respect to the input, nothing written on
+  the layer.
 * ``backward(dZ, cache)`` receives the gradient of the *summed* loss with respect
   to the layer's output (at the softmax output that is ``dZ = A − Y``), stores
   the gradient of the *mean* loss in ``grads`` (``dW = dZᵀ·A_prev / m``,
@@ -83,9 +86,10 @@ class Dense(Layer):
         return Z
 
     def backward(self, dZ: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
-        m = dZ.shape[0]
-        self.grads["W"] = (dZ.T @ cache["A_prev"]) / m
-        self.grads["b"] = sum_rows(dZ)[:, None] / m
+        if not cache.get("inference"):
+            m = dZ.shape[0]
+            self.grads["W"] = (dZ.T @ cache["A_prev"]) / m
+            self.grads["b"] = sum_rows(dZ)[:, None] / m
         return dZ @ self.params["W"] if need_input_grad else None
 
     def config(self) -> dict[str, Any]:
@@ -124,7 +128,7 @@ class Dropout(Layer):
         self.rng = np.random.default_rng(seed)  # drawn from in training only
 
     def forward(self, A: Array, cache: Cache | None = None) -> Array:
-        if cache is None or self.rate == 0.0:
+        if cache is None or self.rate == 0.0 or cache.get("inference"):
             return A
         keep = 1.0 - self.rate
         mask = (self.rng.random(A.shape, dtype=np.float32) < keep).astype(A.dtype) / keep
@@ -243,7 +247,9 @@ class Conv2D(Layer):
         Xp = np.pad(X, ((0, 0), (p, p), (p, p), (0, 0))) if p else X
         cols = im2col(Xp, k)
         if cache is not None:
-            cache["cols"], cache["in_shape"] = cols, Xp.shape
+            cache["in_shape"] = Xp.shape
+            if not cache.get("inference"):
+                cache["cols"] = cols
         Z: Array = cols @ self._Wm().T
         Z += self.params["b"]
         return Z.reshape(m, H + 2 * p - k + 1, W + 2 * p - k + 1, self.c_out)
@@ -252,12 +258,13 @@ class Conv2D(Layer):
         m, Ho, Wo, F = dZ.shape
         k, C = self.k, self.c_in
         dZm = dZ.reshape(-1, F)  # (m·Ho·Wo, F)
-        cols = cache.pop("cols")  # the largest buffer, freed as soon as it is used
-        # dWm = dZmᵀ·cols, (F, k·k·C); for column-major cols (one channel) BLAS is faster on the transpose
-        dWm = ((cols.T @ dZm).T if cols.flags.f_contiguous and not cols.flags.c_contiguous else dZm.T @ cols) / m
-        del cols
-        self.grads["W"] = dWm.reshape(F, k, k, C).transpose(0, 3, 1, 2)
-        self.grads["b"] = sum_rows(dZm) / m
+        if not cache.get("inference"):
+            cols = cache.pop("cols")  # the largest buffer, freed as soon as it is used
+            # dWm = dZmᵀ·cols, (F, k·k·C); for column-major cols (one channel) BLAS is faster on the transpose
+            dWm = ((cols.T @ dZm).T if cols.flags.f_contiguous and not cols.flags.c_contiguous else dZm.T @ cols) / m
+            del cols
+            self.grads["W"] = dWm.reshape(F, k, k, C).transpose(0, 3, 1, 2)
+            self.grads["b"] = sum_rows(dZm) / m
         if not need_input_grad:
             return None
         # col2im: each kernel offset's share of dcols = dZm·Wm, computed into one contiguous

@@ -26,9 +26,10 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from model import weights
+from model.augment import resolved_augment
 from model.calibration import calibrated, expected_calibration_error
 from model.glyphs import draw_digits, draw_non_digits
-from model.metrics import confusion_matrix, per_class_accuracy
+from model.metrics import confusion_matrix, misread, per_class_accuracy
 from model.mnist import IDXError, load_split
 from model.verdict import in_a_number, split
 from scripts import project_root
@@ -78,12 +79,27 @@ def measure(path: Path, X: NDArray[np.float32], y: NDArray[Any], seed: int) -> d
             "drawn_accuracy": float(rightD.mean()), "drawn_by_style": by_style}
 
 
+def store(path: Path, r: dict[str, Any], X: NDArray[np.float32], y: NDArray[Any]) -> None:
+    """Add test_errors and the resolved training.augment to a weights file's metadata (the
+    weights themselves unchanged; the file's version changes with its bytes)."""
+    meta = {k: v for k, v in r["meta"].items() if k not in ("format_version", "layers", "input", "temperature")}
+    meta["test_errors"] = misread(X, y, r["pred"])
+    training = meta.get("training") or {}
+    if "augment" in training:
+        training["augment"] = resolved_augment(training["augment"])
+    weights.save(path, r["net"], meta)
+    print(f"{path}: stored {len(meta['test_errors'])} misread test digits and the training distortions")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("weights", type=Path, nargs="*", default=[ROOT / "weights" / "digitpad.npz"])
     p.add_argument("--data", type=Path, default=ROOT / "data" / "mnist", help="(default: %(default)s)")
     p.add_argument("--errors", type=Path, help="PNG of misclassified digits (default: artifacts/<name>-errors.png)")
     p.add_argument("--table", action="store_true", help="print a Markdown results table for all weights files")
+    p.add_argument("--store", action="store_true",
+                   help="write into each weights file what the explorer shows and older files lack: the MNIST "
+                   "test digits it reads wrong (48 at most) and its training distortions spelled out")
     p.add_argument("--seed", type=int, default=2026, help="held-out drawn sets (default: %(default)s)")
     args = p.parse_args(argv)
     try:
@@ -96,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     except weights.WeightsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    if args.store:
+        for path, r in results:
+            store(path, r, X, y)
     if args.table:
         print("| model | preset | parameters | test accuracy | MNIST rejected | ECE before → after calibration "
               "| drawn non-digits rejected | drawn digits right (worst style) | training time |")

@@ -27,8 +27,9 @@ import numpy as np
 from tqdm import tqdm
 
 from model import weights
+from model.augment import resolved_augment
 from model.calibration import calibrated, expected_calibration_error, fit_temperature
-from model.metrics import confusion_matrix, per_class_accuracy
+from model.metrics import confusion_matrix, misread, per_class_accuracy
 from model.mnist import IDXError, load_split, validation_split
 from model.network import Network
 from model.presets import DEFAULT_PRESET, PRESETS, cnn, mlp
@@ -160,13 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     metadata = {
         "name": args.out.stem, "preset": args.preset, "description": description,
         "n_params": net.n_params(),
-        "training": {**cfg.to_dict(), "train_images": len(tr), "val_images": len(va),
+        "training": {**cfg.to_dict(), "augment": resolved_augment(cfg.augment),
+                     "train_images": len(tr), "val_images": len(va),
                      "seconds": round(seconds, 1), "machine": f"{__import__('os').cpu_count()} cores"},
         "history": history,
         "train_accuracy": train_acc,
         "test": {"accuracy": test_acc, "per_class_accuracy": per_class_accuracy(C).tolist(),
                  "confusion_matrix": C.tolist(), "ece_before": ece_before, "ece_after": ece_after,
                  "rejected": rejected, "n": int(y_test.shape[0])},
+        "test_errors": misread(X_test, y_test, pred),
         **({"verdict": thresholds} if thresholds else {}),
         "data_sha256": {**train_hashes, **test_hashes},
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

@@ -15,6 +15,7 @@ from app.api.errors import NotReady
 from app.api.ratelimit import RateLimiter
 from app.serving.executor import CpuPool
 from app.serving.lifecycle import lifecycle
+from app.serving.models import Models
 from app.serving.predictor import Predictor
 from app.settings import Settings
 
@@ -24,6 +25,13 @@ async def get_predictor(request: Request) -> Predictor:
     if predictor is None:
         raise NotReady()
     return predictor
+
+
+async def get_models(request: Request) -> Models:
+    models: Models | None = getattr(request.app.state, "models", None)
+    if models is None:
+        raise NotReady()
+    return models
 
 
 async def get_settings(request: Request) -> Settings:
@@ -59,6 +67,7 @@ async def ready(predictor: Annotated[Predictor, Depends(get_predictor)]) -> Pred
 
 
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
+ModelsDep = Annotated[Models, Depends(get_models)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PoolDep = Annotated[CpuPool, Depends(get_pool)]
 ReadyDep = Annotated[Predictor, Depends(ready)]

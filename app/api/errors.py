@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from app.imaging.errors import InputError, excerpt
 from app.serving.executor import Abandoned, Overloaded
+from app.serving.models import UnknownModel
 from app.settings import Settings
 
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
@@ -28,7 +29,8 @@ MAX_SHOWN = 3  # validation problems listed in one detail
 CODES: dict[int, dict[str, str]] = {
     400: {"bad_request": "not valid HTTP, or a body that is not UTF-8 JSON (or is nested too deeply), "
                          "or not readable multipart form data"},
-    404: {"not_found": "no such path"},
+    404: {"not_found": "no such path",
+          "unknown_model": "the request names a model this server does not serve (see GET /api/models)"},
     405: {"method_not_allowed": "the path exists, the method does not (see the Allow header)"},
     408: {"body_timeout": "the body did not arrive within the body timeout",
           "header_timeout": "the headers did not arrive within the header timeout (then the connection closes)"},
@@ -168,6 +170,12 @@ async def _abandoned(request: Request, exc: Exception) -> JSONResponse:
     return error_response(499, "client_closed_request", "The client closed the connection.")
 
 
+async def _unknown_model(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UnknownModel)
+    return error_response(404, "unknown_model", f"There is no model {excerpt(exc.name, 40)}; this server has "
+                          f"{', '.join(exc.known)} (GET /api/models).")
+
+
 async def _server_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "Something went wrong on the server; this is a bug.")
 
@@ -178,4 +186,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(Abandoned, _abandoned)
+    app.add_exception_handler(UnknownModel, _unknown_model)
     app.add_exception_handler(Exception, _server_error)

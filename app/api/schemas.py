@@ -49,8 +49,14 @@ class Drawing(BaseModel):
         return self
 
 
+ModelName = Field(None, min_length=1, max_length=64, examples=["digitpad"],
+                  description="Which served model answers (GET /api/models); the default one when left out.")
+
+
 class PredictRequest(Drawing):
-    """Exactly one of ``image`` or ``pixels``."""
+    """Exactly one of ``image`` or ``pixels``, and which model answers."""
+
+    model: str | SkipJsonSchema[None] = ModelName
 
 
 Label = Annotated[int, Strict(), Field(ge=0, le=9)] | Literal["not_a_digit"]
@@ -93,9 +99,10 @@ class FeedbackSummary(BaseModel):
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"inputs": _EXAMPLES}]})
 
-    inputs: list[PredictRequest] = Field(
-        description="Bodies as for /api/predict, answered in order: at most DIGITPAD_MAX_BATCH of them, "
-        "and at most DIGITPAD_MAX_BATCH_PIXELS image pixels in all.")
+    inputs: list[Drawing] = Field(
+        description="Bodies as for /api/predict (without `model`), answered in order: at most "
+        "DIGITPAD_MAX_BATCH of them, and at most DIGITPAD_MAX_BATCH_PIXELS image pixels in all.")
+    model: str | SkipJsonSchema[None] = ModelName
 
 
 class ModelRef(BaseModel):
@@ -129,6 +136,10 @@ class Prediction(BaseModel):
     model: ModelRef
 
 
+class ExplainRequest(PredictRequest):
+    """As for /api/predict."""
+
+
 class ReadDigit(BaseModel):
     digit: int = Field(ge=0, le=9)
     confidence: float = Field(ge=0, le=1)
@@ -156,6 +167,53 @@ class Status(BaseModel):
     status: str = Field(examples=["ok"])
 
 
+class Grid(BaseModel):
+    """Numbers of any shape, sent compactly: ``value = low + byte / 255 · (high − low)``."""
+
+    shape: list[int] = Field(description="The array's shape, e.g. [32, 24, 24]: channels first.")
+    low: float
+    high: float
+    data: str = Field(description="The values quantised to bytes 0–255, row-major, base64.")
+
+
+class LayerInfo(BaseModel):
+    type: str = Field(examples=["conv2d"])
+    output_shape: list[int] = Field(description="For one drawing: [channels, height, width] or [units].",
+                                    examples=[[32, 24, 24]])
+    parameters: int
+
+
+class ModelSummary(BaseModel):
+    name: str = Field(examples=["digitpad"])
+    version: str
+    default: bool = Field(description="Answers requests that name no model.")
+    description: str | None = None
+    preset: str | None = None
+    n_params: int
+    outputs: int
+    test_accuracy: float | None = None
+
+
+class ModelList(BaseModel):
+    models: list[ModelSummary]
+
+
+class LayerOutput(BaseModel):
+    index: int = Field(description="The layer's position in the model's `layers`.")
+    type: str
+    values: Grid
+
+
+class Explanation(Prediction):
+    saliency: list[list[float]] = Field(
+        description="28×28: how much brightening each pixel would raise the winning digit's score (the gradient "
+        "of its logit with respect to the input, from the network's own backward pass), scaled so the "
+        "largest magnitude is 1.")
+    saliency_scale: float = Field(description="The largest |gradient| before scaling.")
+    layers: list[LayerOutput] = Field(description="What each layer produced for this drawing (reshapes and "
+                                      "dropout left out), channels first.")
+
+
 class ModelInfo(BaseModel):
     """What is being served: architecture, provenance and how well it did."""
 
@@ -177,6 +235,13 @@ class ModelInfo(BaseModel):
     created: str | None = None
     code_version: str | None = None
     outputs: int = Field(description="10 (digits) or 11 (digits and 'not a digit').")
+    architecture: list[LayerInfo] = Field(description="Each layer with the shape it produces for one drawing "
+                                          "and its parameter count.")
+    first_filters: Grid | None = Field(None, description="The first convolution's kernels (F, k, k), for a CNN.")
+    test_errors: list[dict[str, Any]] = Field(
+        default_factory=list, description="MNIST test digits this model gets wrong (a sample): each "
+        "{\"index\", \"truth\", \"answer\", \"image\" (28×28 uint8, base64)}; stored by "
+        "`python -m scripts.evaluate --store`.")
     verdict: dict[str, Any] = Field(description="The thresholds that turn probabilities into `verdict`: `reject` "
                                     "(P(not a digit) at or over it: not_a_digit), `sure` (the top digit's "
                                     "probability at or over it: digit; else unsure), and the operating point they "

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sys
 
-from app.serving.predictor import StartupError, load_predictor
+from app.serving.models import load_models
+from app.serving.predictor import StartupError
 from app.serving.protocol import ServeConfig, TimedHttpToolsProtocol
 from app.serving.server import raise_fd_limit, run_one, run_workers
 from app.settings import Settings
@@ -30,7 +31,7 @@ def config_from(settings: Settings) -> ServeConfig:
 def main() -> None:
     settings = Settings()
     try:
-        load_predictor(settings)  # the same check every worker makes, once, before any starts
+        load_models(settings)  # the same check every worker makes, once, before any starts
         open_database(settings.database_url).dispose()  # and the migrations, once, before workers race to
     except StartupError as e:
         print(e, file=sys.stderr)

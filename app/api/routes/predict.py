@@ -20,7 +20,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from numpy.typing import NDArray
 
-from app.api.deps import PoolDep, PredictorDep, SettingsDep
+from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.errors import ApiError, responses
 from app.api.schemas import BatchRequest, BatchResponse, Drawing, Prediction, PredictRequest
 from app.imaging.decode import ImageLimits, image_pixels, payload_bytes
@@ -32,8 +32,10 @@ from app.settings import Settings
 from model.verdict import verdict
 
 router = APIRouter()
-ERRORS = responses(400, 408, 413, 415, 422, 503)
+ERRORS = responses(400, 404, 408, 413, 415, 422, 503)
 PreviewQuery = Annotated[bool, Query(description="include the 28×28 `preview` the network saw")]
+ModelQuery = Annotated[str | None, Query(min_length=1, max_length=64,
+                                         description="which served model answers (GET /api/models)")]
 
 
 def _limits(settings: Settings) -> ImageLimits:
@@ -101,7 +103,7 @@ def _item(i: int) -> Iterator[None]:
         raise type(e)(f"inputs[{i}]: {e}") from None
 
 
-def read_batch(job: Job, inputs: list[PredictRequest], settings: Settings, predictor: Predictor,
+def read_batch(job: Job, inputs: list[Drawing], settings: Settings, predictor: Predictor,
                preview: bool) -> bytes:
     limits, images = _limits(settings), {}
     for i, item in enumerate(inputs):  # first the headers: the whole batch's pixels, before decoding any
@@ -125,9 +127,9 @@ def read_batch(job: Job, inputs: list[PredictRequest], settings: Settings, predi
 
 @router.post("/api/predict", response_model=Prediction, responses=ERRORS,
              summary="Read one digit from an image or prepared pixels")
-async def predict(request: Request, body: PredictRequest, predictor: PredictorDep, settings: SettingsDep,
+async def predict(request: Request, body: PredictRequest, models: ModelsDep, settings: SettingsDep,
                   pool: PoolDep, preview: PreviewQuery = True) -> Response:
-    answer = await pool.run(_gone(request), read_one, body, _limits(settings), predictor, preview)
+    answer = await pool.run(_gone(request), read_one, body, _limits(settings), models.get(body.model), preview)
     return Response(answer, media_type="application/json")
 
 
@@ -136,8 +138,10 @@ UploadParam: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty."
 
 @router.post("/api/predict/file", response_model=Prediction, responses=ERRORS,
              summary="Read one digit from an uploaded image file (curl -F file=@digit.png)")
-async def predict_file(request: Request, file: Annotated[UploadFile, UploadParam], predictor: PredictorDep,
-                       settings: SettingsDep, pool: PoolDep, preview: PreviewQuery = True) -> Response:
+async def predict_file(request: Request, file: Annotated[UploadFile, UploadParam], models: ModelsDep,
+                       settings: SettingsDep, pool: PoolDep, preview: PreviewQuery = True,
+                       model: ModelQuery = None) -> Response:
+    predictor = models.get(model)
     data = await file.read()  # already spooled by the form parser, within the body limit
     answer = await pool.run(_gone(request), read_file, data, _limits(settings), predictor, preview)
     return Response(answer, media_type="application/json")
@@ -145,8 +149,9 @@ async def predict_file(request: Request, file: Annotated[UploadFile, UploadParam
 
 @router.post("/api/predict/batch", response_model=BatchResponse, responses=ERRORS,
              summary="Read many digits at once; all must be readable")
-async def predict_batch(request: Request, body: BatchRequest, predictor: PredictorDep, settings: SettingsDep,
+async def predict_batch(request: Request, body: BatchRequest, models: ModelsDep, settings: SettingsDep,
                         pool: PoolDep, preview: PreviewQuery = True) -> Response:
+    predictor = models.get(body.model)
     if len(body.inputs) > settings.max_batch:
         raise ApiError(422, "batch_too_large",
                        f"A batch holds at most {settings.max_batch} inputs; got {len(body.inputs)}.")

@@ -11,9 +11,9 @@ from fastapi.responses import Response
 from numpy.typing import NDArray
 from PIL import Image
 
-from app.api.deps import PoolDep, PredictorDep, SettingsDep
+from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.errors import responses
-from app.api.routes.predict import PreviewQuery, UploadParam, _answer, _gone, _json, _limits
+from app.api.routes.predict import ModelQuery, PreviewQuery, UploadParam, _answer, _gone, _json, _limits
 from app.api.schemas import PredictRequest, ReadResponse
 from app.imaging.decode import ImageLimits, decode_image, open_image, payload_bytes
 from app.imaging.preprocess import ink_map, prepare_pixels
@@ -23,7 +23,7 @@ from app.serving.predictor import Predictor
 from model.verdict import in_a_number
 
 router = APIRouter()
-ERRORS = responses(400, 408, 413, 415, 422, 503)
+ERRORS = responses(400, 404, 408, 413, 415, 422, 503)
 
 
 def _ink(body_image: bytes | None, pixels: Any, limits: ImageLimits) -> tuple[Image.Image, tuple[int, int], float]:
@@ -63,8 +63,9 @@ def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, 
 
 @router.post("/api/read", response_model=ReadResponse, responses=ERRORS,
              summary="Read a number: the digits of a drawing, left to right")
-async def read(request: Request, body: PredictRequest, predictor: PredictorDep, settings: SettingsDep,
+async def read(request: Request, body: PredictRequest, models: ModelsDep, settings: SettingsDep,
                pool: PoolDep, preview: PreviewQuery = True) -> Response:
+    predictor = models.get(body.model)
     data = None
     if body.image is not None:
         data = payload_bytes(body.image)
@@ -74,8 +75,10 @@ async def read(request: Request, body: PredictRequest, predictor: PredictorDep, 
 
 @router.post("/api/read/file", response_model=ReadResponse, responses=ERRORS,
              summary="Read a number from an uploaded image file (curl -F file=@number.png)")
-async def read_file(request: Request, file: Annotated[UploadFile, UploadParam], predictor: PredictorDep,
-                    settings: SettingsDep, pool: PoolDep, preview: PreviewQuery = True) -> Response:
+async def read_file(request: Request, file: Annotated[UploadFile, UploadParam], models: ModelsDep,
+                    settings: SettingsDep, pool: PoolDep, preview: PreviewQuery = True,
+                    model: ModelQuery = None) -> Response:
+    predictor = models.get(model)
     data = await file.read()
     answer = await pool.run(_gone(request), read_number, data, None, _limits(settings), predictor, preview)
     return Response(answer, media_type="application/json")

@@ -1,4 +1,4 @@
-"""What is served and whether it is up: ``/api/model``, ``/healthz``, ``/readyz``.
+"""What is served and whether it is up: ``/api/model``, ``/api/models``, ``/healthz``, ``/readyz``.
 
 The health checks are ``async`` and touch no thread: they answer from the event
 loop while every CPU thread is busy."""
@@ -7,26 +7,31 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import PredictorDep, ReadyDep
+from app.api import describe
+from app.api.deps import ModelsDep, PredictorDep, ReadyDep
 from app.api.errors import responses
-from app.api.schemas import ModelInfo, Status
+from app.api.schemas import ModelInfo, ModelList, Status
 
 router = APIRouter()
 
 
 @router.get("/api/model", response_model=ModelInfo, responses=responses(503),
-            summary="The served model: architecture, version, training and test results")
+            summary="The default model: architecture, version, training and test results")
 async def model_info(predictor: PredictorDep) -> ModelInfo:
-    meta, test = predictor.meta, predictor.meta.get("test") or {}
-    return ModelInfo(
-        name=predictor.name, version=predictor.version, description=meta.get("description"),
-        preset=meta.get("preset"), n_params=predictor.net.n_params(), layers=meta["layers"],
-        input=meta.get("input") or {}, temperature=meta["temperature"], training=meta.get("training") or {},
-        history=meta.get("history") or [], train_accuracy=meta.get("train_accuracy"),
-        test_accuracy=test.get("accuracy"), per_class_accuracy=test.get("per_class_accuracy"), test=test,
-        data_sha256=meta.get("data_sha256") or {}, created=meta.get("created"),
-        code_version=meta.get("code_version"), outputs=int(meta["layers"][-1].get("n_out", 10)),
-        verdict={**(meta.get("verdict") or {}), **predictor.thresholds})
+    return ModelInfo.model_validate(describe.info(predictor))
+
+
+@router.get("/api/models", response_model=ModelList, responses=responses(503),
+            summary="Every model this server serves; requests choose one with \"model\"")
+async def models_list(models: ModelsDep) -> ModelList:
+    return ModelList.model_validate({"models": [describe.summary(p, name == models.default)
+                                                for name, p in models.by_name.items()]})
+
+
+@router.get("/api/models/{name}", response_model=ModelInfo, responses=responses(404, 503),
+            summary="One served model: architecture, version, training and test results, first filters")
+async def one_model(name: str, models: ModelsDep) -> ModelInfo:
+    return ModelInfo.model_validate(describe.info(models.get(name)))
 
 
 @router.get("/healthz", response_model=Status, summary="The process is alive")
