@@ -47,6 +47,17 @@ setup_postgresql() {   # the storage tests start a throwaway PostgreSQL server (
   fi
 }
 
+setup_npm_assets() {   # axe-core, injected into the pages by the accessibility tests (never served)
+  [ -f build/npm/node_modules/axe-core/axe.min.js ] && return
+  if command -v npm >/dev/null; then
+    say "installing axe-core from npm (build/npm)"
+    mkdir -p build/npm
+    (cd build/npm && npm install --no-audit --no-fund --silent axe-core@4.14.1)
+  else
+    echo "warning: npm is missing; install Node.js (apt-get install npm) or the accessibility tests fail" >&2
+  fi
+}
+
 setup_container_engine() {   # the container test needs `docker build`/`docker run` to work
   if command -v docker >/dev/null && docker info >/dev/null 2>&1; then return; fi
   local engine=../shared/container/setup-engine.sh   # daemonless machines: podman behind the docker CLI
@@ -72,6 +83,7 @@ case "${1:-}" in
     setup_python dev
     setup_chromium
     setup_postgresql
+    setup_npm_assets
     setup_container_engine
     say "ruff"
     "$VENV/bin/ruff" check .

@@ -39,6 +39,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def page() -> FileResponse:
         return FileResponse(settings.static_dir / "index.html")
 
+    @app.get("/explore", include_in_schema=False)
+    async def explore() -> FileResponse:
+        return FileResponse(settings.static_dir / "explore.html")
+
     # add_middleware puts each one outside the ones before it: the last is the outermost.
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
     if settings.cors_origins:  # closed unless DIGITPAD_CORS_ORIGINS lists origins

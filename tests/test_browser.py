@@ -390,3 +390,88 @@ def test_correct_an_answer_and_the_row_is_saved(page: Page) -> None:
         assert summary["labels"][other] >= 1
     finally:
         engine.dispose()
+
+
+# ----- the explorer -----------------------------------------------------------------------------
+
+AXE = ROOT / "build" / "npm" / "node_modules" / "axe-core" / "axe.min.js"  # ./run.sh test installs it
+
+
+def serious_violations(page: Page) -> list[str]:
+    assert AXE.exists(), f"{AXE} is missing: ./run.sh test installs axe-core from npm"
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document)).violations"
+                          ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+                          ".map(v => v.id + ': ' + v.nodes.length + ' ' + v.help)")
+    return list(found)
+
+
+PANELS = ["architecture", "curves", "confusion", "filters", "errors", "saliency", "feature-maps", "maths"]
+
+
+@pytest.fixture
+def axe_context(browser: Browser) -> Iterator[BrowserContext]:
+    """A context that lets the test inject axe-core (the pages' CSP rightly refuses inline scripts)."""
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900}, bypass_csp=True)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_explorer_shows_the_network_and_three_models_answer(axe_context: BrowserContext, server: str,
+                                                                 scheme: str) -> None:
+    page = axe_context.new_page()
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    page.goto(server + "/")
+    page.get_by_text("How does it decide?").click()
+    expect(page).to_have_url(re.compile(r"/explore$"))
+    for panel in PANELS:
+        expect(page.get_by_test_id(panel)).to_be_visible()
+    expect(page.locator("#architecture li")).to_have_count(len(page.evaluate(
+        "fetch('/api/model').then(r => r.json()).then(m => m.architecture)")) + 2)  # + input and total
+    expect(page.locator("#curves svg polyline")).to_have_count(4)
+    expect(page.locator("#confusion tbody tr")).to_have_count(10)
+    assert page.locator("#errors canvas").count() >= 10
+    expect(page.locator("#filters canvas")).to_have_count(32)  # the shipped CNN's first convolution
+    expect(page.get_by_test_id("maths")).to_contain_text("Z1 = W1·A0 + b1")
+    draw(page, DIGITS["7"])
+    expect(page.get_by_test_id("compare")).to_be_visible()
+    for name in ("digitpad", "mlp", "blog"):  # the three models answer side by side
+        expect(page.get_by_test_id(f"compare-{name}")).to_have_text(re.compile(r"^(\d|—)$"))
+    expect(page.locator("#feature-maps .layer").first).to_be_visible()
+    assert page.locator("#feature-maps canvas").count() > 64
+    lit = page.evaluate("""() => {
+        const d = document.querySelector('[data-testid="saliency"]').getContext('2d').getImageData(0, 0, 28, 28).data;
+        let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 0) n++; return n; }""")
+    assert lit > 20
+    if SHIPPED.exists():
+        expect(page.get_by_test_id("compare-digitpad")).to_have_text("7")
+    page.get_by_test_id("model-select").select_option("blog")  # the tutorial's network: no convolution
+    expect(page.get_by_test_id("filters")).to_contain_text("no convolution")
+    expect(page.get_by_test_id("maths")).to_contain_text("W1 is 10×784")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"explore-{scheme}.png", full_page=True)
+    assert serious_violations(page) == []
+
+
+def test_the_explorer_works_on_a_phone(browser: Browser, server: str) -> None:
+    ctx = browser.new_context(viewport={"width": 390, "height": 800}, device_scale_factor=2, is_mobile=True,
+                              has_touch=True, bypass_csp=True)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = ctx.new_page()
+        page.goto(server + "/explore")
+        expect(page.get_by_test_id("architecture")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1")  # nothing wider than the phone
+        assert serious_violations(page) == []
+    finally:
+        ctx.close()
+
+
+def test_the_main_page_has_no_serious_accessibility_violation(axe_context: BrowserContext, server: str) -> None:
+    page = axe_context.new_page()
+    page.goto(server)
+    draw(page, DIGITS["7"])
+    expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"))
+    assert serious_violations(page) == []
