@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api.ratelimit import RateLimiter
-from app.api.routes import explain, feedback, predict, read, service
+from app.api.routes import explain, feedback, predict, read, service, v2
 from app.middleware.body import BodyGuard
 from app.middleware.drain import Drain
 from app.middleware.headers import Headers
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(read.router)
     app.include_router(feedback.router)
     app.include_router(explain.router)
+    app.include_router(v2.router)
     app.include_router(service.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 

@@ -17,8 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.api.deps import get_predictor
+from app.api.deps import get_models
 from app.main import create_app
+from app.serving.models import Models
 from app.serving.predictor import Predictor, StartupError
 from app.settings import Settings
 from tests.drawing import drawing, encode
@@ -294,7 +295,8 @@ def test_unexpected_error_is_a_json_500(settings: Settings) -> None:
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         real = app.state.predictor
-        app.dependency_overrides[get_predictor] = lambda: Broken(real.net, real.meta, real.path, real.version)
+        broken = Broken(real.net, real.meta, real.path, real.version)
+        app.dependency_overrides[get_models] = lambda: Models({real.name: broken}, real.name)
         r = client.post("/api/predict", json={"pixels": [0.5] * 784})
     assert r.status_code == 500
     assert r.json() == {"detail": "Something went wrong on the server; this is a bug.", "code": "internal_error"}
@@ -333,5 +335,6 @@ def test_app_does_not_import_training_code() -> None:
     modules = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                              check=True, timeout=60).stdout.split()
     ours = {m for m in modules if m.split(".")[0] in ("model", "scripts", "tqdm")}
-    assert ours <= {"model", "model.weights", "model.network", "model.layers", "model.losses", "model.verdict"}
+    assert ours <= {"model", "model.weights", "model.network", "model.layers", "model.losses", "model.verdict",
+                    "model.explain"}
     assert "model.network" in ours
