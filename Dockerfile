@@ -33,6 +33,7 @@ ENV PATH=/opt/digitpad/bin:$PATH \
     DIGITPAD_PORT=8000 \
     DIGITPAD_WORKERS=1 \
     DIGITPAD_DATABASE_URL=sqlite:////data/digitpad.db \
+    DIGITPAD_LOG_FORMAT=json \
     OPENBLAS_NUM_THREADS=1
 USER 10001:10001
 WORKDIR /tmp

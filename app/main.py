@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
+from app.api.errors import ApiError
 from app.api.ratelimit import RateLimiter
 from app.api.routes import explain, feedback, predict, read, service, v2
 from app.middleware.body import BodyGuard
 from app.middleware.drain import Drain
 from app.middleware.headers import Headers
+from app.middleware.observe import Observe
 from app.middleware.startup import OneLineStartupError
+from app.observability.metrics import exposition
 from app.serving.lifespan import lifespan
 from app.settings import Settings
 
@@ -40,6 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def page() -> FileResponse:
         return FileResponse(settings.static_dir / "index.html")
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus's text format (a scrape target: keep it off the public internet)."""
+        if not settings.metrics:
+            raise ApiError(404, "not_found", "Metrics are off (DIGITPAD_METRICS=false).")
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
     @app.get("/explore", include_in_schema=False)
     async def explore() -> FileResponse:
         return FileResponse(settings.static_dir / "explore.html")
@@ -52,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Drain)
     app.add_middleware(Headers)
     app.add_middleware(OneLineStartupError)
+    app.add_middleware(Observe, access_log=settings.access_log, metrics=settings.metrics)  # outermost: sees all
     return app
 
 

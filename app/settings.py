@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 from pydantic.functional_validators import BeforeValidator
@@ -81,5 +81,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535, description="port digitpad-serve listens on")
     workers: Annotated[int, BeforeValidator(_workers)] = Field(
         default=1, ge=1, description="worker processes for digitpad-serve; auto: one per core")
-    access_log: bool = Field(default=False, description="log every request (uvicorn's access log)")
+    access_log: bool = Field(default=True, description="log one line per request: method, route, status, "
+                             "duration, request id; never a body")
+    log_format: Literal["text", "json"] = Field(default="text", description="log lines as readable text or as "
+                                                "one JSON object each (the container: json)")
+    metrics: bool = Field(default=True, description="count requests, latencies, predictions and errors for "
+                          "GET /metrics (Prometheus)")
     graceful_timeout: float = Field(default=8.0, ge=1, description="seconds to finish in-flight requests on SIGTERM")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from app.imaging.errors import InputError, excerpt
+from app.observability.metrics import REJECTED
 from app.serving.executor import Abandoned, Overloaded
 from app.serving.models import UnknownModel
 from app.settings import Settings
@@ -95,6 +96,7 @@ def describe(settings: Settings) -> str:
 
 
 def error_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    REJECTED.labels(code).inc()
     return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
 
 

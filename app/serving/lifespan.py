@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 import numpy as np
 from fastapi import FastAPI
 
+from app.observability.metrics import served
 from app.serving.executor import CpuPool
 from app.serving.lifecycle import lifecycle
 from app.serving.models import Models, load_models, model_paths, pick_default
@@ -52,6 +53,8 @@ def reload_models(app: FastAPI) -> None:
     if loaded:
         models = Models(loaded, pick_default(loaded, settings))
         app.state.models, app.state.predictor = models, models.get(None)
+        served({n: p.version for n, p in loaded.items()}, models.default,
+               {n: p.version for n, p in old.by_name.items()})
 
 
 @asynccontextmanager
@@ -66,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     for p in models.by_name.values():
         pool.warm_up(functools.partial(_warm, p))
     app.state.models, app.state.predictor = models, models.get(None)
+    served({n: p.version for n, p in models.by_name.items()}, models.default)
     lifecycle.reloader = functools.partial(reload_models, app)
     # Everything loaded so far lives as long as the process: move it out of the garbage
     # collector's sight, so a full collection no longer walks it (~10 ms pauses on requests).

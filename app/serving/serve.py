@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 
+from app.observability.logs import log_config
 from app.serving.models import load_models
 from app.serving.predictor import StartupError
 from app.serving.protocol import ServeConfig, TimedHttpToolsProtocol
@@ -24,7 +25,7 @@ def config_from(settings: Settings) -> ServeConfig:
     return ServeConfig(
         "app.main:app", host=settings.host, port=settings.port, http=TimedHttpToolsProtocol,
         loop="auto", proxy_headers=True, timeout_graceful_shutdown=settings.graceful_timeout,
-        access_log=settings.access_log,
+        access_log=False, log_config=log_config(settings.log_format),  # requests: app.middleware.observe
         header_timeout=settings.header_timeout, body_timeout=settings.body_timeout)
 
 

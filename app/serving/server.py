@@ -19,6 +19,7 @@ import resource
 import signal
 import socket
 import sys
+import tempfile
 import time
 from types import FrameType
 
@@ -122,10 +123,20 @@ def listening_socket(config: ServeConfig) -> socket.socket:
     return sock
 
 
+def forget_worker(pid: int | None) -> None:
+    """A worker is gone: its live gauges (requests in flight) no longer count."""
+    from prometheus_client import multiprocess
+
+    if pid is not None:
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
 def run_workers(config: ServeConfig, workers: int) -> int:
     """Start ``workers`` processes on one socket; SIGTERM/SIGINT stops them all gracefully.
     Returns 0 after a clean stop, 3 if a worker failed to start, 1 if one had to be killed."""
     sock = listening_socket(config)
+    # The workers' metrics go to files here, merged by whichever worker answers /metrics
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="digitpad-metrics-"))
     ctx = multiprocessing.get_context("spawn")
     stopping: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -157,6 +168,7 @@ def run_workers(config: ServeConfig, workers: int) -> int:
                 code = STARTUP_FAILURE
                 break
             logger.warning("Worker %s exited with %s; starting another", p.pid, p.exitcode)
+            forget_worker(p.pid)
             procs[i] = start()
     for p in procs:
         if p.exitcode is None:

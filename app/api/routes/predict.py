@@ -26,6 +26,7 @@ from app.api.schemas import BatchRequest, BatchResponse, Drawing, Prediction, Pr
 from app.imaging.decode import ImageLimits, image_pixels, payload_bytes
 from app.imaging.errors import InputError
 from app.imaging.preprocess import prepare_image, prepare_pixels
+from app.observability.metrics import predicted
 from app.serving.executor import Job
 from app.serving.predictor import Predictor
 from app.settings import Settings
@@ -75,6 +76,7 @@ def _answer(predictor: Predictor, X: NDArray[np.float32], preview: bool,
             answer["preview"] = np.round(x.astype(np.float64), 4).tolist()
         answer["model"] = ref
         out.append(answer)
+        predicted(predictor.name, answer["digit"], said)
     return out
 
 

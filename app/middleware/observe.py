@@ -1,0 +1,65 @@
+"""One log line per request and the HTTP metrics, around everything else.
+
+Each request gets an id: the client's ``X-Request-ID`` if it is a sane one (1–64 letters, digits,
+``.``, ``_``, ``-``), else a new one; it is returned in the ``X-Request-ID`` header and logged. The
+log line has the method, the route (the path's template, so ids in paths do not explode the
+metrics), the status, the duration in ms and the request id, never a body; the format is the
+logging configuration's (``app.observability.logs``: text, or JSON with these as fields)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.observability.metrics import IN_FLIGHT, LATENCY, REQUESTS
+
+logger = logging.getLogger("digitpad.access")
+SANE_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
+
+
+class Observe:
+    def __init__(self, app: ASGIApp, access_log: bool = True, metrics: bool = True) -> None:
+        self.app, self.access_log, self.metrics = app, access_log, metrics
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # labelled metrics, looked up once
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        rid = given.decode() if SANE_ID.match(given) else uuid.uuid4().hex
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        if self.metrics:
+            IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            seconds = time.perf_counter() - start
+            method = scope["method"]
+            if self.metrics:
+                IN_FLIGHT.dec()
+                series = self._series.get((method, route, status))
+                if series is None:
+                    series = self._series[method, route, status] = (REQUESTS.labels(method, route, str(status)),
+                                                                    LATENCY.labels(method, route))
+                series[0].inc()
+                series[1].observe(seconds)
+            if self.access_log:
+                path, ms = scope["path"][:200], round(seconds * 1000, 2)
+                logger.info("%s %s %d %.1f ms [%s]", method, path, status, ms, rid, extra={"fields": {
+                    "method": method, "route": route, "path": path, "status": status, "ms": ms, "request_id": rid}})

@@ -1,0 +1,32 @@
+"""Log formats: readable text by default, one JSON object a line with ``DIGITPAD_LOG_FORMAT=json``
+(the container's choice, for log collectors). ``log_config`` is handed to uvicorn, so its own
+lines (start-up, reloads, errors) take the same format as the request lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        when = dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds")
+        line: dict[str, Any] = {"time": when, "level": record.levelname.lower(), "logger": record.name,
+                                "message": record.getMessage()}
+        line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info).splitlines()[-1]
+        return json.dumps(line, ensure_ascii=False)
+
+
+def log_config(fmt: str) -> dict[str, Any]:
+    formatter: dict[str, Any] = ({"()": "app.observability.logs.JsonFormatter"} if fmt == "json" else
+                                 {"format": "%(levelname)s: %(message)s"})
+    handler = {"class": "logging.StreamHandler", "formatter": "main", "stream": "ext://sys.stderr"}
+    quiet = {"handlers": ["stderr"], "level": "INFO", "propagate": False}
+    return {"version": 1, "disable_existing_loggers": False, "formatters": {"main": formatter},
+            "handlers": {"stderr": handler},
+            "loggers": {"uvicorn": quiet, "uvicorn.error": {"level": "INFO"}, "uvicorn.access": quiet,
+                        "digitpad": quiet}}

@@ -1,0 +1,65 @@
+"""The Prometheus metrics (the official ``prometheus-client``), scraped at ``GET /metrics``.
+
+With several workers each process writes its samples to files under ``PROMETHEUS_MULTIPROC_DIR``,
+which ``digitpad-serve``'s supervisor creates before starting them, and ``/metrics`` merges them
+(``MultiProcessCollector``): whichever worker answers the scrape reports the whole server."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
+SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+REQUESTS = Counter("digitpad_http_requests_total", "HTTP requests answered, by route and status",
+                   ["method", "route", "status"])
+LATENCY = Histogram("digitpad_http_request_duration_seconds", "Time from request to the end of its answer",
+                    ["method", "route"], buckets=SECONDS)
+IN_FLIGHT = Gauge("digitpad_http_requests_in_flight", "Requests being handled now", multiprocess_mode="livesum")
+PREDICTIONS = Counter("digitpad_predictions_total", "Drawings read, by model, digit and verdict",
+                      ["model", "digit", "verdict"])
+REJECTED = Counter("digitpad_rejected_requests_total", "Requests refused with a 4xx or 5xx, by error code",
+                   ["code"])
+MODEL = Gauge("digitpad_model_info", "The models served (1) by name, version and whether default",
+              ["name", "version", "default"], multiprocess_mode="max")
+
+
+_PREDICTED: dict[tuple[str, int, str], Any] = {}
+
+
+def predicted(model: str, digit: int, verdict: str) -> None:
+    """Count one reading (the labelled counter looked up once per combination)."""
+    child = _PREDICTED.get((model, digit, verdict))
+    if child is None:
+        child = _PREDICTED[model, digit, verdict] = PREDICTIONS.labels(model, str(digit), verdict)
+    child.inc()
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics in Prometheus's text format, and its content type."""
+    if MULTIPROCESS:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def served(models: dict[str, str], default: str, before: dict[str, str] | None = None) -> None:
+    """Record which models (name → version) are served; after a reload, the old versions go to 0."""
+    for name, version in (before or {}).items():
+        if models.get(name) != version:
+            MODEL.labels(name, version, str(name == default).lower()).set(0)
+    for name, version in models.items():
+        MODEL.labels(name, version, str(name == default).lower()).set(1)
