@@ -23,7 +23,8 @@ from app.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="digitpad", version="0.2.0", lifespan=lifespan, description=errors.describe(settings))
+    app = FastAPI(title="digitpad", version="0.2.0", lifespan=lifespan, description=errors.describe(settings),
+                  docs_url=None, redoc_url=None)  # served below from static/, no CDN
     app.state.settings = settings
     app.state.predictor = None
     app.state.models = None
@@ -50,6 +51,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ApiError(404, "not_found", "Metrics are off (DIGITPAD_METRICS=false).")
         body, content_type = exposition()
         return Response(body, media_type=content_type)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> FileResponse:
+        return FileResponse(settings.static_dir / "docs.html")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> FileResponse:
+        return FileResponse(settings.static_dir / "redoc.html")
 
     @app.get("/explore", include_in_schema=False)
     async def explore() -> FileResponse:

@@ -338,3 +338,26 @@ def test_app_does_not_import_training_code() -> None:
     assert ours <= {"model", "model.weights", "model.network", "model.layers", "model.losses", "model.verdict",
                     "model.explain"}
     assert "model.network" in ours
+
+
+def test_docs_are_served_from_here(client: TestClient) -> None:
+    from scripts.vendor_docs import check
+    assert check() == []  # static/vendor holds exactly the pinned, recorded files
+    for path, script in (("/docs", "/static/vendor/swagger-ui-dist/swagger-ui-bundle.js"),
+                         ("/redoc", "/static/vendor/redoc/redoc.standalone.js")):
+        r = client.get(path)
+        assert r.status_code == 200 and script in r.text and "http" not in r.text.replace("http-equiv", "")
+        assert client.get(script).status_code == 200
+        csp = r.headers["content-security-policy"]
+        assert "script-src" not in csp and "https:" not in csp and "cdn" not in csp  # scripts: default-src 'self'
+
+
+def test_serve_help_lists_every_setting() -> None:
+    out = subprocess.run([sys.executable, "-m", "app.serving.serve", "--help"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    for name in Settings.model_fields:
+        assert f"DIGITPAD_{name.upper()}" in out
+    assert "(default: 8000)" in out and "(default: text)" in out
+    bad = subprocess.run([sys.executable, "-m", "app.serving.serve", "--port", "9"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and "DIGITPAD_" in bad.stderr

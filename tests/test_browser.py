@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -475,3 +476,36 @@ def test_the_main_page_has_no_serious_accessibility_violation(axe_context: Brows
     draw(page, DIGITS["7"])
     expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"))
     assert serious_violations(page) == []
+
+
+# ----- offline API docs -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("path", "operation"), [("/docs", "/api/predict"), ("/redoc", "/api/predict")])
+def test_api_docs_render_with_the_network_blocked(context: BrowserContext, server: str, path: str,
+                                                  operation: str) -> None:
+    outside: list[str] = []
+
+    def only_local(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(server) or url.startswith("data:"):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page = context.new_page()
+    page.route("**/*", only_local)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server + path)
+    if path == "/docs":
+        expect(page.locator(".opblock-summary-path").first).to_be_visible()
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+    else:
+        expect(page.get_by_text("Read one digit from an image or prepared pixels").first).to_be_visible()
+        paths = [page.content()]
+    assert any(operation in p for p in paths)
+    assert outside == []  # nothing was asked of the internet
+    # ReDoc's own footer logo points at its CDN: the CSP refuses it, and nothing else
+    refused = [e for e in errors if "Content Security Policy" in e and "cdn.redoc.ly/redoc/logo" not in e]
+    assert refused == [], refused

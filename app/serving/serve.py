@@ -29,7 +29,26 @@ def config_from(settings: Settings) -> ServeConfig:
         header_timeout=settings.header_timeout, body_timeout=settings.body_timeout)
 
 
+def usage() -> str:
+    """Every setting, its variable, default and meaning: what ``digitpad-serve --help`` prints."""
+    lines = ["usage: digitpad-serve [--help]", "",
+             "Serve digitpad (the drawing page and the API). Configured only by environment variables:", ""]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = "none" if default in (None, []) else str(default).lower() if isinstance(default, bool) else str(default)
+        lines.append(f"  DIGITPAD_{name.upper():22s} {field.description} (default: {shown})")
+    lines += ["", "SIGTERM drains and exits 0; SIGHUP reloads the weights. See the README."]
+    return "\n".join(lines)
+
+
 def main() -> None:
+    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+        print(usage())
+        return
+    if sys.argv[1:]:
+        print(f"digitpad-serve takes no arguments (got {' '.join(sys.argv[1:])[:80]}); it reads DIGITPAD_* "
+              "variables: digitpad-serve --help", file=sys.stderr)
+        sys.exit(2)
     settings = Settings()
     try:
         load_models(settings)  # the same check every worker makes, once, before any starts
