@@ -5,24 +5,35 @@
 # Users' corrections go to the SQLite file /data/digitpad.db: mount a volume there to keep them
 # (or set DIGITPAD_DATABASE_URL=postgresql://…). `docker kill --signal HUP` reloads the weights.
 
-# ---- build: install digitpad and its serving dependencies into a virtual environment
+# ---- build: the locked dependencies first (their own layer: a code change reuses it), then digitpad
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/digitpad
 WORKDIR /src
+# requirements.lock: every runtime dependency pinned with its hashes (uv pip compile; see README)
+COPY requirements.lock ./
+RUN /opt/digitpad/bin/pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY model/ model/
 COPY app/ app/
 COPY scripts/ scripts/
 COPY static/ static/
 COPY weights/digitpad.npz weights/mlp.npz weights/blog.npz weights/
-# Not editable: the package, its page and the shipped weights are copied into the venv.
-RUN /opt/digitpad/bin/pip install . \
+# Not editable, nothing resolved: the package, its page and the served weights are copied into the venv.
+RUN /opt/digitpad/bin/pip install --no-deps --no-build-isolation . \
  && /opt/digitpad/bin/pip uninstall --yes pip setuptools \
  && find /opt/digitpad -name '__pycache__' -prune -exec rm -rf {} +
 
 # ---- runtime: Python, the venv, a non-root user; no compilers, no source tree, no dataset
 FROM python:3.11-slim-bookworm
+ARG VERSION=0.2.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="digitpad" \
+      org.opencontainers.image.description="Draw a digit; a neural network written from scratch in numpy reads it." \
+      org.opencontainers.image.source="https://github.com/digitpad/digitpad" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="MIT"
 RUN useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin digitpad \
  && mkdir /data && chown 10001:10001 /data
 COPY --from=build /opt/digitpad /opt/digitpad

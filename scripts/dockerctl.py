@@ -39,12 +39,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def build(tag: str, label: str | None = None) -> None:
-    """``docker build -t tag``; ``label`` marks every stage's image so ``remove_built`` finds them all."""
+def revision() -> str:
+    run = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    return run.stdout.strip() if run.returncode == 0 else "unknown"
+
+
+def build(tag: str, label: str | None = None, context: Path = ROOT) -> str:
+    """``docker build -t tag`` (with the OCI revision label from git); ``label`` marks every stage's
+    image so ``remove_built`` finds them all. Returns what the build printed."""
     labels = ["--label", f"digitpad.build={label}"] if label else []
-    result = docker("build", *labels, "-t", tag, str(ROOT), timeout=900, check=False)
+    result = docker("build", *labels, "--build-arg", f"REVISION={revision()}", "-t", tag, str(context),
+                    timeout=900, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"docker build failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return result.stdout + result.stderr
 
 
 def remove_built(tag: str, label: str) -> None:

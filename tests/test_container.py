@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +131,30 @@ def test_the_image_serves_predicts_and_stops_cleanly(image: str) -> None:
     finally:
         docker("rm", "-f", name, check=False)
     assert name not in docker("ps", "-a", "--format", "{{.Names}}").stdout
+
+
+def test_a_code_change_reuses_the_dependency_layer(image: str, tmp_path: Path) -> None:
+    """The locked dependencies are installed in a layer of their own, before the code is copied:
+    a build after a one-line change to the code takes that layer from the cache."""
+    context = tmp_path / "context"
+    context.mkdir()
+    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "requirements.lock"):
+        shutil.copy(ROOT / name, context / name)
+    for folder in ("model", "app", "scripts", "static"):
+        shutil.copytree(ROOT / folder, context / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (context / "weights").mkdir()
+    for name in ("digitpad.npz", "mlp.npz", "blog.npz"):
+        shutil.copy(ROOT / "weights" / name, context / "weights" / name)
+    with open(context / "app" / "main.py", "a") as f:
+        f.write("# a one-line change\n")
+    label = image.split(":")[1]
+    out = build(f"digitpad-test:{label}-changed", label, context)
+    lines = out.splitlines()
+    deps = next(i for i, line in enumerate(lines) if "STEP" in line and "--require-hashes" in line)
+    code = next(i for i, line in enumerate(lines) if "STEP" in line and "COPY app/ app/" in line)
+    assert lines[deps + 1].startswith("--> Using cache"), "\n".join(lines[deps:deps + 3])
+    assert not lines[code + 1].startswith("--> Using cache")  # the changed code is copied again
+    docker("rmi", "-f", f"digitpad-test:{label}-changed", check=False)
+    labels = json.loads(docker("image", "inspect", image, "--format", "{{json .Config.Labels}}").stdout)
+    assert labels["org.opencontainers.image.source"].startswith("https://")
+    assert labels["org.opencontainers.image.version"] and len(labels["org.opencontainers.image.revision"]) == 40
