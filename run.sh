@@ -5,7 +5,8 @@
 #   ./run.sh test     the same venv plus the test tools (and what the browser tests need),
 #                     then lint, type checks and the whole test suite
 #
-# Environment: PYTHON (default python3, must be ≥ 3.11), HOST, PORT (default 127.0.0.1:8000).
+# Environment: PYTHON (default python3, must be ≥ 3.11), and the app's DIGITPAD_* settings
+# (digitpad-serve --help lists them; HOST and PORT are accepted as short forms of DIGITPAD_HOST/PORT).
 set -euo pipefail
 cd "$(dirname "$0")"
 
