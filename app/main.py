@@ -16,6 +16,7 @@ from app.middleware.drain import Drain
 from app.middleware.headers import Headers
 from app.middleware.observe import Observe
 from app.middleware.startup import OneLineStartupError
+from app.observability.logs import lean
 from app.observability.metrics import exposition
 from app.serving.lifespan import lifespan
 from app.settings import Settings
@@ -23,6 +24,7 @@ from app.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    lean()  # log records without what no line prints: the request log line costs less
     app = FastAPI(title="digitpad", version="0.2.0", lifespan=lifespan, description=errors.describe(settings),
                   docs_url=None, redoc_url=None)  # served below from static/, no CDN
     app.state.settings = settings

@@ -26,9 +26,12 @@ def test_pip_install_serves_the_page_and_the_shipped_weights(tmp_path: Path) -> 
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
         entry_points = next(z.read(n).decode() for n in names if n.endswith("entry_points.txt"))
-    assert {"app/static/index.html", "app/static/app.js", "app/static/style.css",
-            "app/weights/digitpad.npz", "model/network.py", "app/main.py"} <= names
-    assert not any(n.startswith(("tests/", "data/")) or n.endswith(("mlp.npz", "blog.npz")) for n in names)
+    assert {"app/static/index.html", "app/static/app.js", "app/static/style.css", "app/static/explore.html",
+            "app/static/vendor/swagger-ui-dist/swagger-ui-bundle.js", "app/static/vendor/redoc/redoc.standalone.js",
+            "app/static/vendor/VERSIONS.json", "app/storage/migrations/env.py",
+            "app/storage/migrations/versions/0001_feedback.py", "app/weights/digitpad.npz",
+            "app/weights/mlp.npz", "app/weights/blog.npz", "model/network.py", "app/main.py"} <= names
+    assert not any(n.startswith(("tests/", "data/", "examples/", "deploy/")) for n in names)
     assert "digitpad-serve = app.serving.serve:main" in entry_points
     assert "digitpad-train = scripts.train:main" in entry_points
 
@@ -52,6 +55,10 @@ def test_pip_install_serves_the_page_and_the_shipped_weights(tmp_path: Path) -> 
         status, info = get(f"{base}/api/model")
         shipped = (ROOT / "weights" / "digitpad.npz").read_bytes()
         assert status == 200 and info["version"] == hashlib.sha256(shipped).hexdigest()[:12]
+        assert {m["name"] for m in get(f"{base}/api/models")[1]["models"]} == {"digitpad", "mlp", "blog"}
+        with urllib.request.urlopen(f"{base}/static/vendor/redoc/redoc.standalone.js", timeout=5) as r:
+            assert r.status == 200  # the offline docs' scripts travel in the wheel
+        assert (elsewhere / "data" / "digitpad.db").exists()  # migrated at start-up, beside the working directory
     except Exception:
         print((tmp_path / "serve.log").read_text())
         raise

@@ -114,7 +114,7 @@ def _size(n: int) -> str:
 
 def _union_tag(part: object) -> bool:
     """pydantic names the branch of a union it tried (``list[float]``); the client needs the path."""
-    return isinstance(part, str) and ("[" in part or "-" in part)  # e.g. list[float], constrained-int
+    return isinstance(part, str) and ("[" in part or "-" in part or part in ("none", "str", "int", "float", "bool"))
 
 
 def _loc_part(part: object) -> str:

@@ -49,14 +49,14 @@ class Drawing(BaseModel):
         return self
 
 
-ModelName = Field(None, min_length=1, max_length=64, examples=["digitpad"],
-                  description="Which served model answers (GET /api/models); the default one when left out.")
+ModelName = Annotated[str, Field(min_length=1, max_length=64, examples=["digitpad"])]
+MODEL_FIELD = Field(None, description="Which served model answers (GET /api/models); the default one when left out.")
 
 
 class PredictRequest(Drawing):
     """Exactly one of ``image`` or ``pixels``, and which model answers."""
 
-    model: str | SkipJsonSchema[None] = ModelName
+    model: ModelName | SkipJsonSchema[None] = MODEL_FIELD
 
 
 Label = Annotated[int, Strict(), Field(ge=0, le=9)] | Literal["not_a_digit"]
@@ -75,8 +75,8 @@ class FeedbackRequest(Drawing):
 
     label: Label = Field(description="What the drawing really is: 0–9, or \"not_a_digit\".")
     predicted: Label | None = Field(None, description="What the model had answered (null: not known).")
-    model_version: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
-                                      description="The `version` of the model that answered (GET /api/model).")
+    model_version: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None = Field(
+        None, description="The `version` of the model that answered (GET /api/model).")
 
 
 class FeedbackSaved(BaseModel):
@@ -102,7 +102,7 @@ class BatchRequest(BaseModel):
     inputs: list[Drawing] = Field(
         description="Bodies as for /api/predict (without `model`), answered in order: at most "
         "DIGITPAD_MAX_BATCH of them, and at most DIGITPAD_MAX_BATCH_PIXELS image pixels in all.")
-    model: str | SkipJsonSchema[None] = ModelName
+    model: ModelName | SkipJsonSchema[None] = MODEL_FIELD
 
 
 class ModelRef(BaseModel):

@@ -21,6 +21,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+def lean() -> None:
+    """Leave out of every log record what no line here prints (Python's logging docs, "Optimization"):
+    the caller's file and line (a walk up the stack on every call), thread and process names."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def log_config(fmt: str) -> dict[str, Any]:
     formatter: dict[str, Any] = ({"()": "app.observability.logs.JsonFormatter"} if fmt == "json" else
                                  {"format": "%(levelname)s: %(message)s"})

@@ -21,8 +21,10 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from numpy.typing import NDArray
+from pydantic import BaseModel, Field
 
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
+from app.api.errors import responses
 from app.api.routes.predict import _gone, _json
 from app.serving.executor import Job
 from app.serving.lifecycle import lifecycle
@@ -32,6 +34,18 @@ from model.verdict import verdict
 
 router = APIRouter(prefix="/v2", tags=["Open Inference Protocol (V2)"])
 SHAPES = "[N, 784] or [N, 28, 28]"
+
+
+class ErrorV2(BaseModel):
+    error: str = Field(examples=["unknown model 'resnet'; this server has digitpad, blog, mlp"])
+
+
+def _said(*pairs: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorV2, "description": words} for status, words in pairs}
+
+
+UNKNOWN = (404, "the model is not served here")
+NOT_READY = (503, "the server is not ready, or is shutting down")
 
 
 class V2Error(Exception):
@@ -61,13 +75,13 @@ async def live() -> dict[str, bool]:
     return {"live": True}
 
 
-@router.get("/health/ready", summary="The server is ready for inference")
+@router.get("/health/ready", summary="The server is ready for inference", responses=_said(NOT_READY))
 async def ready(request: Request) -> JSONResponse:
     ok = getattr(request.app.state, "models", None) is not None and not lifecycle.draining
     return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
 
-@router.get("/models/{name}", summary="A model's metadata: its input and outputs")
+@router.get("/models/{name}", summary="A model's metadata: its input and outputs", responses=_said(UNKNOWN))
 async def model_metadata(name: str, models: ModelsDep) -> JSONResponse:
     try:
         p = _model(models, name)
@@ -81,7 +95,7 @@ async def model_metadata(name: str, models: ModelsDep) -> JSONResponse:
                     {"name": "verdict", "datatype": "BYTES", "shape": [-1]}]})
 
 
-@router.get("/models/{name}/ready", summary="The model is ready")
+@router.get("/models/{name}/ready", summary="The model is ready", responses=_said(UNKNOWN))
 async def model_ready(name: str, models: ModelsDep) -> JSONResponse:
     try:
         p = _model(models, name)
@@ -163,6 +177,8 @@ def infer_job(job: Job, request: dict[str, Any], X: NDArray[np.float32], p: Pred
 
 
 @router.post("/models/{name}/infer", summary="Infer: FP32 input \"input\" [N, 784] → \"probabilities\" [N, 10]",
+             responses={**_said((400, "the request breaks the protocol or the input's shape, type or range"),
+                                UNKNOWN, NOT_READY), **responses(408, 413)},
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
                  "type": "object", "required": ["inputs"], "properties": {"inputs": {"type": "array"}}}}}}})
 async def infer(name: str, request: Request, models: ModelsDep, settings: SettingsDep, pool: PoolDep) -> Response:
