@@ -4,11 +4,13 @@ default) and both off, side by side in one run (a benchmark, not a test).
     python -m scripts.bench_observability                    # wrk if installed, 16 connections, 10 s, 3 rounds
     python -m scripts.bench_observability --log-format json
 
-Two real ``digitpad-serve`` processes (one worker each, the shipped weights) on 127.0.0.1: one
+Three real ``digitpad-serve`` processes (one worker each, the shipped weights) on 127.0.0.1: one
 with ``DIGITPAD_METRICS`` and ``DIGITPAD_ACCESS_LOG`` on (its log lines go to a file, as a
-container's would go to its log driver), one with both off; they are loaded in turn with the same
-784 prepared pixels. Printed per round: requests/s and p99 of each, and the cost in throughput
-(goal ≤ 5 %)."""
+container's would go to its log driver) and two with both off, the second a control: the
+difference between the two identical ones is what this machine's noise alone gives. They are
+loaded in turn, in short loads over many rounds, with the same 784 prepared pixels. Printed per
+round: requests/s of each; then the median cost in throughput (goal ≤ 5 %) beside the median
+difference between the identical pair."""
 
 from __future__ import annotations
 
@@ -29,8 +31,8 @@ from scripts.serverctl import ROOT, serving
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--connections", type=int, default=16, help="(default: %(default)s)")
-    p.add_argument("--seconds", type=float, default=10, help="(default: %(default)s)")
-    p.add_argument("--rounds", type=int, default=3, help="(default: %(default)s)")
+    p.add_argument("--seconds", type=float, default=4, help="(default: %(default)s)")
+    p.add_argument("--rounds", type=int, default=10, help="(default: %(default)s)")
     p.add_argument("--log-format", choices=["text", "json"], default="text", help="(default: %(default)s)")
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="digitpad-bench-"))
@@ -44,16 +46,21 @@ def main() -> None:
 
     print(f"{cpu_name()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {args.connections} "
           f"connections, {args.seconds:g} s a load, log format {args.log_format}")
-    costs = []
+    costs, noise = [], []
     with serving(tmp, weights, metrics="true", access_log="true", log_format=args.log_format) as on, \
-            serving(tmp, weights, metrics="false", access_log="false") as off:
+            serving(tmp, weights, metrics="false", access_log="false") as off, \
+            serving(tmp, weights, metrics="false", access_log="false") as control:
         for k in range(args.rounds):
-            with_, without = load(on.url), load(off.url)
-            costs.append(1 - with_[0] / without[0])
-            print(f"round {k + 1}: on {with_[0]:7.0f} req/s (p99 {with_[1]:.1f} ms)   off {without[0]:7.0f} req/s "
-                  f"(p99 {without[1]:.1f} ms)   cost {costs[-1]:+.1%}")
+            order = [("on", on), ("off", off), ("control", control)]
+            order = order[k % 3:] + order[:k % 3]  # each server goes first in turn
+            rps = {name: load(s.url)[0] for name, s in order}
+            costs.append(1 - rps["on"] / rps["off"])
+            noise.append(abs(1 - rps["control"] / rps["off"]))
+            print(f"round {k + 1:2d}: on {rps['on']:6.0f}   off {rps['off']:6.0f}   control {rps['control']:6.0f} "
+                  f"req/s   cost {costs[-1]:+.1%}")
     print(f"metrics and request logging cost {statistics.median(costs):+.1%} of /api/predict throughput "
-          f"(median of {args.rounds} rounds; goal ≤ 5 %)")
+          f"(median of {args.rounds} rounds; goal ≤ 5 %); two identical servers differed by "
+          f"{statistics.median(noise):.1%} (median), this machine's noise")
 
 
 if __name__ == "__main__":
