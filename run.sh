@@ -26,26 +26,22 @@ setup_python() {
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$1]"
 }
 
-setup_chromium() {   # the browser tests drive Debian's Chromium (Playwright's own download does not work offline)
-  [ -x /usr/bin/chromium ] && return
+apt_install() {   # apt_install PACKAGE WHAT-FAILS-WITHOUT-IT: Debian's package, when root can install it
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing Chromium (apt-get install chromium)"
+    say "installing $1 (apt-get install $1)"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
   else
-    echo "warning: /usr/bin/chromium is missing; install it (sudo apt-get install chromium) or the browser tests fail" >&2
+    echo "warning: $1 is missing; install it (sudo apt-get install $1) or $2 fail" >&2
   fi
 }
 
+setup_chromium() {   # the browser tests drive Debian's Chromium (Playwright's own download does not work offline)
+  [ -x /usr/bin/chromium ] || apt_install chromium "the browser tests"
+}
+
 setup_postgresql() {   # the storage tests start a throwaway PostgreSQL server (tests/postgres.py)
-  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing PostgreSQL (apt-get install postgresql)"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  else
-    echo "warning: PostgreSQL is missing; install it (sudo apt-get install postgresql) or the storage tests fail" >&2
-  fi
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_install postgresql "the storage tests"
 }
 
 setup_npm_assets() {   # axe-core, injected into the pages by the accessibility tests (never served)

@@ -10,7 +10,7 @@ container's would go to its log driver) and two with both off, the second a cont
 difference between the two identical ones is what this machine's noise alone gives. They are
 loaded in turn, in short loads over many rounds, with the same 784 prepared pixels. Printed per
 round: requests/s of each; then the median cost in throughput (goal ≤ 5 %) beside the median
-difference between the identical pair."""
+difference between the identical pair, and the memory the first server holds after its loads."""
 
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ def main() -> None:
             noise.append(abs(1 - rps["control"] / rps["off"]))
             print(f"round {k + 1:2d}: on {rps['on']:6.0f}   off {rps['off']:6.0f}   control {rps['control']:6.0f} "
                   f"req/s   cost {costs[-1]:+.1%}")
+        memory = f"{on.memory_mb('VmRSS'):.0f} MB resident, {on.memory_mb('VmHWM'):.0f} MB at most"
+    print(f"the server with metrics and logs on, after its loads, its three models loaded: {memory}")
     print(f"metrics and request logging cost {statistics.median(costs):+.1%} of /api/predict throughput "
           f"(median of {args.rounds} rounds; goal ≤ 5 %); two identical servers differed by "
           f"{statistics.median(noise):.1%} (median), this machine's noise")

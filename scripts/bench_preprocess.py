@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import os
 import statistics
 import sys
@@ -32,26 +31,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from scripts.canvas import canvas_png as strokes_png
 
 SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.56, 0.5), (0.44, 0.82)]
 
 
 def canvas_png(side: int = 280, pen: float = 0.07, supersample: int = 4) -> bytes:
     """A browser-canvas-like PNG of a 7: black ink, alpha = coverage, transparent elsewhere."""
-    big = side * supersample
-    mask = Image.new("L", (big, big), 0)
-    draw = ImageDraw.Draw(mask)
-    pts = [(x * big, y * big) for x, y in SEVEN]
-    r = pen * big / 2
-    draw.line(pts, fill=255, width=round(2 * r))
-    for x, y in pts:
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    img = Image.new("RGBA", (side, side), (0, 0, 0, 0))
-    img.putalpha(mask.resize((side, side), Image.Resampling.BOX))
-    out = io.BytesIO()
-    img.save(out, "PNG")
-    return out.getvalue()
+    return strokes_png([[(x * side, y * side) for x, y in SEVEN]], (side, side), pen * side, supersample)
 
 
 def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 20) -> tuple[float, float]:

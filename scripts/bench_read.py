@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import os
 import statistics
 import sys
@@ -35,9 +34,9 @@ from pathlib import Path
 def drawing(digits: int, seed: int, size: tuple[int, int] = (900, 300), pen: float = 0.07) -> tuple[bytes, str]:
     """A number drawn as the page draws it, and its digits."""
     import numpy as np
-    from PIL import Image, ImageDraw
 
     from model.glyphs import DIGITS, perturb
+    from scripts.canvas import canvas_png
 
     rng = np.random.default_rng(seed)
     W, H = size
@@ -46,23 +45,12 @@ def drawing(digits: int, seed: int, size: tuple[int, int] = (900, 300), pen: flo
     height = H * rng.uniform(0.55, 0.7)
     width = height * 0.6
     gap = (W * 0.9 - digits * width) / max(digits - 1, 1)
-    S = 2  # drawn at 2×, reduced: anti-aliased like a canvas
-    mask = Image.new("L", (W * S, H * S), 0)
-    d = ImageDraw.Draw(mask)
-    r = pen * H * S / 2
+    strokes = []
     for k, name in enumerate(picked):
         x0, y0 = W * 0.05 + k * (width + gap), (H - height) / 2 + rng.normal(0, 0.04) * H
-        for stroke in perturb(DIGITS[name][1], rng):
-            pts = [((x0 + (px + 0.5) * width) * S, (y0 + (py + 0.5) * height) * S) for px, py in stroke]
-            if len(pts) > 1:
-                d.line(pts, fill=255, width=round(2 * r))
-            for px, py in pts:
-                d.ellipse((px - r, py - r, px + r, py + r), fill=255)
-    img = Image.new("RGBA", (W, H), (0, 0, 0, 0))
-    img.putalpha(mask.resize((W, H), Image.Resampling.BOX))
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue(), "".join(str(DIGITS[n][0]) for n in picked)
+        strokes += [[(x0 + (px + 0.5) * width, y0 + (py + 0.5) * height) for px, py in stroke]
+                    for stroke in perturb(DIGITS[name][1], rng)]
+    return canvas_png(strokes, size, pen * H), "".join(str(DIGITS[n][0]) for n in picked)
 
 
 def timed(fn: Callable[[], object], repeats: int) -> tuple[float, float]:

@@ -82,7 +82,7 @@ def measure(path: Path, X: NDArray[np.float32], y: NDArray[Any], seed: int) -> d
 def store(path: Path, r: dict[str, Any], X: NDArray[np.float32], y: NDArray[Any]) -> None:
     """Add test_errors and the resolved training.augment to a weights file's metadata (the
     weights themselves unchanged; the file's version changes with its bytes)."""
-    meta = {k: v for k, v in r["meta"].items() if k not in ("format_version", "layers", "input", "temperature")}
+    meta = dict(r["meta"])  # weights.save writes the format, layers, input and temperature afresh
     meta["test_errors"] = misread(X, y, r["pred"])
     training = meta.get("training") or {}
     if "augment" in training:

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if new is None:
         print(f"not written: {outcome.reason}", file=sys.stderr)
         return 1
-    meta = {k: v for k, v in meta.items() if k not in ("format_version", "layers", "input", "temperature")}
+    meta = dict(meta)  # weights.save writes the format, layers, input and temperature afresh
     meta["parent"] = weights.version(args.weights)
     meta["finetune"] = {**outcome.to_dict(), "config": cfg.__dict__}
     weights.save(args.out, new, meta)

@@ -99,7 +99,8 @@ def others(args: argparse.Namespace) -> None:
             name = f"{n:05d}_{text}_{style}.png"
             img.save(args.out / name)
             out.writerow([name, text, 0, style, args.source, img.width, img.height])
-    print(f"wrote {args.count} numbers ({args.source}) and labels.csv to {args.out}")
+    typed = f", {len(fonts)} fonts" if args.source == "fonts" else ""
+    print(f"wrote {args.count} numbers ({args.source}{typed}) and labels.csv to {args.out}")
 
 
 def main() -> None:

@@ -8,37 +8,22 @@
 
 from __future__ import annotations
 
-import io
 import json
-
-from PIL import Image, ImageDraw
 
 from app.api.examples import PIXELS_2
 from model.glyphs import DIGITS
 from scripts import project_root
 from scripts.bench_preprocess import canvas_png
+from scripts.canvas import canvas_png as strokes_png
 
 OUT = project_root() / "examples"
 NUMBER = ["2 plain", "0 oval", "2 plain", "6 loop"]
 
 
 def number_png(size: tuple[int, int] = (900, 300), pen: float = 0.07) -> bytes:
-    W, H = size
-    mask = Image.new("L", (2 * W, 2 * H), 0)
-    d = ImageDraw.Draw(mask)
-    r = pen * H
-    for k, name in enumerate(NUMBER):
-        x0, y0, w, h = 2 * (120 + 180 * k), 2 * 60, 2 * 110, 2 * 180
-        for stroke in DIGITS[name][1]:
-            pts = [(x0 + x * w, y0 + y * h) for x, y in stroke]
-            d.line(pts, fill=255, width=round(2 * r))
-            for px, py in pts:
-                d.ellipse((px - r, py - r, px + r, py + r), fill=255)
-    img = Image.new("RGBA", size, (0, 0, 0, 0))
-    img.putalpha(mask.resize(size, Image.Resampling.BOX))
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
+    strokes = [[(120 + 180 * k + x * 110, 60 + y * 180) for x, y in stroke]
+               for k, name in enumerate(NUMBER) for stroke in DIGITS[name][1]]
+    return strokes_png(strokes, size, pen * size[1])
 
 
 def main() -> None:

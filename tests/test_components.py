@@ -1,21 +1,21 @@
-"""``app.imaging.components``: the vectorised labelling agrees with the run-by-run one of
-``app.imaging.specks`` on random masks, and keeps touching corners together."""
+"""``app.imaging.components``: the vectorised components agree with a cell-by-cell flood fill on
+random masks, and keep touching corners together."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from app.imaging.components import components
-from app.imaging.specks import label
+from tests.test_preprocess import _flood_labels
 
 
-def test_the_same_components_as_the_loop_labelling() -> None:
+def test_the_same_components_as_a_flood_fill() -> None:
     rng = np.random.default_rng(0)
     for _ in range(300):
         h, w = rng.integers(1, 40, 2)
         mask = rng.random((h, w)) < rng.uniform(0.05, 0.7)
         found = components(mask)
-        labels, n = label(mask)
+        labels, n = _flood_labels(mask)
         assert len(found) == n
         assert sum(len(ys) for ys, _ in found) == int(mask.sum())
         for ys, xs in found:

@@ -17,10 +17,10 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
+from app.imaging.components import label
 from app.imaging.decode import ImageLimits, payload_bytes
 from app.imaging.errors import EmptyImage, ImageTooLarge, InvalidImage, InvalidPixels, UnsupportedFormat
 from app.imaging.preprocess import prepare_image, prepare_pixels
-from app.imaging.specks import label
 from tests.drawing import coverage, drawing, encode, render
 
 Arr = NDArray[np.float32]

@@ -6,7 +6,7 @@ per request that the health checks in particular must not wait for."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
@@ -20,17 +20,21 @@ from app.serving.predictor import Predictor
 from app.settings import Settings
 
 
-async def get_predictor(request: Request) -> Predictor:
-    predictor: Predictor | None = getattr(request.app.state, "predictor", None)
-    if predictor is None:
+def _loaded(request: Request, name: str) -> Any:
+    """What the lifespan put in ``app.state``, or 503 ``not_ready`` before it has (or after)."""
+    value = getattr(request.app.state, name, None)
+    if value is None:
         raise NotReady()
+    return value
+
+
+async def get_predictor(request: Request) -> Predictor:
+    predictor: Predictor = _loaded(request, "predictor")
     return predictor
 
 
 async def get_models(request: Request) -> Models:
-    models: Models | None = getattr(request.app.state, "models", None)
-    if models is None:
-        raise NotReady()
+    models: Models = _loaded(request, "models")
     return models
 
 
@@ -40,16 +44,12 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_pool(request: Request) -> CpuPool:
-    pool: CpuPool | None = getattr(request.app.state, "pool", None)
-    if pool is None:
-        raise NotReady()
+    pool: CpuPool = _loaded(request, "pool")
     return pool
 
 
 async def get_database(request: Request) -> Engine:
-    db: Engine | None = getattr(request.app.state, "db", None)
-    if db is None:
-        raise NotReady()
+    db: Engine = _loaded(request, "db")
     return db
 
 

@@ -67,6 +67,15 @@ class ApiError(HTTPException):
         self.code = code
 
 
+class V2Error(Exception):
+    """An error of the Open Inference Protocol's endpoints: answered as that protocol says,
+    ``{"error": "<message>"}``, not in this API's own shape."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class BodyTooLarge(ApiError):
     def __init__(self, limit: int) -> None:
         super().__init__(413, "body_too_large", f"The request body is larger than {_size(limit)}.",
@@ -178,6 +187,12 @@ async def _unknown_model(request: Request, exc: Exception) -> JSONResponse:
                           f"{', '.join(exc.known)} (GET /api/models).")
 
 
+async def _v2_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, V2Error)
+    REJECTED.labels(f"v2_{exc.status}").inc()
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
 async def _server_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "Something went wrong on the server; this is a bug.")
 
@@ -189,4 +204,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(Abandoned, _abandoned)
     app.add_exception_handler(UnknownModel, _unknown_model)
+    app.add_exception_handler(V2Error, _v2_error)
     app.add_exception_handler(Exception, _server_error)

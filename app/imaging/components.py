@@ -67,3 +67,12 @@ def components(mask: NDArray[np.bool_]) -> list[tuple[I64, I64]]:
     xs = np.repeat(starts[order], length) + offset
     bounds = np.cumsum(np.bincount(number, weights=ends - starts, minlength=k).astype(np.int64))
     return [(ys[a:b], xs[a:b]) for a, b in zip(np.r_[0, bounds[:-1]], bounds, strict=True)]
+
+
+def label(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], int]:
+    """The components as a label image: 1…n on their pixels, 0 elsewhere, and n."""
+    labels = np.zeros(mask.shape, np.int32)
+    found = components(mask)
+    for k, (ys, xs) in enumerate(found, start=1):
+        labels[ys, xs] = k
+    return labels, len(found)

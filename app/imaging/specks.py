@@ -2,8 +2,7 @@
 
 Connected components are found on a coarse grid (at most ``GRID`` cells a side,
 each cell the mean ink of a square of pixels, grown by one cell so strokes that
-nearly touch count as one piece); that keeps the labelling loop to a few runs
-per grid row whatever the image size. A speck is a piece at most ``SPECK_CELLS``
+nearly touch count as one piece), labelled by ``app.imaging.components``. A speck is a piece at most ``SPECK_CELLS``
 cells across. The heaviest piece that is not a speck is the drawing; another
 piece is kept if it is substantial and no speck (≥ ``PART`` of the drawing's
 mass: a separately drawn stroke), or close to the drawing (within ``NEAR`` of its
@@ -17,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageChops
 
+from app.imaging.components import label
 from app.imaging.errors import EmptyImage
 
 GRID = 24
@@ -24,62 +24,6 @@ PART = 0.2
 NEAR = 0.25
 DUST = 0.01
 SPECK_CELLS = 2  # a piece at most 2 cells across is a speck: ≤ 4% of the longer side always is, ≥ 8% never
-
-
-Runs = tuple[list[int], list[int], list[int], list[int]]  # rows, starts, ends + 1, piece 1…n
-
-
-def label(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], int]:
-    """8-connected components of a small boolean grid: labels 1…n (0 = empty) and n."""
-    runs, n = _runs(mask)
-    return _paint(runs, mask.shape), n
-
-
-def _runs(mask: NDArray[np.bool_]) -> tuple[Runs, int]:
-    """The horizontal runs of a boolean grid in row order, each with its 8-connected piece, and n.
-
-    Union-find over the runs of each row, so the Python loop is per run (a few
-    per row), not per cell."""
-    h, w = mask.shape
-    padded = np.zeros((h, w + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    # +1 where a run starts, -1 just after it ends: in each row they alternate, start first.
-    ys, xs = (v.tolist() for v in np.nonzero(padded[:, 1:] - padded[:, :-1]))
-    rows, starts, after = ys[::2], xs[::2], xs[1::2]
-    parent = list(range(len(rows)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    prev: list[int] = []  # runs of the row above
-    this: list[int] = []
-    for i, r in enumerate(rows):
-        if this and rows[this[0]] != r:
-            prev, this = (this if rows[this[0]] == r - 1 else []), []
-        this.append(i)
-        for j in prev:  # 8-connected: the runs overlap or touch diagonally
-            if starts[j] <= after[i] and starts[i] <= after[j]:
-                a, b = root(i), root(j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    ids: dict[int, int] = {}
-    piece = [ids.setdefault(root(i), len(ids) + 1) for i in range(len(rows))]
-    return (rows, starts, after, piece), len(ids)
-
-
-def _paint(runs: Runs, shape: tuple[int, ...]) -> NDArray[np.int32]:
-    """Each run's piece on a grid of ``shape``, without a loop: +id where a run starts,
-    -id just after, summed along the row."""
-    rows, starts, after, piece = runs
-    h, w = shape
-    run_id = np.array(piece, dtype=np.int32)
-    steps = np.zeros((h, w + 1), dtype=np.int32)
-    steps[rows, starts] = run_id
-    steps[rows, after] -= run_id
-    return np.cumsum(steps, axis=1, dtype=np.int32)[:, :w]
 
 
 def _box(cells: NDArray[np.bool_]) -> tuple[int, int, int, int]:
@@ -129,13 +73,12 @@ def drop_specks(ink: Image.Image, origin: tuple[int, int] = (0, 0),
     grown = tall.copy()
     grown[:, 1:] |= tall[:, :-1]
     grown[:, :-1] |= tall[:, 1:]
-    runs, n = _runs(grown)
+    labels, n = label(grown)
     if n == 1:  # one piece, the usual drawing: nothing to drop unless it is itself a speck
         x0, y0, x1, y1 = occupied_box
         if _is_speck((y0, y1 - 1, x0, x1 - 1)):
             raise EmptyImage("The drawing is only specks: draw a digit.")
         return ink
-    labels = _paint(runs, grown.shape)
     labels[~occupied] = 0
     masses = np.bincount(labels.ravel(), weights=mass.ravel(), minlength=n + 1)
     boxes = {k: _box(labels == k) for k in range(1, n + 1)}

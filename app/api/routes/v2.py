@@ -10,7 +10,8 @@
 Inputs come as JSON ``data`` (flat or nested) or, as Triton's clients send by default, as binary
 tensor data after the JSON header (``Inference-Header-Content-Length``, ``binary_data_size``);
 answers are always JSON, which every client reads. Errors are the protocol's ``{"error": "…"}``
-with 400 for a bad request, 404 for an unknown model, 503 when not ready."""
+with 400 for a bad request, 404 for an unknown model, 503 when not ready (``V2Error``, answered by
+``app.api.errors``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
-from app.api.errors import responses
+from app.api.errors import V2Error, responses
 from app.api.routes.predict import _gone, _json
 from app.serving.executor import Job
 from app.serving.lifecycle import lifecycle
@@ -46,16 +47,6 @@ def _said(*pairs: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
 
 UNKNOWN = (404, "the model is not served here")
 NOT_READY = (503, "the server is not ready, or is shutting down")
-
-
-class V2Error(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
 
 
 def _model(models: Models, name: str) -> Predictor:
@@ -83,10 +74,7 @@ async def ready(request: Request) -> JSONResponse:
 
 @router.get("/models/{name}", summary="A model's metadata: its input and outputs", responses=_said(UNKNOWN))
 async def model_metadata(name: str, models: ModelsDep) -> JSONResponse:
-    try:
-        p = _model(models, name)
-    except V2Error as e:
-        return error(e.status, str(e))
+    p = _model(models, name)
     return JSONResponse({
         "name": p.name, "versions": [p.version], "platform": "digitpad_numpy",
         "inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 784]}],
@@ -97,10 +85,7 @@ async def model_metadata(name: str, models: ModelsDep) -> JSONResponse:
 
 @router.get("/models/{name}/ready", summary="The model is ready", responses=_said(UNKNOWN))
 async def model_ready(name: str, models: ModelsDep) -> JSONResponse:
-    try:
-        p = _model(models, name)
-    except V2Error as e:
-        return error(e.status, str(e))
+    p = _model(models, name)
     return JSONResponse({"name": p.name, "ready": not lifecycle.draining})
 
 
@@ -182,17 +167,14 @@ def infer_job(job: Job, request: dict[str, Any], X: NDArray[np.float32], p: Pred
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
                  "type": "object", "required": ["inputs"], "properties": {"inputs": {"type": "array"}}}}}}})
 async def infer(name: str, request: Request, models: ModelsDep, settings: SettingsDep, pool: PoolDep) -> Response:
-    try:
-        p = _model(models, name)
-        if lifecycle.draining:
-            raise V2Error(503, "the server is shutting down")
-        body, binary = parse(await request.body(), request.headers.get("inference-header-content-length"))
-        X = tensor(body, binary, settings.max_batch)
-        unknown = [o.get("name") for o in body.get("outputs") or []
-                   if not isinstance(o, dict) or o.get("name") not in ("probabilities", "digit", "verdict")]
-        if unknown:
-            raise V2Error(400, f"unknown output {str(unknown[0])[:40]!r}: probabilities, digit, verdict")
-    except V2Error as e:
-        return error(e.status, str(e))
+    p = _model(models, name)
+    if lifecycle.draining:
+        raise V2Error(503, "the server is shutting down")
+    body, binary = parse(await request.body(), request.headers.get("inference-header-content-length"))
+    X = tensor(body, binary, settings.max_batch)
+    unknown = [o.get("name") for o in body.get("outputs") or []
+               if not isinstance(o, dict) or o.get("name") not in ("probabilities", "digit", "verdict")]
+    if unknown:
+        raise V2Error(400, f"unknown output {str(unknown[0])[:40]!r}: probabilities, digit, verdict")
     answer = await pool.run(_gone(request), infer_job, body, X, p)
     return Response(answer, media_type="application/json")
