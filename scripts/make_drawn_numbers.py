@@ -71,20 +71,22 @@ def stroke_number(rng: np.random.Generator) -> tuple[Image.Image, str]:
     return img, text
 
 
-def font_number(rng: np.random.Generator, fonts: list[str]) -> tuple[Image.Image, str]:
+def font_number(rng: np.random.Generator, fonts: list[str]) -> tuple[Image.Image, str, str]:
     text = "".join(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(2, 6))))
-    font = ImageFont.truetype(fonts[int(rng.integers(len(fonts)))], int(rng.integers(60, 160)))
+    path = fonts[int(rng.integers(len(fonts)))]
+    font = ImageFont.truetype(path, int(rng.integers(60, 160)))
     left, top, right, bottom = font.getbbox(text)
     W, H = int((right - left) * rng.uniform(1.2, 1.6)) + 20, int((bottom - top) * rng.uniform(1.3, 2.0)) + 20
     img = Image.new("L", (W, H), 0)
     ImageDraw.Draw(img).text(((W - (right - left)) / 2 - left, (H - (bottom - top)) / 2 - top), text, 255, font)
-    return img, text
+    return img, text, Path(path).name
 
 
 def others(args: argparse.Namespace) -> None:
     """--source strokes or fonts: each number painted in the four ink styles in turn."""
     rng = np.random.default_rng(args.seed)
-    fonts = sorted(glob.glob("/usr/share/fonts/**/*.ttf", recursive=True))
+    fonts = sorted(f for d in args.fonts for f in glob.glob(f"{d}/**/*", recursive=True)
+                   if f.endswith((".ttf", ".otf", "latin-400-normal.woff")))
     if args.source == "fonts" and not fonts:
         raise SystemExit("no TrueType fonts under /usr/share/fonts (apt-get install fonts-dejavu-core)")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -92,13 +94,16 @@ def others(args: argparse.Namespace) -> None:
         out = csv.writer(f)
         out.writerow(["file", "text", "touching", "style", "stroke", "width", "height"])
         for n in range(args.count):
-            ink, text = stroke_number(rng) if args.source == "strokes" else font_number(rng, fonts)
+            if args.source == "strokes":
+                (ink, text), how = stroke_number(rng), "strokes"
+            else:
+                ink, text, how = font_number(rng, fonts)
             coverage = np.asarray(ink.getchannel("A") if ink.mode == "RGBA" else ink, np.float32) / np.float32(255)
             style = STYLES[n % len(STYLES)]
             img = canvas(coverage, coverage.shape[0], coverage.shape[1], style, rng)
             name = f"{n:05d}_{text}_{style}.png"
             img.save(args.out / name)
-            out.writerow([name, text, 0, style, args.source, img.width, img.height])
+            out.writerow([name, text, 0, style, how, img.width, img.height])
     typed = f", {len(fonts)} fonts" if args.source == "fonts" else ""
     print(f"wrote {args.count} numbers ({args.source}{typed}) and labels.csv to {args.out}")
 
@@ -112,6 +117,8 @@ def main() -> None:
     p.add_argument("--count", type=int, default=600, help="numbers (default: %(default)s)")
     p.add_argument("--touching", type=float, default=1 / 3, help="share with one touching pair (default: 1/3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--fonts", nargs="+", default=["/usr/share/fonts"],
+                   help="--source fonts: folders searched for .ttf/.otf/.woff fonts (default: %(default)s)")
     args = p.parse_args()
     if args.source != "mnist":
         others(args)

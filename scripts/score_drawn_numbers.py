@@ -44,7 +44,7 @@ def main() -> None:
             text = r.json().get("text") if r.status_code == 200 else f"{r.status_code} {r.json().get('code')}"
             ok = text == row["text"]
             kind = "one touching pair" if row["touching"] == "1" else "no touching digits"
-            for key in (kind, f"{len(row['text'])} digits", f"style {row['style']}"):
+            for key in (kind, f"{len(row['text'])} digits", f"style {row['style']}", f"stroke {row['stroke']}"):
                 hits[key].append(ok)
             if not ok:
                 misses.append((row["file"], row["text"], text))

@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
+from app.imaging.components import components
 from app.imaging.errors import EmptyImage
-from app.imaging.segment import Reader, TooManyDigits, segment
+from app.imaging.segment import INK, Reader, TooManyDigits, segment
 from app.main import create_app
 from app.serving.predictor import Predictor
 from app.settings import Settings
@@ -93,6 +94,30 @@ def test_touching_zeros_are_split(predictor: Predictor) -> None:
     ink = draw_strokes((400, 220), [(zero, (40, 40, 80, 130)), (zero, (112, 40, 80, 130))])  # rings touch
     text, _ = read_text(predictor, ink)
     assert text == "00"
+
+
+@pytest.mark.parametrize(("digits", "lean", "overlap"), [("17", 0.3, 0.15), ("17", 0.3, 0.3), ("35", 0.15, 0.15)])
+def test_touching_digits_that_no_vertical_cut_parts_are_split(predictor: Predictor, digits: str, lean: float,
+                                                             overlap: float) -> None:
+    """A leaning 1 pushed into a 7, a 3 into a 5: their boxes overlap, so only a cut that bends
+    round the strokes parts them (these read as "7" and "5" with vertical cuts)."""
+    def glyph(d: str, x: int) -> tuple[list[np.ndarray], Box]:
+        if d == "1":
+            return [np.array([[0.5 + lean, 0.0], [0.5 - lean, 1.0]])], (x, 40, 70, 130)
+        return DIGITS[next(k for k in DIGITS if k.startswith(d) and "flag" not in k)][1], (x, 40, 70, 130)
+    ink = draw_strokes((400, 220), [glyph(digits[0], 40), glyph(digits[1], 40 + int(70 * (1 - overlap)))])
+    assert len(components(np.asarray(ink) > INK)) == 1  # they do touch
+    assert read_text(predictor, ink)[0] == digits
+
+
+@pytest.mark.parametrize("size", [16, 32])
+def test_a_dot_between_digits_is_no_digit(predictor: Predictor, size: int) -> None:
+    """A decimal point or a blot, 13–27 % of the line's height: once read as a "0"."""
+    ink, boxes = number("37", gap=0.8)
+    (x, y, w, h), (x2, _, _, _) = boxes
+    cx, cy = (x + w + x2) // 2, y + h - size
+    ImageDraw.Draw(ink).ellipse([cx - size // 2, cy - size // 2, cx + size // 2, cy + size // 2], 255)
+    assert read_text(predictor, ink)[0] == "37"
 
 
 def test_specks_are_dropped(predictor: Predictor) -> None:

@@ -6,7 +6,11 @@ cutting the ink into digits it reads best (segmentation by recognition).
    the tallest component's; a component smaller than ``SPECK`` of it both ways is a speck and
    is dropped.
 2. Atoms: each component, except that one wider than ``CUTTABLE`` times its height may be
-   touching digits, so it is sliced at the deepest minima of its vertical ink profile.
+   touching digits, so it is cut into slices. Each cut starts from one of the deepest minima of
+   the component's vertical ink profile and runs from top to bottom along the path that crosses
+   the least ink (``paths``): it bends round a digit's strokes and goes through ink only where
+   two digits touch, so a leaning 1 comes away from the 3 it leans on, which no vertical cut can
+   do.
 3. Atoms are ordered by their horizontal centres (a sloping line does not upset that). A
    candidate digit is a run of up to ``MAX_RUN`` neighbouring atoms: the two strokes of a 4 or
    a 5, a 7's crossbar, an 8 drawn as two loops, or the slices of a wide piece put back
@@ -17,6 +21,8 @@ cutting the ink into digits it reads best (segmentation by recognition).
    line is the sequence of candidates whose log-confidences sum highest, found by dynamic
    programming, where cutting through a component costs ``CUT_COST``, joining separate strokes
    costs ``JOIN_COST``, and a digit much shorter than the line or much wider than tall costs more.
+   A small stroke on its own (under ``DROPPABLE`` of the line both ways: a dot, a blot, a broken
+   bit of a thin pen) may be left out, for ``DROP_COST``, rather than read as a digit.
 
 So a 1 written close to a 3 is two digits because "1" and "3" read better than the pair read as
 one (the network has an output for "not a digit", trained on pairs of digits among other things),
@@ -24,7 +30,7 @@ and two touching 0s are cut because the halves read as 0s and the whole as no di
 
 from __future__ import annotations
 
-import itertools
+import collections
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,13 +51,18 @@ INK = 40            # of 255: what counts as ink when telling pieces apart
 SPECK = 0.12        # of the line's height, both ways: smaller components are specks
 CUTTABLE = 0.75     # width / height over which a component may be touching digits
 CUT_APART = 0.25    # of the component's height: the least distance between two cuts
+CUTS_PER_HEIGHT = 2.5  # cuts tried in a wide component, for each height of its width
+BAND = 0.3          # of the component's height: how far a cut may stray from its column
+STRAY = 0.1         # cost of straying the whole band, per row, as a share of a full ink pixel
+CUT_ROWS = 160      # taller components are cut on blocks of pixels, at most this many rows of them
 MAX_RUN = 4         # atoms in one digit
 GAP = 0.05          # of the line's height: atoms further apart than this are not one digit
 WIDEST = 1.6        # of the line's height: no digit is wider
-CUT_COST = math.log(0.6)      # cutting through ink: the cut must read clearly better
+CUT_COST = math.log(0.86)     # cutting through ink: the cut must read a little better
 JOIN_COST = math.log(0.8)     # one digit of separate strokes: the join must read better
 SHORT, SHORT_COST = 0.45, math.log(0.05)  # a digit under SHORT of the line's height is unlikely
 SQUAT, SQUAT_COST = 1.25, 2.0  # width / height over SQUAT costs SQUAT_COST per unit of excess
+DROPPABLE, DROP_COST = 0.45, math.log(0.3)  # a stroke smaller than this of the line, alone, may be a speck
 MAX_PIECES = 12
 
 
@@ -61,7 +72,7 @@ class TooManyDigits(InputError):
 
 @dataclass(frozen=True)
 class Atom:
-    """Ink pixels (rows, columns) of one component, or of a column slice of one."""
+    """Ink pixels (rows, columns) of one component, or of a slice of one between two cuts."""
     component: int
     ys: I64
     xs: I64
@@ -75,14 +86,18 @@ class Atom:
         return int(self.xs.max()) + 1
 
     @property
+    def height(self) -> int:
+        return int(self.ys.max()) + 1 - int(self.ys.min())
+
+    @property
     def centre(self) -> float:
         return (self.x0 + self.x1) / 2
 
 
-def cuts(ink: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]:
-    """Columns at which a wide component may be touching digits: the deepest minima of its
-    smoothed vertical ink profile, in its middle, at least CUT_APART of its height apart, about
-    two for each digit it could hold."""
+def starts(ink: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]:
+    """Columns (from the component's left edge) near which a wide component may be touching
+    digits: the deepest minima of its smoothed vertical ink profile, in its middle, at least
+    CUT_APART of its height apart, CUTS_PER_HEIGHT for each height of its width."""
     x0, width, height = int(xs.min()), int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
     if width <= CUTTABLE * max(height, 0.8 * line):
         return []
@@ -93,20 +108,62 @@ def cuts(ink: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]:
     minima = [lo + i for i in range(1, len(inner) - 1) if inner[i] <= inner[i - 1] and inner[i] < inner[i + 1]]
     chosen: list[int] = []
     for c in sorted(minima, key=lambda c: profile[c]):
-        if len(chosen) >= max(1, int(2 * width / max(height, line))):
+        if len(chosen) >= max(1, int(CUTS_PER_HEIGHT * width / max(height, line))):
             break
         if all(abs(c - o) >= CUT_APART * height for o in chosen):
             chosen.append(c)
-    return sorted(x0 + c for c in chosen)
+    return sorted(chosen)
+
+
+def paths(own: NDArray[np.float64], columns: list[int]) -> list[I64]:
+    """Cuts from top to bottom of a component's own ink ``own`` (h, w), one near each of
+    ``columns``: for every row, the column where the cut's right side begins. Each is the path
+    crossing the least ink, plus ``STRAY`` for straying from its column, moving at most one
+    column a row and at most ``BAND`` of the height from its column. Found by dynamic programming
+    over the rows, all cuts at once, on blocks of pixels if it has more than ``CUT_ROWS`` rows."""
+    h, w = own.shape
+    step = max(1, math.ceil(h / CUT_ROWS))
+    H, W = math.ceil(h / step), math.ceil(w / step)
+    blocks = np.zeros((H * step, W * step))
+    blocks[:h, :w] = own
+    cost = blocks.reshape(H, step, W, step).sum(axis=(1, 3))
+    band = max(2, int(BAND * H))
+    offsets = np.arange(-band, band + 1)
+    cols = np.clip(np.array(columns)[:, None] // step + offsets, 0, W - 1)  # (cuts, 2·band + 1)
+    stray = STRAY * 255 * step * step * np.abs(offsets) / band
+    total = cost[0][cols] + stray
+    back = np.zeros((H, *cols.shape), np.int8)
+    left, right = np.full(cols.shape, np.inf), np.full(cols.shape, np.inf)
+    for r in range(1, H):
+        left[:, 1:], right[:, :-1] = total[:, :-1], total[:, 1:]
+        best = np.minimum(np.minimum(left, total), right)
+        back[r] = np.where(best == total, 0, np.where(best == left, -1, 1))
+        total = best + cost[r][cols] + stray
+    at = np.empty((H, len(columns)), np.int64)
+    at[-1] = total.argmin(axis=1)
+    for r in range(H - 1, 0, -1):
+        at[r - 1] = at[r] + back[r, np.arange(len(columns)), at[r]]
+    x = np.take_along_axis(cols, at.T, axis=1).T * step  # (H, cuts), in pixels
+    cuts = [np.repeat(x[:, 0], step)[:h]]
+    for k in range(1, len(columns)):  # never crossing the cut before
+        cuts.append(np.maximum(np.repeat(x[:, k], step)[:h], cuts[-1] + 1))
+    return cuts
 
 
 def atoms(ink: NDArray[np.uint8], parts: list[tuple[I64, I64]], line: int) -> list[Atom]:
-    """Each component as one atom, or sliced at its cuts; ordered by horizontal centre."""
+    """Each component as one atom, or cut along its paths; ordered by horizontal centre."""
     out = []
     for k, (ys, xs) in enumerate(parts):
-        edges = [int(xs.min()), *cuts(ink, ys, xs, line), int(xs.max()) + 1]
-        for a, b in itertools.pairwise(edges):
-            sel = (xs >= a) & (xs < b)
+        columns = starts(ink, ys, xs, line)
+        side = np.zeros(len(xs), np.int64)
+        if columns:
+            y0, x0 = int(ys.min()), int(xs.min())
+            own = np.zeros((int(ys.max()) + 1 - y0, int(xs.max()) + 1 - x0))
+            own[ys - y0, xs - x0] = ink[ys, xs]
+            for cut in paths(own, columns):
+                side += xs - x0 >= cut[ys - y0]
+        for s in range(len(columns) + 1):
+            sel = side == s
             if sel.any():
                 out.append(Atom(k, ys[sel], xs[sel]))
     return sorted(out, key=lambda a: a.centre)
@@ -143,21 +200,27 @@ def shape_cost(box: Box, line: int) -> float:
     return cost - SQUAT_COST * max(0.0, w / h - SQUAT)
 
 
-def best_reading(n: int, score: dict[tuple[int, int], float], cut_at: list[float]) -> list[tuple[int, int]]:
-    """The runs [i, j) covering atoms 0…n whose scores plus the costs of the cuts between them
-    sum highest (dynamic programming over the end of the last run)."""
+def best_reading(n: int, score: dict[tuple[int, int], float], cut_at: list[float],
+                 drop: list[float]) -> list[tuple[int, int]]:
+    """The runs [i, j) covering atoms 0…n, but for any dropped as a speck, whose scores plus
+    the costs of the cuts between them and of the drops sum highest (dynamic programming over
+    the end of the last run; a dropped atom is a run of its own that is left out)."""
     best = [0.0] + [-math.inf] * n
-    back = [0] * (n + 1)
+    back = [(0, False)] * (n + 1)
     for j in range(1, n + 1):
+        if best[j - 1] + drop[j - 1] > best[j]:
+            best[j], back[j] = best[j - 1] + drop[j - 1], (j - 1, True)
         for i in range(max(0, j - MAX_RUN), j):
             if (i, j) in score and best[i] > -math.inf:
                 total = best[i] + score[i, j] + cut_at[i]
                 if total > best[j]:
-                    best[j], back[j] = total, i
+                    best[j], back[j] = total, (i, False)
     runs, j = [], n
     while j > 0:
-        runs.append((back[j], j))
-        j = back[j]
+        i, dropped = back[j]
+        if not dropped:
+            runs.append((i, j))
+        j = i
     return runs[::-1]
 
 
@@ -185,7 +248,10 @@ def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
              + JOIN_COST * (len({a.component for a in found[i:j]}) - 1)
              for (i, j), c, (box, _) in zip(runs, confidence, drawn, strict=True)}
     cut_at = [CUT_COST if i and found[i - 1].component == found[i].component else 0.0 for i in range(len(found))]
-    chosen = best_reading(len(found), score, cut_at)
+    pieces = collections.Counter(a.component for a in found)
+    drop = [DROP_COST if pieces[a.component] == 1 and max(a.x1 - a.x0, a.height) < DROPPABLE * line else -math.inf
+            for a in found]
+    chosen = best_reading(len(found), score, cut_at, drop)
     if len(chosen) > MAX_PIECES:
         raise TooManyDigits(f"The drawing has {len(chosen)} digits or pieces; a number may have at most "
                             f"{MAX_PIECES}.")
