@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from app.imaging.components import components
 from app.imaging.errors import EmptyImage
+from app.imaging.preprocess import ink_map
 from app.imaging.segment import INK, Reader, TooManyDigits, segment
 from app.main import create_app
 from app.serving.predictor import Predictor
@@ -21,6 +22,7 @@ from app.settings import Settings
 from model.glyphs import DIGITS, LETTERS
 
 SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "digitpad.npz"
+DATA = Path(__file__).resolve().parent / "data"
 Box = tuple[int, int, int, int]  # x, y, width, height on the canvas
 
 
@@ -108,6 +110,14 @@ def test_touching_digits_that_no_vertical_cut_parts_are_split(predictor: Predict
     ink = draw_strokes((400, 220), [glyph(digits[0], 40), glyph(digits[1], 40 + int(70 * (1 - overlap)))])
     assert len(components(np.asarray(ink) > INK)) == 1  # they do touch
     assert read_text(predictor, ink)[0] == digits
+
+
+@pytest.mark.parametrize("text", ["88", "8947", "59883"])
+def test_italic_digits_are_not_cut(predictor: Predictor, text: str) -> None:
+    """Typed in a bold italic handwriting font (dkgBI from Debian's fonts-dkg-handwriting, OFL):
+    its 8s lean so far that they are wider than a digit, and once read as a 6 and a 9."""
+    img = Image.open(DATA / f"italic-{text}.png")
+    assert read_text(predictor, ink_map(img.convert("RGB"))[0])[0] == text
 
 
 @pytest.mark.parametrize("size", [16, 32])

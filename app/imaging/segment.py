@@ -6,7 +6,8 @@ cutting the ink into digits it reads best (segmentation by recognition).
    the tallest component's; a component smaller than ``SPECK`` of it both ways is a speck and
    is dropped.
 2. Atoms: each component, except that one wider than ``CUTTABLE`` times its height may be
-   touching digits, so it is cut into slices. Each cut starts from one of the deepest minima of
+   touching digits (and is as wide with the line set upright, ``wide``: an italic 8 is no pair),
+   so it is cut into slices. Each cut starts from one of the deepest minima of
    the component's vertical ink profile and runs from top to bottom along the path that crosses
    the least ink (``paths``): it bends round a digit's strokes and goes through ink only where
    two digits touch, so a leaning 1 comes away from the 3 it leans on, which no vertical cut can
@@ -62,6 +63,7 @@ CUT_COST = math.log(0.86)     # cutting through ink: the cut must read a little 
 JOIN_COST = math.log(0.8)     # one digit of separate strokes: the join must read better
 SHORT, SHORT_COST = 0.45, math.log(0.05)  # a digit under SHORT of the line's height is unlikely
 SQUAT, SQUAT_COST = 1.25, 2.0  # width / height over SQUAT costs SQUAT_COST per unit of excess
+SLANTS = tuple(np.linspace(-0.6, 0.6, 13))  # shears tried to set a slanted line upright (±31°)
 DROPPABLE, DROP_COST = 0.45, math.log(0.3)  # a stroke smaller than this of the line, alone, may be a speck
 MAX_PIECES = 12
 
@@ -94,15 +96,38 @@ class Atom:
         return (self.x0 + self.x1) / 2
 
 
-def starts(ink: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]:
+def wide(parts: list[tuple[I64, I64]], k: int, line: int) -> bool:
+    """Whether component k is wide enough to be touching digits: wider than CUTTABLE of its
+    height, and still so with the line set upright. Upright is judged by the other components:
+    the one of SLANTS under which their column profile is sharpest (greatest sum of squares),
+    as the strokes of italic digits then stand in fewest columns. So an italic 8 is no pair,
+    while a lone pair of touching digits is not set upright by its own lean."""
+    ys, xs = parts[k]
+    least = CUTTABLE * max(int(np.ptp(ys)) + 1, 0.8 * line)
+    others = [p for i, p in enumerate(parts) if i != k]
+    if int(np.ptp(xs)) + 1 <= least:
+        return False
+    if not others:
+        return True
+    oy, ox = np.concatenate([p[0] for p in others]), np.concatenate([p[1] for p in others])
+    pick = slice(None, None, max(1, len(oy) // 5000))
+    oy, ox = oy[pick], ox[pick]
+
+    def sharpness(t: float) -> float:
+        sheared = np.round(ox - t * oy).astype(np.int64)
+        return float(np.square(np.bincount(sheared - sheared.min()).astype(np.float64)).sum())
+
+    t = max(SLANTS, key=lambda t: (sharpness(t), -abs(t)))
+    return int(np.ptp(np.round(xs - t * ys))) + 1 > least
+
+
+def starts(weights: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]:
     """Columns (from the component's left edge) near which a wide component may be touching
     digits: the deepest minima of its smoothed vertical ink profile, in its middle, at least
     CUT_APART of its height apart, CUTS_PER_HEIGHT for each height of its width."""
     x0, width, height = int(xs.min()), int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
-    if width <= CUTTABLE * max(height, 0.8 * line):
-        return []
     k = max(3, round(0.06 * height)) | 1
-    profile = np.convolve(np.bincount(xs - x0, weights=ink[ys, xs], minlength=width), np.ones(k) / k, "same")
+    profile = np.convolve(np.bincount(xs - x0, weights=weights, minlength=width), np.ones(k) / k, "same")
     lo, hi = int(0.15 * width), int(0.85 * width)
     inner = profile[lo:hi]
     minima = [lo + i for i in range(1, len(inner) - 1) if inner[i] <= inner[i - 1] and inner[i] < inner[i + 1]]
@@ -154,12 +179,13 @@ def atoms(ink: NDArray[np.uint8], parts: list[tuple[I64, I64]], line: int) -> li
     """Each component as one atom, or cut along its paths; ordered by horizontal centre."""
     out = []
     for k, (ys, xs) in enumerate(parts):
-        columns = starts(ink, ys, xs, line)
+        weights = ink[ys, xs]
+        columns = starts(weights, ys, xs, line) if wide(parts, k, line) else []
         side = np.zeros(len(xs), np.int64)
         if columns:
             y0, x0 = int(ys.min()), int(xs.min())
             own = np.zeros((int(ys.max()) + 1 - y0, int(xs.max()) + 1 - x0))
-            own[ys - y0, xs - x0] = ink[ys, xs]
+            own[ys - y0, xs - x0] = weights
             for cut in paths(own, columns):
                 side += xs - x0 >= cut[ys - y0]
         for s in range(len(columns) + 1):
