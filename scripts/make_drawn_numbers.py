@@ -10,7 +10,9 @@ number at a common height (±12 %), side by side with random gaps (8–45 % of t
 on a baseline jittered by up to 10 % of the height, on a canvas 1.2–1.6 times the number's
 size, in the four ink styles in turn. In ``--touching`` of the numbers (default a third) one
 pair of neighbours is pushed together until their strokes touch. Only MNIST test digits are
-used, never training ones. Score them with ``python -m scripts.score_drawn_numbers``.
+used, never training ones. Each number's digits are also kept apart, as drawn, in
+``parts/NAME.npz``, so the scorer can tell what perfect cuts would read. Score them with
+``python -m scripts.score_drawn_numbers``.
 
 Two other sources, for numbers that are not MNIST's (2–5 digits, the four ink styles, no
 touching pairs on purpose): ``--source strokes`` draws each digit from ``model.glyphs``'s
@@ -125,7 +127,7 @@ def main() -> None:
         return
     X, y, _ = load_split(args.mnist, "t10k")
     rng = np.random.default_rng(args.seed)
-    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "parts").mkdir(parents=True, exist_ok=True)
     with open(args.out / "labels.csv", "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["file", "text", "touching", "style", "stroke", "width", "height"])
@@ -148,6 +150,8 @@ def main() -> None:
             text = "".join(str(int(y[i])) for i in picks)
             name = f"{n:05d}_{text}_{style}.png"
             img.save(args.out / name)
+            np.savez_compressed(args.out / "parts" / name.replace(".png", ".npz"),
+                                *[np.round(p * 255).astype(np.uint8) for p in parts])
             out.writerow([name, text, int(touching), style, stroke, img.width, img.height])
     print(f"wrote {args.count} numbers and labels.csv to {args.out}")
 

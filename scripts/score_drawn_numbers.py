@@ -7,7 +7,9 @@
 Every image is sent as a data URL, as the page does; a number counts as read when ``text`` is
 exactly its digits. Printed: the share read exactly with no touching digits and with one
 touching pair (goals: 98 % and 85 %), by length and by ink style, and the mean time a read
-took (in-process only)."""
+took (in-process only). For MNIST numbers it also reads each digit as drawn apart (``parts/``)
+with the same network: what the reading would be if every cut were perfect, the network's own
+share of the misses."""
 
 from __future__ import annotations
 
@@ -19,8 +21,22 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from app.imaging.preprocess import fit_mnist
+from app.serving.predictor import Predictor
+from model.verdict import in_a_number, verdict
 from scripts.score_drawn_digits import client
+
+
+def perfect_cuts(parts: Path, predictor: Predictor) -> str:
+    """The text the network reads from a number's digits drawn apart (make_drawn_numbers's parts)."""
+    with np.load(parts) as npz:
+        X = np.stack([fit_mnist(Image.fromarray(npz[k])) for k in npz.files])
+    P, none = predictor.predict(X)
+    thresholds = in_a_number(predictor.thresholds)
+    return "".join("?" if verdict(p, float(q), thresholds)[0] == "not_a_digit" else str(int(p.argmax()))
+                   for p, q in zip(P, none, strict=True))
 
 
 def main() -> None:
@@ -33,6 +49,8 @@ def main() -> None:
     with open(args.data / "labels.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     hits: dict[str, list[bool]] = defaultdict(list)
+    perfect: dict[str, list[bool]] = defaultdict(list)
+    predictor = Predictor.load(args.weights)
     misses, seconds = [], []
     with client(args.url, args.weights) as c:
         for row in rows:
@@ -48,9 +66,14 @@ def main() -> None:
                 hits[key].append(ok)
             if not ok:
                 misses.append((row["file"], row["text"], text))
+            parts = args.data / "parts" / row["file"].replace(".png", ".npz")
+            if parts.is_file():
+                perfect[kind].append(perfect_cuts(parts, predictor) == row["text"])
     for key in sorted(hits, key=lambda k: (not k.startswith(("no", "one")), k)):
         v = hits[key]
         print(f"  {key:24s} {np.mean(v):7.2%}  ({sum(v)}/{len(v)})")
+    for kind, v in sorted(perfect.items(), reverse=True):
+        print(f"  with perfect cuts, {kind}: {np.mean(v):.2%} (the network alone, each digit drawn apart)")
     print(f"mean time per read through the API: {np.mean(seconds) * 1000:.1f} ms")
     for name, truth, got in misses[:args.show]:
         print(f"  {name}: {truth} read as {got}")
