@@ -4,6 +4,9 @@
     python -m scripts.make_drawn_numbers --count 200 --out /tmp/numbers --seed 1
     python -m scripts.make_drawn_numbers --source strokes --out data/numbers-strokes   # pen strokes
     python -m scripts.make_drawn_numbers --source fonts --out data/numbers-fonts       # this machine's fonts
+    python -m scripts.make_drawn_numbers --source pens --out data/numbers-pens         # as a person spaces them
+    python -m scripts.make_drawn_numbers --source fonts --fonts build/fonts/node_modules/@fontsource \
+        --out data/numbers-handwriting                                                 # fonts from npm (README)
 
 Each digit is redrawn as in ``make_drawn_digits`` (thin, normal or thick strokes), all of one
 number at a common height (±12 %), side by side with random gaps (8–45 % of the height), each
@@ -14,12 +17,14 @@ used, never training ones. Each number's digits are also kept apart, as drawn, i
 ``parts/NAME.npz``, so the scorer can tell what perfect cuts would read. Score them with
 ``python -m scripts.score_drawn_numbers``.
 
-Two other sources, for numbers that are not MNIST's (2–5 digits, the four ink styles, no
-touching pairs on purpose): ``--source strokes`` draws each digit from ``model.glyphs``'s
-templates with its own slant and wobble and a round pen (7 % of the canvas's height, as the page
-draws), on a 900×300 canvas; ``--source fonts`` types the number in a TrueType font found under
-/usr/share/fonts (printed type, never seen in training), at a random size, on a canvas 1.2–1.6
-times its size.
+Other sources, for numbers that are not MNIST's (2–5 digits, the four ink styles, no touching
+pairs on purpose): ``--source strokes`` draws each digit from ``model.glyphs``'s templates with
+its own slant and wobble and a round pen (7 % of the canvas's height, as the page draws), evenly
+spread over a 900×300 canvas; ``--source pens`` draws them as a person spaces them (``pen_number``:
+canvases of 600–1200 × 200–400, gaps of 15–60 % of a digit's width, pens of 2–10 % of the
+height); ``--source fonts`` types the number in a font found under the ``--fonts`` folders
+(printed type or handwriting fonts, never seen in training), at a random size, on a canvas
+1.2–1.6 times its size, and names the font in labels.csv, so the scorer gives each its figure.
 """
 
 from __future__ import annotations
@@ -73,6 +78,34 @@ def stroke_number(rng: np.random.Generator) -> tuple[Image.Image, str]:
     return img, text
 
 
+def pen_number(rng: np.random.Generator) -> tuple[Image.Image, str, str]:
+    """2–5 digits from model.glyphs's templates as a person spaces them: a 600–1200 × 200–400
+    canvas, digits 40–75 % of its height, gaps 15–60 % of a digit's width, a round pen 2–10 %
+    of the height, each digit on its own baseline."""
+    from model.glyphs import DIGITS, perturb
+    from scripts.canvas import canvas_png
+
+    names = [n for n in DIGITS if "flag" not in n]
+    picked = [names[i] for i in rng.integers(len(names), size=int(rng.integers(2, 6)))]
+    W, H = int(rng.choice([600, 900, 1200])), int(rng.choice([200, 300, 400]))
+    height = H * rng.uniform(0.4, 0.75)
+    gap = rng.uniform(0.15, 0.6)
+    scale = min(1.0, 0.95 * W / (height * 0.6 * (len(picked) * (1 + gap) - gap)))
+    height *= scale
+    width = height * 0.6
+    pen = rng.uniform(0.02, 0.1) * H
+    x = (W - width * (len(picked) * (1 + gap) - gap)) / 2
+    strokes = []
+    for name in picked:
+        y0 = (H - height) / 2 + rng.normal(0, 0.03) * H
+        strokes += [[(x + (px + 0.5) * width, y0 + (py + 0.5) * height) for px, py in stroke]
+                    for stroke in perturb(DIGITS[name][1], rng)]
+        x += width * (1 + gap)
+    img = Image.open(io.BytesIO(canvas_png(strokes, (W, H), pen)))
+    img.load()
+    return img, "".join(str(DIGITS[n][0]) for n in picked), f"pen {pen / H:.2f}"
+
+
 def font_number(rng: np.random.Generator, fonts: list[str]) -> tuple[Image.Image, str, str]:
     text = "".join(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(2, 6))))
     path = fonts[int(rng.integers(len(fonts)))]
@@ -85,7 +118,7 @@ def font_number(rng: np.random.Generator, fonts: list[str]) -> tuple[Image.Image
 
 
 def others(args: argparse.Namespace) -> None:
-    """--source strokes or fonts: each number painted in the four ink styles in turn."""
+    """--source strokes, pens or fonts: each number painted in the four ink styles in turn."""
     rng = np.random.default_rng(args.seed)
     fonts = sorted(f for d in args.fonts for f in glob.glob(f"{d}/**/*", recursive=True)
                    if f.endswith((".ttf", ".otf", "latin-400-normal.woff")))
@@ -98,6 +131,8 @@ def others(args: argparse.Namespace) -> None:
         for n in range(args.count):
             if args.source == "strokes":
                 (ink, text), how = stroke_number(rng), "strokes"
+            elif args.source == "pens":
+                ink, text, how = pen_number(rng)
             else:
                 ink, text, how = font_number(rng, fonts)
             coverage = np.asarray(ink.getchannel("A") if ink.mode == "RGBA" else ink, np.float32) / np.float32(255)
@@ -112,8 +147,9 @@ def others(args: argparse.Namespace) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--source", choices=["mnist", "strokes", "fonts"], default="mnist",
-                   help="MNIST test digits, model.glyphs pen strokes, or fonts (default: %(default)s)")
+    p.add_argument("--source", choices=["mnist", "strokes", "pens", "fonts"], default="mnist",
+                   help="MNIST test digits, model.glyphs pen strokes (evenly spaced as in bench_read, or "
+                        "spaced and sized as a person would: pens), or fonts (default: %(default)s)")
     p.add_argument("--mnist", type=Path, default=Path("data/mnist"), help="MNIST folder (default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("data/numbers"), help="output folder (default: %(default)s)")
     p.add_argument("--count", type=int, default=600, help="numbers (default: %(default)s)")

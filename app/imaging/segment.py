@@ -54,6 +54,7 @@ CUTTABLE = 0.75     # width / height over which a component may be touching digi
 CUT_APART = 0.25    # of the component's height: the least distance between two cuts
 CUTS_PER_HEIGHT = 2.5  # cuts tried in a wide component, for each height of its width
 BAND = 0.3          # of the component's height: how far a cut may stray from its column
+EDGE = 0.1          # of the component's width: no cut runs closer to its sides
 STRAY = 0.1         # cost of straying the whole band, per row, as a share of a full ink pixel
 CUT_ROWS = 160      # taller components are cut on blocks of pixels, at most this many rows of them
 MAX_RUN = 4         # atoms in one digit
@@ -154,7 +155,8 @@ def paths(own: NDArray[np.float64], columns: list[int]) -> list[I64]:
     cost = blocks.reshape(H, step, W, step).sum(axis=(1, 3))
     band = max(2, int(BAND * H))
     offsets = np.arange(-band, band + 1)
-    cols = np.clip(np.array(columns)[:, None] // step + offsets, 0, W - 1)  # (cuts, 2·band + 1)
+    inner = int(EDGE * W), W - 1 - int(EDGE * W)  # never round the outside of the ink
+    cols = np.clip(np.array(columns)[:, None] // step + offsets, *inner)  # (cuts, 2·band + 1)
     stray = STRAY * 255 * step * step * np.abs(offsets) / band
     total = cost[0][cols] + stray
     back = np.zeros((H, *cols.shape), np.int8)
