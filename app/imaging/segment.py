@@ -67,6 +67,7 @@ SQUAT, SQUAT_COST = 1.25, 2.0  # width / height over SQUAT costs SQUAT_COST per 
 SLANTS = tuple(np.linspace(-0.6, 0.6, 13))  # shears tried to set a slanted line upright (±31°)
 DROPPABLE, DROP_COST = 0.45, math.log(0.3)  # a stroke smaller than this of the line, alone, may be a speck
 MAX_PIECES = 12
+MAX_ATOMS = 6 * MAX_PIECES  # pieces, once the wide ones are cut: more is no number
 
 
 class TooManyDigits(InputError):
@@ -267,6 +268,9 @@ def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
         raise TooManyDigits(f"The drawing has {len(parts)} separate pieces; a number may have at most "
                             f"{MAX_PIECES} digits.")
     found = atoms(a, parts, line)
+    if len(found) > MAX_ATOMS:  # before reading them: every run of them would be read
+        raise TooManyDigits(f"The drawing falls into {len(found)} pieces; a number may have at most "
+                            f"{MAX_PIECES} digits.")
     runs = [(i, j) for i in range(len(found)) for j in range(i + 1, min(i + MAX_RUN, len(found)) + 1)
             if j == i + 1 or joinable(found[i:j], line)]
     drawn = [draw(a, inked, found[i:j]) for i, j in runs]
