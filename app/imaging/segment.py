@@ -54,6 +54,7 @@ CUTTABLE = 0.75     # width / height over which a component may be touching digi
 CUT_APART = 0.25    # of the component's height: the least distance between two cuts
 CUTS_PER_HEIGHT = 2.5  # cuts tried in a wide component, for each height of its width
 BAND = 0.3          # of the component's height: how far a cut may stray from its column
+SEVERAL, DIGIT_WIDTH = 1.1, 0.65  # of the height: width that holds several digits; a digit's usual width
 EDGE = 0.1          # of the component's width: no cut runs closer to its sides
 STRAY = 0.1         # cost of straying the whole band, per row, as a share of a full ink pixel
 CUT_ROWS = 160      # taller components are cut on blocks of pixels, at most this many rows of them
@@ -126,16 +127,21 @@ def wide(parts: list[tuple[I64, I64]], k: int, line: int) -> bool:
 def starts(weights: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]:
     """Columns (from the component's left edge) near which a wide component may be touching
     digits: the deepest minima of its smoothed vertical ink profile, in its middle, at least
-    CUT_APART of its height apart, CUTS_PER_HEIGHT for each height of its width."""
+    CUT_APART of its height apart, CUTS_PER_HEIGHT for each height of its width; and, if it is
+    wider than SEVERAL, its width divided evenly in digits of DIGIT_WIDTH."""
     x0, width, height = int(xs.min()), int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
     k = max(3, round(0.06 * height)) | 1
     profile = np.convolve(np.bincount(xs - x0, weights=weights, minlength=width), np.ones(k) / k, "same")
     lo, hi = int(0.15 * width), int(0.85 * width)
     inner = profile[lo:hi]
     minima = [lo + i for i in range(1, len(inner) - 1) if inner[i] <= inner[i - 1] and inner[i] < inner[i + 1]]
-    chosen: list[int] = []
+    # Where two digits overlap, the profile peaks rather than dips at the join: a component that
+    # must hold several digits is also tried at even spacing.
+    n = round(width / (DIGIT_WIDTH * max(height, line))) if width > SEVERAL * max(height, line) else 0
+    chosen: list[int] = [round(width * i / n) for i in range(1, n)]
+    most = max(1, int(CUTS_PER_HEIGHT * width / max(height, line))) + len(chosen)
     for c in sorted(minima, key=lambda c: profile[c]):
-        if len(chosen) >= max(1, int(CUTS_PER_HEIGHT * width / max(height, line))):
+        if len(chosen) >= most:
             break
         if all(abs(c - o) >= CUT_APART * height for o in chosen):
             chosen.append(c)
