@@ -99,29 +99,31 @@ class Atom:
         return (self.x0 + self.x1) / 2
 
 
-def wide(parts: list[tuple[I64, I64]], k: int, line: int) -> bool:
-    """Whether component k is wide enough to be touching digits: wider than CUTTABLE of its
-    height, and still so with the line set upright. Upright is judged by the other components:
-    the one of SLANTS under which their column profile is sharpest (greatest sum of squares),
-    as the strokes of italic digits then stand in fewest columns. So an italic 8 is no pair,
-    while a lone pair of touching digits is not set upright by its own lean."""
-    ys, xs = parts[k]
-    least = CUTTABLE * max(int(np.ptp(ys)) + 1, 0.8 * line)
-    others = [p for i, p in enumerate(parts) if i != k]
-    if int(np.ptp(xs)) + 1 <= least:
-        return False
-    if not others:
-        return True
-    oy, ox = np.concatenate([p[0] for p in others]), np.concatenate([p[1] for p in others])
-    pick = slice(None, None, max(1, len(oy) // 5000))
-    oy, ox = oy[pick], ox[pick]
+def slant(parts: list[tuple[I64, I64]]) -> float:
+    """The shear (of SLANTS) that sets these components upright: the one under which their
+    column profile is sharpest (greatest sum of squares), as the strokes of italic digits then
+    stand in fewest columns; the least shear of equals."""
+    ys, xs = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    pick = slice(None, None, max(1, len(ys) // 5000))
+    ys, xs = ys[pick], xs[pick]
 
     def sharpness(t: float) -> float:
-        sheared = np.round(ox - t * oy).astype(np.int64)
+        sheared = np.round(xs - t * ys).astype(np.int64)
         return float(np.square(np.bincount(sheared - sheared.min()).astype(np.float64)).sum())
 
-    t = max(SLANTS, key=lambda t: (sharpness(t), -abs(t)))
-    return int(np.ptp(np.round(xs - t * ys))) + 1 > least
+    return max(SLANTS, key=lambda t: (sharpness(t), -abs(t)))
+
+
+def wide(parts: list[tuple[I64, I64]], k: int, line: int) -> bool:
+    """Whether component k is wide enough to be touching digits: wider than CUTTABLE of its
+    height, and still so with the line set upright, as the other components' slant says. So an
+    italic 8 is no pair, while a lone pair of touching digits is not set upright by its own lean."""
+    ys, xs = parts[k]
+    least = CUTTABLE * max(int(np.ptp(ys)) + 1, 0.8 * line)
+    if int(np.ptp(xs)) + 1 <= least:
+        return False
+    others = [p for i, p in enumerate(parts) if i != k]
+    return not others or int(np.ptp(np.round(xs - slant(others) * ys))) + 1 > least
 
 
 def starts(weights: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]:
