@@ -38,8 +38,6 @@
 
   /** Strokes as lists of points in [0, 1] × [0, 1] of the pad, so any canvas size redraws them. */
   const strokes = [];
-  let current = null;           // the stroke being drawn
-  let activePointer = null;     // one finger or pen at a time
   let version = 0;              // bumped on every change to the drawing
   let shownVersion = -1;        // version of the drawing the displayed answer belongs to
   let inFlight = false;         // at most one request at a time
@@ -158,47 +156,16 @@
     clearButton.disabled = empty;
   }
 
-  function point(event) {
-    const r = pad.getBoundingClientRect();
-    const clamp = (v) => Math.min(1, Math.max(0, v));
-    return [clamp((event.clientX - r.left) / r.width), clamp((event.clientY - r.top) / r.height)];
-  }
-
-  pad.addEventListener("pointerdown", (event) => {
-    if (activePointer !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
-    event.preventDefault();
-    activePointer = event.pointerId;
-    pad.setPointerCapture(event.pointerId);
-    current = [point(event)];
-    strokes.push(current);
-    changed(false);
-  });
-
-  pad.addEventListener("pointermove", (event) => {
-    if (event.pointerId !== activePointer) return;
-    event.preventDefault();
-    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-    for (const e of events.length ? events : [event]) current.push(point(e));
-    changed(false);
-  });
-
-  function endStroke(event) {
-    if (event.pointerId !== activePointer) return;
-    activePointer = null;
-    current = null;
-    changed(true);
-  }
-  pad.addEventListener("pointerup", endStroke);
-  pad.addEventListener("pointercancel", endStroke);
+  const stroking = strokePad(pad, strokes, changed);
 
   function undo() {
-    if (activePointer !== null || strokes.length === 0) return;
+    if (stroking.drawing() || strokes.length === 0) return;
     strokes.pop();
     changed(true);
   }
 
   function clear() {
-    if (activePointer !== null) return;
+    if (stroking.drawing()) return;
     strokes.length = 0;
     changed(true);
   }
@@ -275,7 +242,7 @@
       const body = await response.json().catch(() => ({}));
       // A stale answer never overwrites a newer one, and once the pen is up only the
       // answer for the drawing as it now stands is shown (not one from before an undo).
-      const fresh = sent > shownVersion && (sent === version || activePointer !== null) && sentMode === mode;
+      const fresh = sent > shownVersion && (sent === version || stroking.drawing()) && sentMode === mode;
       if (fresh && strokes.length > 0) {
         if (response.ok) {
           shownVersion = sent;
@@ -324,7 +291,7 @@
     showBars(p);
     offerCorrection({ preview: p.preview, predicted: p.verdict === "not_a_digit" ? "not_a_digit" : p.digit,
                       version: p.model.version });
-    if (activePointer === null) announce.textContent = said;
+    if (!stroking.drawing()) announce.textContent = said;
   }
 
   /** Number mode: "That's 2026", a button per digit, a faint box per digit over the pad. */
@@ -356,7 +323,7 @@
       return el;
     }));
     pick(picked);
-    if (activePointer === null) announce.textContent = said;
+    if (!stroking.drawing()) announce.textContent = said;
   }
 
   /** Show one digit of the number: its bars and preview, its button and box marked. */
@@ -467,7 +434,7 @@
   }
 
   for (const b of modeButtons) {
-    b.addEventListener("click", () => { if (activePointer === null && b.dataset.mode !== mode) setMode(b.dataset.mode, true); });
+    b.addEventListener("click", () => { if (!stroking.drawing() && b.dataset.mode !== mode) setMode(b.dataset.mode, true); });
   }
 
   // ----- start ------------------------------------------------------------

@@ -12,8 +12,6 @@
   const ctx = pad.getContext("2d");
   const select = $("model");
   const strokes = [];
-  let current = null;
-  let pointer = null;
   let timer = 0;
   let models = [];
   let version = 0;
@@ -261,32 +259,7 @@
     }
   }
 
-  function point(e) {
-    const r = pad.getBoundingClientRect();
-    return [Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)), Math.min(1, Math.max(0, (e.clientY - r.top) / r.height))];
-  }
-
-  pad.addEventListener("pointerdown", (e) => {
-    if (pointer !== null) return;
-    e.preventDefault();
-    pointer = e.pointerId;
-    pad.setPointerCapture(e.pointerId);
-    current = [point(e)];
-    strokes.push(current);
-    changed(false);
-  });
-  pad.addEventListener("pointermove", (e) => {
-    if (e.pointerId !== pointer) return;
-    current.push(point(e));
-    changed(false);
-  });
-  const end = (e) => {
-    if (e.pointerId !== pointer) return;
-    pointer = null;
-    changed(true);
-  };
-  pad.addEventListener("pointerup", end);
-  pad.addEventListener("pointercancel", end);
+  strokePad(pad, strokes, changed);
   $("clear").addEventListener("click", () => {
     strokes.length = 0;
     changed(true);

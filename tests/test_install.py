@@ -26,7 +26,8 @@ def test_pip_install_serves_the_page_and_the_shipped_weights(tmp_path: Path) -> 
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
         entry_points = next(z.read(n).decode() for n in names if n.endswith("entry_points.txt"))
-    assert {"app/static/index.html", "app/static/app.js", "app/static/style.css", "app/static/explore.html",
+    assert {"app/static/index.html", "app/static/app.js", "app/static/pad.js", "app/static/style.css",
+            "app/static/explore.html",
             "app/static/vendor/swagger-ui-dist/swagger-ui-bundle.js", "app/static/vendor/redoc/redoc.standalone.js",
             "app/static/vendor/VERSIONS.json", "app/storage/migrations/env.py",
             "app/storage/migrations/versions/0001_feedback.py", "app/weights/digitpad.npz",
