@@ -8,8 +8,8 @@ Every image is sent as a data URL, as the page does; a number counts as read whe
 exactly its digits. Printed: the share read exactly with no touching digits and with one
 touching pair (goals: 98 % and 85 %), by length and by ink style, and the mean time a read
 took (in-process only). For MNIST numbers it also reads each digit as drawn apart (``parts/``)
-with the same network: what the reading would be if every cut were perfect, the network's own
-share of the misses."""
+with the network in ``--weights`` (in-process, also with ``--url``): what the reading would be
+if every cut were perfect, the network's own share of the misses."""
 
 from __future__ import annotations
 
