@@ -18,7 +18,7 @@ COPY model/ model/
 COPY app/ app/
 COPY scripts/ scripts/
 COPY static/ static/
-COPY weights/digitpad.npz weights/mlp.npz weights/blog.npz weights/
+COPY weights/digitpad.npz weights/handwriting.npz weights/mlp.npz weights/blog.npz weights/
 # Not editable, nothing resolved: the package, its page and the served weights are copied into the venv.
 RUN /opt/digitpad/bin/pip install --no-deps --no-build-isolation . \
  && /opt/digitpad/bin/pip uninstall --yes pip setuptools \

@@ -31,7 +31,8 @@ class TrainConfig:
     augment: dict[str, float] | None = None  # AugmentConfig fields; None = no augmentation
     patience: int = 0              # stop after this many epochs without a better validation accuracy; 0 = never
     # Fresh stroke-drawn examples each epoch, as shares of the training set: {"digits": styled digits
-    # (model.glyphs.DIGITS), "non_digits": drawings labelled 10, "not a digit"}; None = none
+    # (model.glyphs.DIGITS), "non_digits": drawings labelled 10, "not a digit", "font_digits" and
+    # "font_letters": drawn from the glyphs typed in fonts that train() is handed}; None = none
     synthetic: dict[str, float] | None = None
     frozen: list[str] | None = None  # parameters left as they are, by name ("1.W", …): fine-tuning
     seed: int = 0
@@ -45,14 +46,32 @@ def _synthetic_count(n: int, cfg: TrainConfig) -> int:
     return sum(round(share * n) for share in (cfg.synthetic or {}).values())
 
 
+Glyphs = tuple[NDArray[np.float32], NDArray[np.integer[Any]]]  # typed in fonts: (n, 784), labels 0–10
+
+
 def with_synthetic(X: NDArray[np.float32], y: NDArray[np.integer[Any]], shares: dict[str, float],
-                   rng: np.random.Generator) -> tuple[NDArray[np.float32], NDArray[np.integer[Any]]]:
-    """X, y plus freshly drawn styled digits and non-digits (label 10), in the given shares of len(X)."""
+                   rng: np.random.Generator, fonts: Glyphs | None = None
+                   ) -> tuple[NDArray[np.float32], NDArray[np.integer[Any]]]:
+    """X, y plus freshly drawn styled digits and non-digits (label 10), and glyphs picked at random
+    from ``fonts`` (digits, letters), in the given shares of len(X)."""
     n_digits, n_none = round(shares.get("digits", 0.0) * len(X)), round(shares.get("non_digits", 0.0) * len(X))
-    D, yD, _ = draw_digits(n_digits, rng)
-    N, _ = draw_non_digits(n_none, rng)
-    return (np.concatenate([X, D, N]).astype(np.float32, copy=False),
-            np.concatenate([y, yD.astype(y.dtype), np.full(n_none, NONE, dtype=y.dtype)]))
+    parts, labels = [X], [y]
+    if n_digits:
+        D, yD, _ = draw_digits(n_digits, rng)
+        parts.append(D)
+        labels.append(yD.astype(y.dtype))
+    if n_none:
+        parts.append(draw_non_digits(n_none, rng)[0])
+        labels.append(np.full(n_none, NONE, dtype=y.dtype))
+    for key, letters in (("font_digits", False), ("font_letters", True)):
+        if shares.get(key):
+            if fonts is None:
+                raise ValueError(f"synthetic share {key!r} needs glyphs typed in fonts")
+            pool = np.flatnonzero((fonts[1] == NONE) == letters)
+            pick = pool[rng.integers(0, len(pool), round(shares[key] * len(X)))]
+            parts.append(fonts[0][pick])
+            labels.append(fonts[1][pick].astype(y.dtype))
+    return np.concatenate(parts).astype(np.float32, copy=False), np.concatenate(labels)
 
 
 BatchCallback = Callable[[int, int, float, float], None]   # step, steps, running loss, running acc
@@ -62,8 +81,9 @@ EpochCallback = Callable[[dict[str, Any]], None]
 def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
           X_val: NDArray[np.float32], y_val: NDArray[np.integer[Any]], cfg: TrainConfig,
           on_batch: BatchCallback | None = None,
-          on_epoch: EpochCallback | None = None) -> list[dict[str, Any]]:
-    """Train ``net`` in place on X: (n, 784), y: (n,); validate on X_val, y_val.
+          on_epoch: EpochCallback | None = None, fonts: Glyphs | None = None) -> list[dict[str, Any]]:
+    """Train ``net`` in place on X: (n, 784), y: (n,); validate on X_val, y_val. ``fonts``: the
+    glyphs the synthetic shares "font_digits" and "font_letters" are drawn from.
 
     Leaves the network at its best epoch by validation accuracy and returns
     the per-epoch history."""
@@ -83,7 +103,7 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
     for epoch in range(cfg.epochs):
         start = time.perf_counter()
         if cfg.synthetic:
-            X, y = with_synthetic(X_mnist, y_mnist, cfg.synthetic, rng)
+            X, y = with_synthetic(X_mnist, y_mnist, cfg.synthetic, rng, fonts)
         order = rng.permutation(n) if bs < n else np.arange(n)
         loss_sum, correct, seen = 0.0, 0, 0
         lr = cfg.lr

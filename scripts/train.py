@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import hashlib
 import json
 import subprocess
 import sys
@@ -33,9 +34,9 @@ from model.metrics import confusion_matrix, misread, per_class_accuracy
 from model.mnist import IDXError, load_split, validation_split
 from model.network import Network
 from model.presets import DEFAULT_PRESET, PRESETS, cnn, mlp
-from model.train import train, with_synthetic
+from model.train import Glyphs, train, with_synthetic
 from model.verdict import choose_thresholds, split
-from scripts import project_root
+from scripts import make_font_glyphs, project_root
 
 ROOT = project_root()
 
@@ -75,8 +76,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="use only this many training images (0 = all; for quick trials)")
     p.add_argument("--data", type=Path, default=ROOT / "data" / "mnist",
                    help="folder with the MNIST files (default: %(default)s)")
+    p.add_argument("--glyphs", type=Path, default=ROOT / "data" / "font_glyphs.npz",
+                   help="glyphs typed in fonts, for presets that train on them; made by scripts.make_font_glyphs "
+                        "when missing (default: %(default)s)")
     p.add_argument("--out", type=Path, default=ROOT / "weights" / "digitpad.npz", help="(default: %(default)s)")
     return p.parse_args(argv)
+
+
+def font_glyphs(path: Path) -> tuple[Glyphs, dict[str, Any]]:
+    """The glyphs typed in fonts (made first if missing), and what the metadata says of them."""
+    if not path.is_file():
+        print(f"{path} is missing: making it (python -m scripts.make_font_glyphs)", flush=True)
+        if make_font_glyphs.main(["--out", str(path)]):
+            raise SystemExit(1)
+    with np.load(path) as z:
+        X, y, fonts = z["X"].astype(np.float32) / np.float32(255), z["y"], [str(f) for f in z["fonts"]]
+    about = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "glyphs": len(y),
+             "fonts": fonts}
+    return (X, y), about
 
 
 def build(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any, str]:
@@ -142,8 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.synthetic:  # validation also holds drawn digits and non-digits, fixed by the seed
         X_val, y_val = with_synthetic(X_val, y_val, {"digits": 0.2, "non_digits": 0.2},
                                       np.random.default_rng(args.seed + 10_000))
+    fonts, glyphs_used = None, None
+    if any(key.startswith("font_") for key in cfg.synthetic or {}):
+        fonts, glyphs_used = font_glyphs(args.glyphs)
     start = time.perf_counter()
-    history = train(net, X, y, X_val, y_val, cfg, on_batch=on_batch, on_epoch=on_epoch)
+    history = train(net, X, y, X_val, y_val, cfg, on_batch=on_batch, on_epoch=on_epoch, fonts=fonts)
     seconds = time.perf_counter() - start
     _, train_acc = net.evaluate(X, y)
     T = fit_temperature(net.predict_logits(X_val), y_val)
@@ -163,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_params": net.n_params(),
         "training": {**cfg.to_dict(), "augment": resolved_augment(cfg.augment),
                      "train_images": len(tr), "val_images": len(va),
+                     **({"font_glyphs": glyphs_used} if glyphs_used else {}),
                      "seconds": round(seconds, 1), "machine": f"{__import__('os').cpu_count()} cores"},
         "history": history,
         "train_accuracy": train_acc,

@@ -438,7 +438,7 @@ def test_the_explorer_shows_the_network_and_three_models_answer(axe_context: Bro
     expect(page.get_by_test_id("maths")).to_contain_text("Z1 = W1·A0 + b1")
     draw(page, DIGITS["7"])
     expect(page.get_by_test_id("compare")).to_be_visible()
-    for name in ("digitpad", "mlp", "blog"):  # the three models answer side by side
+    for name in ("digitpad", "handwriting", "mlp", "blog"):  # the four models answer side by side
         expect(page.get_by_test_id(f"compare-{name}")).to_have_text(re.compile(r"^(\d|—)$"))
     expect(page.locator("#feature-maps .layer").first).to_be_visible()
     assert page.locator("#feature-maps canvas").count() > 64

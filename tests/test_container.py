@@ -143,7 +143,7 @@ def test_a_code_change_reuses_the_dependency_layer(image: str, tmp_path: Path) -
     for folder in ("model", "app", "scripts", "static"):
         shutil.copytree(ROOT / folder, context / folder, ignore=shutil.ignore_patterns("__pycache__"))
     (context / "weights").mkdir()
-    for name in ("digitpad.npz", "mlp.npz", "blog.npz"):
+    for name in ("digitpad.npz", "handwriting.npz", "mlp.npz", "blog.npz"):
         shutil.copy(ROOT / "weights" / name, context / "weights" / name)
     with open(context / "app" / "main.py", "a") as f:
         f.write("# a one-line change\n")

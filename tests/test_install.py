@@ -31,7 +31,8 @@ def test_pip_install_serves_the_page_and_the_shipped_weights(tmp_path: Path) -> 
             "app/static/vendor/swagger-ui-dist/swagger-ui-bundle.js", "app/static/vendor/redoc/redoc.standalone.js",
             "app/static/vendor/VERSIONS.json", "app/storage/migrations/env.py",
             "app/storage/migrations/versions/0001_feedback.py", "app/weights/digitpad.npz",
-            "app/weights/mlp.npz", "app/weights/blog.npz", "model/network.py", "app/main.py"} <= names
+            "app/weights/handwriting.npz", "app/weights/mlp.npz", "app/weights/blog.npz", "model/network.py",
+            "app/main.py"} <= names
     assert not any(n.startswith(("tests/", "data/", "examples/", "deploy/")) for n in names)
     assert "digitpad-serve = app.serving.serve:main" in entry_points
     assert "digitpad-train = scripts.train:main" in entry_points
@@ -56,7 +57,7 @@ def test_pip_install_serves_the_page_and_the_shipped_weights(tmp_path: Path) -> 
         status, info = get(f"{base}/api/model")
         shipped = (ROOT / "weights" / "digitpad.npz").read_bytes()
         assert status == 200 and info["version"] == hashlib.sha256(shipped).hexdigest()[:12]
-        assert {m["name"] for m in get(f"{base}/api/models")[1]["models"]} == {"digitpad", "mlp", "blog"}
+        assert {m["name"] for m in get(f"{base}/api/models")[1]["models"]} == {"digitpad", "handwriting", "mlp", "blog"}
         with urllib.request.urlopen(f"{base}/static/vendor/redoc/redoc.standalone.js", timeout=5) as r:
             assert r.status == 200  # the offline docs' scripts travel in the wheel
         assert (elsewhere / "data" / "digitpad.db").exists()  # migrated at start-up, beside the working directory

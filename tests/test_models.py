@@ -39,7 +39,7 @@ def decoded(grid: dict[str, Any]) -> np.ndarray:
 
 def test_the_packaged_models_are_all_served(api: TestClient) -> None:
     listed = api.get("/api/models").json()["models"]
-    assert {m["name"] for m in listed} == {"digitpad", "mlp", "blog"}
+    assert {m["name"] for m in listed} == {"digitpad", "handwriting", "mlp", "blog"}
     assert [m["name"] for m in listed if m["default"]] == ["digitpad"]
     by_name = {m["name"]: m for m in listed}
     assert by_name["blog"]["n_params"] == 7960 and by_name["blog"]["outputs"] == 10
@@ -48,7 +48,7 @@ def test_the_packaged_models_are_all_served(api: TestClient) -> None:
 
 
 def test_requests_choose_their_model(api: TestClient) -> None:
-    for name in ("digitpad", "mlp", "blog"):
+    for name in ("digitpad", "handwriting", "mlp", "blog"):
         r = api.post("/api/predict", json={"image": IMAGE, "model": name})
         assert r.status_code == 200 and r.json()["model"]["name"] == name
     assert api.post("/api/predict", json={"image": IMAGE}).json()["model"]["name"] == "digitpad"

@@ -51,6 +51,8 @@ Box = tuple[int, int, int, int]  # x, y, width, height
 INK = 40            # of 255: what counts as ink when telling pieces apart
 SPECK = 0.12        # of the line's height, both ways: smaller components are specks
 CUTTABLE = 0.75     # width / height over which a component may be touching digits
+NARROW = 0.4        # of the height: digits this narrow (their median width) are a narrow hand, where
+SIBLINGS, NARROWEST = 1.4, 0.4  # a component over SIBLINGS times their width, and NARROWEST of its height, is wide
 CUT_APART = 0.25    # of the component's height: the least distance between two cuts
 CUTS_PER_HEIGHT = 2.5  # cuts tried in a wide component, for each height of its width
 BAND = 0.3          # of the component's height: how far a cut may stray from its column
@@ -114,16 +116,27 @@ def slant(parts: list[tuple[I64, I64]]) -> float:
     return max(SLANTS, key=lambda t: (sharpness(t), -abs(t)))
 
 
-def wide(parts: list[tuple[I64, I64]], k: int, line: int) -> bool:
+def wide(parts: list[tuple[I64, I64]], sizes: list[tuple[int, int]], k: int, line: int) -> bool:
     """Whether component k is wide enough to be touching digits: wider than CUTTABLE of its
-    height, and still so with the line set upright, as the other components' slant says. So an
-    italic 8 is no pair, while a lone pair of touching digits is not set upright by its own lean."""
+    height (in a narrow hand: than SIBLINGS times the line's other digits), and still so with
+    the line set upright, as the other components' slant says. So an italic 8 is no pair, while a
+    lone pair of touching digits is not set upright by its own lean. ``sizes``: (width, height)
+    of each component."""
     ys, xs = parts[k]
-    least = CUTTABLE * max(int(np.ptp(ys)) + 1, 0.8 * line)
-    if int(np.ptp(xs)) + 1 <= least:
+    width, height = sizes[k][0], max(sizes[k][1], 0.8 * line)
+    usual = usual_width([size for i, size in enumerate(sizes) if i != k], line)
+    least = max(SIBLINGS * usual, NARROWEST * height) if usual < NARROW * height else CUTTABLE * height
+    if width <= least:
         return False
     others = [p for i, p in enumerate(parts) if i != k]
     return not others or int(np.ptp(np.round(xs - slant(others) * ys))) + 1 > least
+
+
+def usual_width(sizes: list[tuple[int, int]], line: int) -> float:
+    """The median width of the components as tall as a digit, if at least two are; else infinite.
+    Digits typed in a condensed font are narrow, and so is a pair of them touching."""
+    widths = [w for w, h in sizes if h >= 0.6 * line]
+    return float(np.median(widths)) if len(widths) >= 2 else math.inf
 
 
 def starts(weights: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]:
@@ -189,9 +202,10 @@ def paths(own: NDArray[np.float64], columns: list[int]) -> list[I64]:
 def atoms(ink: NDArray[np.uint8], parts: list[tuple[I64, I64]], line: int) -> list[Atom]:
     """Each component as one atom, or cut along its paths; ordered by horizontal centre."""
     out = []
+    sizes = [(int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1) for ys, xs in parts]
     for k, (ys, xs) in enumerate(parts):
         weights = ink[ys, xs]
-        columns = starts(weights, ys, xs, line) if wide(parts, k, line) else []
+        columns = starts(weights, ys, xs, line) if wide(parts, sizes, k, line) else []
         side = np.zeros(len(xs), np.int64)
         if columns:
             y0, x0 = int(ys.min()), int(xs.min())
