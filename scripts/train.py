@@ -2,6 +2,7 @@
 
     python -m scripts.train                       # the shipped model → weights/digitpad.npz
     python -m scripts.train --preset mlp --out weights/mlp.npz
+    python -m scripts.train --preset handwriting --out weights/handwriting.npz   # fonts: scripts.make_font_glyphs
     python -m scripts.train --preset blog --out weights/blog.npz
     python -m scripts.train --layers 784-256-128-10 --optimizer momentum --lr 0.05 --epochs 10 --out /tmp/x.npz
 

@@ -46,7 +46,7 @@ def test_metrics_count_what_happened(tmp_path: Path, workers: int) -> None:
     assert total(found, "digitpad_rejected_requests_total", code="empty_image") == 1
     assert total(found, "digitpad_rejected_requests_total", code="unknown_model") == 1
     versions = {labels["name"] for labels, v in found["digitpad_model_info"] if v == 1}
-    assert versions == {"digitpad", "mlp", "blog"}
+    assert versions == {"digitpad", "handwriting", "mlp", "blog"}
     assert "digitpad_http_requests_in_flight" in found
     if workers == 1:
         assert total(found, "process_cpu_seconds_total") > 0  # process metrics

@@ -102,4 +102,4 @@ def test_errors_are_the_protocols(client: triton.InferenceServerClient, server: 
     r = httpx.post(f"{server.url}/v2/models/digitpad/infer", content=b"{not json")
     assert r.status_code == 400 and "not JSON" in r.json()["error"]
     assert httpx.get(f"{server.url}/v2/models/resnet").json() == {
-        "error": "unknown model 'resnet'; this server has digitpad, blog, mlp"}
+        "error": "unknown model 'resnet'; this server has digitpad, blog, handwriting, mlp"}
