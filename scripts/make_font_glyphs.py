@@ -1,21 +1,22 @@
-"""Make the font glyphs the shipped model trains on: digits and letters typed in 144 handwriting fonts.
+"""Make the font glyphs the handwriting model trains on: digits and letters typed in 144 handwriting fonts.
 
     python -m scripts.make_font_glyphs          # fetch the fonts from npm, → data/font_glyphs.npz
     python -m scripts.make_font_glyphs --fonts /usr/share/fonts/truetype/dejavu --out /tmp/g.npz
 
 MNIST holds the digits of 500 writers, all in one American school hand: a Parisienne 9 with a
 small loop and a long hairline tail, an Amatic 6 three times taller than wide, or a Kristi 4 with
-a closed top is nothing like any of them, and the network read such digits wrong. So the
-``honest`` preset also trains on digits typed in handwriting fonts (and, so that typed strokes
-are no sign of a digit, on the letters ``model.glyphs`` draws as non-digits, labelled 10).
+a closed top is nothing like any of them, and the ``honest`` network read such digits wrong. So
+the ``handwriting`` preset also trains on digits typed in handwriting fonts (and, so that typed
+strokes are no sign of a digit, on the letters ``model.glyphs`` draws as non-digits, labelled 10).
 
-The fonts are 144 OFL handwriting fonts from Google Fonts, pinned in ``scripts/fonts/package.json``
-and installed from npm (@fontsource) into ``build/fonts-train``. None of them is in any test set:
-the README's handwriting test sets use other fonts. Each glyph is typed large, in seven variants
-(as typed; at a small size, so its anti-aliasing is coarse; its strokes thickened a little and a
-lot; thinned; squeezed to 60 % of its width; widened by half) and fitted into 28×28 exactly as the server fits a drawing
-(``app.imaging.preprocess.fit_mnist``). A character a font lacks (it would type the font's
-"missing" box) is left out. Training distorts them afresh each epoch, like MNIST's digits.
+The fonts are 144 handwriting fonts from Google Fonts (OFL or Apache licensed), pinned in
+``scripts/fonts/package.json`` and installed from npm (@fontsource) into ``build/fonts-train``.
+None of them is in any test set: the README's handwriting test sets use other fonts. Each glyph
+is typed large, in seven variants (as typed; at a small size, so its anti-aliasing is coarse; its
+strokes thickened a little and a lot; thinned; squeezed to 60 % of its width; widened by half)
+and fitted into 28×28 exactly as the server fits a drawing (``app.imaging.preprocess.fit_mnist``).
+A character a font lacks (it would type the font's "missing" box) is left out. Training distorts
+them afresh each epoch, like MNIST's digits.
 """
 
 from __future__ import annotations
