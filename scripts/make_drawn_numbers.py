@@ -117,6 +117,12 @@ def font_number(rng: np.random.Generator, fonts: list[str]) -> tuple[Image.Image
     return img, text, Path(path).name
 
 
+def painted(ink: Image.Image, style: str, rng: np.random.Generator) -> Image.Image:
+    """A number's ink ("L" coverage, or the alpha of "RGBA") painted on a canvas in ``style``."""
+    coverage = np.asarray(ink.getchannel("A") if ink.mode == "RGBA" else ink, np.float32) / np.float32(255)
+    return canvas(coverage, coverage.shape[0], coverage.shape[1], style, rng)
+
+
 def others(args: argparse.Namespace) -> None:
     """--source strokes, pens or fonts: each number painted in the four ink styles in turn."""
     rng = np.random.default_rng(args.seed)
@@ -135,9 +141,8 @@ def others(args: argparse.Namespace) -> None:
                 ink, text, how = pen_number(rng)
             else:
                 ink, text, how = font_number(rng, fonts)
-            coverage = np.asarray(ink.getchannel("A") if ink.mode == "RGBA" else ink, np.float32) / np.float32(255)
             style = STYLES[n % len(STYLES)]
-            img = canvas(coverage, coverage.shape[0], coverage.shape[1], style, rng)
+            img = painted(ink, style, rng)
             name = f"{n:05d}_{text}_{style}.png"
             img.save(args.out / name)
             out.writerow([name, text, 0, style, how, img.width, img.height])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +20,8 @@ from app.main import create_app
 from app.serving.predictor import Predictor
 from app.settings import Settings
 from model.glyphs import DIGITS, LETTERS
-from scripts.make_drawn_digits import STYLES, canvas
-from scripts.make_drawn_numbers import font_number, pen_number
+from scripts.make_drawn_digits import STYLES
+from scripts.make_drawn_numbers import font_number, painted, pen_number
 
 SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "digitpad.npz"
 DATA = Path(__file__).resolve().parent / "data"
@@ -236,22 +236,29 @@ def test_read_errors(api: TestClient) -> None:
     assert (r.status_code, r.json()["code"]) == (422, "too_many_digits")
 
 
+def read_share(api: TestClient, number: Callable[[np.random.Generator], tuple[Image.Image, str, str]],
+               count: int, seed: int, model: str | None = None) -> tuple[int, int]:
+    """Numbers made by ``number``, painted in the four ink styles in turn, sent to ``/api/read``:
+    how many read exactly, of how many."""
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for n in range(count):
+        ink, text, _ = number(rng)
+        buf = io.BytesIO()
+        painted(ink, STYLES[n % len(STYLES)], rng).save(buf, "PNG")
+        image = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+        r = api.post("/api/read", json={"image": image, **({"model": model} if model else {})})
+        assert r.status_code == 200, r.json()
+        hits += r.json()["text"] == text
+    return hits, count
+
+
 def test_numbers_drawn_as_a_person_spaces_them_are_read(api: TestClient) -> None:
     """60 numbers from ``make_drawn_numbers --source pens`` (varied canvases, gaps and pens, the
     four ink styles) through the API: at least 95 % read exactly (the 300 of ``data/numbers-pens``:
     99.7 %)."""
-    rng = np.random.default_rng(7)
-    hits = []
-    for n in range(60):
-        ink, text, _ = pen_number(rng)
-        coverage = np.asarray(ink.getchannel("A"), np.float32) / np.float32(255)
-        img = canvas(coverage, coverage.shape[0], coverage.shape[1], STYLES[n % len(STYLES)], rng)
-        buf = io.BytesIO()
-        img.save(buf, "PNG")
-        r = api.post("/api/read", json={"image": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()})
-        assert r.status_code == 200, r.json()
-        hits.append(r.json()["text"] == text)
-    assert np.mean(hits) >= 0.95, f"{sum(hits)} of {len(hits)} read exactly"
+    hits, count = read_share(api, pen_number, 60, seed=7)
+    assert hits >= 0.95 * count, f"{hits} of {count} read exactly"
 
 
 def test_the_handwriting_model_reads_numbers_typed_in_fonts_no_model_trained_on(api: TestClient) -> None:
@@ -260,16 +267,5 @@ def test_the_handwriting_model_reads_numbers_typed_in_fonts_no_model_trained_on(
     digits, Kristi's closed 4s), the four ink styles, through the API with ``"model":
     "handwriting"``: at least 75 % read exactly (29 of 36; the default model reads 21)."""
     fonts = sorted(str(f) for f in (DATA / "fonts").glob("*.woff"))
-    rng = np.random.default_rng(11)
-    hits = []
-    for n in range(36):
-        ink, text, _ = font_number(rng, fonts)
-        coverage = np.asarray(ink, np.float32) / np.float32(255)
-        img = canvas(coverage, coverage.shape[0], coverage.shape[1], STYLES[n % len(STYLES)], rng)
-        buf = io.BytesIO()
-        img.save(buf, "PNG")
-        image = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-        r = api.post("/api/read", json={"image": image, "model": "handwriting"})
-        assert r.status_code == 200, r.json()
-        hits.append(r.json()["text"] == text)
-    assert np.mean(hits) >= 0.75, f"{sum(hits)} of {len(hits)} read exactly"
+    hits, count = read_share(api, lambda rng: font_number(rng, fonts), 36, seed=11, model="handwriting")
+    assert hits >= 0.75 * count, f"{hits} of {count} read exactly"

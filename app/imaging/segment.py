@@ -199,10 +199,11 @@ def paths(own: NDArray[np.float64], columns: list[int]) -> list[I64]:
     return cuts
 
 
-def atoms(ink: NDArray[np.uint8], parts: list[tuple[I64, I64]], line: int) -> list[Atom]:
-    """Each component as one atom, or cut along its paths; ordered by horizontal centre."""
+def atoms(ink: NDArray[np.uint8], parts: list[tuple[I64, I64]], sizes: list[tuple[int, int]],
+          line: int) -> list[Atom]:
+    """Each component (``sizes``: their widths and heights) as one atom, or cut along its paths;
+    ordered by horizontal centre."""
     out = []
-    sizes = [(int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1) for ys, xs in parts]
     for k, (ys, xs) in enumerate(parts):
         weights = ink[ys, xs]
         columns = starts(weights, ys, xs, line) if wide(parts, sizes, k, line) else []
@@ -285,11 +286,12 @@ def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
         raise EmptyImage("The drawing is empty: draw a number.")
     sizes = [(int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1) for ys, xs in parts]
     line = max(h for _, h in sizes)
-    parts = [p for p, (w, h) in zip(parts, sizes, strict=True) if max(w, h) >= SPECK * line]
+    kept = [k for k, (w, h) in enumerate(sizes) if max(w, h) >= SPECK * line]
+    parts, sizes = [parts[k] for k in kept], [sizes[k] for k in kept]
     if len(parts) > 4 * MAX_PIECES:
         raise TooManyDigits(f"The drawing has {len(parts)} separate pieces; a number may have at most "
                             f"{MAX_PIECES} digits.")
-    found = atoms(a, parts, line)
+    found = atoms(a, parts, sizes, line)
     if len(found) > MAX_ATOMS:  # before reading them: every run of them would be read
         raise TooManyDigits(f"The drawing falls into {len(found)} pieces; a number may have at most "
                             f"{MAX_PIECES} digits.")
