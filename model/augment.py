@@ -4,7 +4,9 @@ One vectorised pass per batch: every image gets its own affine transform
 (rotation, scale, shear, shift) plus a smooth elastic displacement field, the
 source coordinates are sampled bilinearly, and then a random share of the
 images has its strokes thickened or thinned by a grey-level dilation or
-erosion. No Python loop over images or pixels."""
+erosion, and another share is drawn again with a thin pen that traces only the darkest middle of
+a stroke, so its faint parts vanish and its strokes may break. No Python loop over
+images or pixels."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ class AugmentConfig:
     elastic: float = 1.0    # pixels, standard deviation of the coarse displacement grid
     elastic_grid: int = 4   # the displacement field is a grid×grid random grid, upsampled
     stroke: float = 0.4     # share of images whose strokes are thickened or thinned
+    cut: float = 0.0        # share of images redrawn with a thin pen (faint parts vanish, strokes break)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -78,6 +81,36 @@ def _morph(images: Array, grow: bool) -> Array:
     return np.maximum.reduce(stack) if grow else np.minimum.reduce(stack)
 
 
+def _cubic_matrix(n: int, factor: int) -> NDArray[np.float32]:
+    """(n·factor, n) matrix that enlarges n values by ``factor`` with the cubic convolution kernel
+    (a = −0.5, as Pillow's BICUBIC), edge values repeated."""
+    pos = (np.arange(n * factor) + 0.5) / factor - 0.5
+    base = np.floor(pos).astype(int)
+    M = np.zeros((n * factor, n), np.float32)
+    for k in range(-1, 3):
+        d = np.abs(pos - (base + k))
+        w = np.where(d <= 1, 1.5 * d**3 - 2.5 * d**2 + 1, np.where(d < 2, -0.5 * d**3 + 2.5 * d**2 - 4 * d + 2, 0))
+        np.add.at(M, (np.arange(n * factor), np.clip(base + k, 0, n - 1)), w)
+    return M
+
+
+CUT_FACTOR = 4
+_ENLARGE = _cubic_matrix(SIDE, CUT_FACTOR)
+
+
+def _cut(images: Array, rng: np.random.Generator) -> Array:
+    """Each image drawn again with a thin pen, as a drawing of it would be: enlarged 4× (bicubic),
+    kept above 70–85 % of its strongest value with a one-pixel edge, and shrunk back by averaging;
+    its strongest pixel 1 again."""
+    m = images.shape[0]
+    big = _ENLARGE @ images @ _ENLARGE.T  # (m, 112, 112)
+    level = rng.uniform(0.7, 0.85, (m, 1, 1)).astype(np.float32)
+    big /= np.maximum(big.max(axis=(1, 2), keepdims=True), np.float32(1e-6))
+    cover = np.clip((big - level) * CUT_FACTOR + np.float32(0.5), 0.0, 1.0)
+    out = cover.reshape(m, SIDE, CUT_FACTOR, SIDE, CUT_FACTOR).mean(axis=(2, 4))
+    return out / np.maximum(out.max(axis=(1, 2), keepdims=True), np.float32(1e-6))
+
+
 def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> Array:
     """Distort a batch. X: (m, 784) float32 in [0, 1] → (m, 784) float32 in [0, 1].
 
@@ -118,6 +151,10 @@ def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConf
         if thin.any():
             sel = out[thin]
             out[thin] = sel - strength[thin] * (sel - _morph(sel, grow=False))
+    if cfg.cut > 0:
+        cut: Array = rng.random((m,)) < cfg.cut
+        if cut.any():
+            out[cut] = _cut(out[cut], rng)
     return np.clip(out, 0.0, 1.0).reshape(m, SIDE * SIDE)
 
 

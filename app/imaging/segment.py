@@ -50,6 +50,7 @@ Reader = Callable[[F32], NDArray[np.float64]]  # (k, 28, 28) → confidence of e
 Box = tuple[int, int, int, int]  # x, y, width, height
 INK = 40            # of 255: what counts as ink when telling pieces apart
 SPECK = 0.12        # of the line's height, both ways: smaller components are specks
+TALL = 0.5          # of the line's height: a shorter component (a 5's bar, a broken stroke) is never cut
 CUTTABLE = 0.75     # width / height over which a component may be touching digits
 NARROW = 0.4        # of the height: digits this narrow (their median width) are a narrow hand, where
 SIBLINGS, NARROWEST = 1.4, 0.4  # a component over SIBLINGS times their width, and NARROWEST of its height, is wide
@@ -60,7 +61,7 @@ SEVERAL, DIGIT_WIDTH = 1.1, 0.65  # of the height: width that holds several digi
 EDGE = 0.1          # of the component's width: no cut runs closer to its sides
 STRAY = 0.1         # cost of straying the whole band, per row, as a share of a full ink pixel
 CUT_ROWS = 160      # taller components are cut on blocks of pixels, at most this many rows of them
-MAX_RUN = 4         # atoms in one digit
+MAX_RUN = 6         # atoms in one digit (a 5 of three strokes, its body cut in three)
 GAP = 0.05          # of the line's height: atoms further apart than this are not one digit
 WIDEST = 1.6        # of the line's height: no digit is wider
 CUT_COST = math.log(0.86)     # cutting through ink: the cut must read a little better
@@ -123,6 +124,8 @@ def wide(parts: list[tuple[I64, I64]], sizes: list[tuple[int, int]], k: int, lin
     lone pair of touching digits is not set upright by its own lean. ``sizes``: (width, height)
     of each component."""
     ys, xs = parts[k]
+    if sizes[k][1] < TALL * line:
+        return False
     width, height = sizes[k][0], max(sizes[k][1], 0.8 * line)
     usual = usual_width([size for i, size in enumerate(sizes) if i != k], line)
     least = max(SIBLINGS * usual, NARROWEST * height) if usual < NARROW * height else CUTTABLE * height
