@@ -54,3 +54,22 @@ def test_stroke_thickening_and_thinning_change_the_ink(digits: np.ndarray) -> No
     out = augment(digits, np.random.default_rng(2), only_strokes)
     ratio = out.sum(1) / digits.sum(1)
     assert (ratio > 1.05).sum() > 30 and (ratio < 0.95).sum() > 30
+
+
+def test_a_thin_pen_keeps_only_the_middle_of_the_strokes_and_faint_parts_vanish(digits: np.ndarray) -> None:
+    """Redrawn with a thin pen (``cut``): less ink, every image's strongest pixel 1, no ink where
+    the digit had none, and the faintest inked pixels gone; with ``cut=0`` nothing changes."""
+    only_cut = AugmentConfig(rotate=0, scale=0, shear=0, shift=0, elastic=0, stroke=0, cut=1.0)
+    out = augment(digits, np.random.default_rng(3), only_cut)
+    assert (out.sum(1) < 0.8 * digits.sum(1)).mean() > 0.95
+    np.testing.assert_allclose(out.max(1), 1.0, atol=1e-5)
+    near = np.zeros_like(digits, dtype=bool).reshape(-1, 28, 28)
+    ink = digits.reshape(-1, 28, 28) > 0
+    for dy in (-1, 0, 1):  # the enlargement may spread a value one pixel at most
+        for dx in (-1, 0, 1):
+            near |= np.roll(ink, (dy, dx), axis=(1, 2))
+    assert out.reshape(-1, 28, 28)[~near].max() < 0.05
+    faint = (digits > 0.05) & (digits < 0.3)
+    assert out[faint].mean() < 0.1 * digits[faint].mean()
+    no_cut = AugmentConfig(rotate=0, scale=0, shear=0, shift=0, elastic=0, stroke=0, cut=0.0)
+    np.testing.assert_allclose(augment(digits, np.random.default_rng(3), no_cut), digits, atol=1e-6)

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from app.imaging.components import components
 from app.imaging.errors import EmptyImage
 from app.imaging.preprocess import ink_map
-from app.imaging.segment import INK, Reader, TooManyDigits, segment
+from app.imaging.segment import INK, Reader, TooManyDigits, atoms, segment
 from app.main import create_app
 from app.serving.predictor import Predictor
 from app.settings import Settings
@@ -125,6 +125,54 @@ def test_touching_digits_in_a_narrow_hand_are_split(predictor: Predictor, digits
     ink = draw_strokes((x + 60, 220), items, pen=8)
     assert len(components(np.asarray(ink) > INK)) == len(digits) - 1  # one pair touches
     assert read_text(predictor, ink)[0] == digits
+
+
+def test_a_5_with_a_long_bar_apart_is_one_digit(predictor: Predictor) -> None:
+    """A 5 whose bar, drawn apart, reaches far to the right (as many of MNIST's writers draw it):
+    1.7 times as wide as tall, once wider than any digit could be, so the bar was read as a 1."""
+    five = [DIGITS["5 two strokes"][1][0], np.array([(0.45, 0.0), (2.5, 0.02)])]
+    ink = draw_strokes((600, 220), [(DIGITS["1 stick"][1], (40, 40, 60, 130)), (five, (150, 40, 100, 130)),
+                                    (DIGITS["0 oval"][1], (450, 40, 80, 130))])
+    assert read_text(predictor, ink)[0] == "150"
+
+
+def test_a_5_with_its_bar_in_dashes_is_one_digit(predictor: Predictor) -> None:
+    """A wide 5 (cut in slices as maybe two digits) whose bar a failing pen broke into three
+    dashes: six atoms, once more than one digit could hold, so it read as two 5s."""
+    dashes = np.linspace(0.3, 1.0, 6)
+    five = [DIGITS["5 two strokes"][1][0]] + [np.array([(dashes[i], 0.0), (dashes[i + 1] - 0.06, 0.0)])
+                                              for i in (0, 2, 4)]
+    ink = draw_strokes((520, 220), [(DIGITS["7 plain"][1], (40, 40, 80, 130)), (five, (160, 40, 160, 130)),
+                                    (DIGITS["3 round"][1], (370, 40, 80, 130))], pen=14)
+    assert read_text(predictor, ink)[0] == "753"
+
+
+def test_a_digit_a_thin_pen_left_in_dots_is_read(predictor: Predictor) -> None:
+    """A 6 drawn in dots (a pen that skips), each dot a speck: together they are one piece, not
+    dropped as specks (which read "30")."""
+    ink = draw_strokes((520, 220), [(DIGITS["3 round"][1], (40, 40, 80, 130)),
+                                    (DIGITS["0 oval"][1], (330, 40, 80, 130))])
+    d = ImageDraw.Draw(ink)
+    for stroke in DIGITS["6 loop"][1]:
+        pts = np.array([(180 + px * 85, 40 + py * 130) for px, py in stroke])
+        along = np.r_[0, np.cumsum(np.hypot(*np.diff(pts, axis=0).T))]
+        for u in np.arange(0, along[-1], 10):
+            x, y = np.interp(u, along, pts[:, 0]), np.interp(u, along, pts[:, 1])
+            d.ellipse([x - 3, y - 3, x + 3, y + 3], 255)
+    assert read_text(predictor, ink)[0] == "360"
+
+
+def test_a_stroke_under_half_the_line_is_never_cut(predictor: Predictor) -> None:
+    """A long flat stroke (a 5's or a 7's bar drawn apart) is wider than a digit, but no pair of
+    touching digits is that flat: it stays one piece, for the reading to join or leave whole."""
+    ink = Image.new("L", (700, 220), 0)
+    d = ImageDraw.Draw(ink)
+    d.line([(40, 40), (60, 180)], fill=255, width=14)  # the line's height
+    d.line([(150, 60), (600, 75)], fill=255, width=40)  # a bar 0.35 of it tall, 3 times as wide
+    a = np.asarray(ink)
+    parts = components(a > INK)
+    sizes = [(int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1) for ys, xs in parts]
+    assert len(atoms(a, parts, sizes, max(h for _, h in sizes))) == 2
 
 
 @pytest.mark.parametrize("text", ["88", "8947", "59883"])

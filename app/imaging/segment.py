@@ -4,9 +4,10 @@ cutting the ink into digits it reads best (segmentation by recognition).
 1. Ink (``preprocess.ink_map``) above ``INK`` is split into 8-connected components at full
    resolution (``app.imaging.components``: runs of ink joined in numpy). The line's height is
    the tallest component's; a component smaller than ``SPECK`` of it both ways is a speck and
-   is dropped.
+   is dropped, unless specks close together make one (``gathered``: a stroke a thin pen broke).
 2. Atoms: each component, except that one wider than ``CUTTABLE`` times its height may be
-   touching digits (and is as wide with the line set upright, ``wide``: an italic 8 is no pair),
+   touching digits (if it is at least ``TALL`` of the line's height, as no pair of digits is as flat
+   as a 5's bar, and is as wide with the line set upright, ``wide``: an italic 8 is no pair),
    so it is cut into slices. Each cut starts from one of the deepest minima of
    the component's vertical ink profile and runs from top to bottom along the path that crosses
    the least ink (``paths``): it bends round a digit's strokes and goes through ink only where
@@ -40,7 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from app.imaging.components import components
+from app.imaging.components import components, label
 from app.imaging.errors import EmptyImage, InputError
 from app.imaging.preprocess import fit_mnist
 
@@ -50,6 +51,7 @@ Reader = Callable[[F32], NDArray[np.float64]]  # (k, 28, 28) → confidence of e
 Box = tuple[int, int, int, int]  # x, y, width, height
 INK = 40            # of 255: what counts as ink when telling pieces apart
 SPECK = 0.12        # of the line's height, both ways: smaller components are specks
+NEAR = 0.04         # of the line's height: specks about this close are one broken stroke
 TALL = 0.5          # of the line's height: a shorter component (a 5's bar, a broken stroke) is never cut
 CUTTABLE = 0.75     # width / height over which a component may be touching digits
 NARROW = 0.4        # of the height: digits this narrow (their median width) are a narrow hand, where
@@ -63,7 +65,7 @@ STRAY = 0.1         # cost of straying the whole band, per row, as a share of a 
 CUT_ROWS = 160      # taller components are cut on blocks of pixels, at most this many rows of them
 MAX_RUN = 6         # atoms in one digit (a 5 of three strokes, its body cut in three)
 GAP = 0.05          # of the line's height: atoms further apart than this are not one digit
-WIDEST = 1.6        # of the line's height: no digit is wider
+WIDEST = 2.0        # of the line's height: no digit is wider
 CUT_COST = math.log(0.86)     # cutting through ink: the cut must read a little better
 JOIN_COST = math.log(0.8)     # one digit of separate strokes: the join must read better
 SHORT, SHORT_COST = 0.45, math.log(0.05)  # a digit under SHORT of the line's height is unlikely
@@ -279,6 +281,28 @@ def best_reading(n: int, score: dict[tuple[int, int], float], cut_at: list[float
     return runs[::-1]
 
 
+def gathered(specks: list[tuple[I64, I64]], shape: tuple[int, ...], line: int) -> list[tuple[I64, I64]]:
+    """Specks lying along one broken stroke (a thin pen that skipped): those within about
+    ``NEAR`` of the line's height of each other, found as components of a grid of cells that
+    size, are one piece if together they are no speck."""
+    if len(specks) < 2:
+        return []
+    cell = max(1, round(NEAR * line))
+    grid = np.zeros((shape[0] // cell + 1, shape[1] // cell + 1), bool)
+    for ys, xs in specks:
+        grid[ys // cell, xs // cell] = True
+    labels, _ = label(grid)
+    groups = collections.defaultdict(list)
+    for ys, xs in specks:
+        groups[int(labels[ys[0] // cell, xs[0] // cell])].append((ys, xs))
+    out = []
+    for members in groups.values():
+        ys, xs = np.concatenate([m[0] for m in members]), np.concatenate([m[1] for m in members])
+        if len(members) > 1 and max(np.ptp(ys), np.ptp(xs)) + 1 >= SPECK * line:
+            out.append((ys, xs))
+    return out
+
+
 def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
     """"L" ink coverage of a drawn number → each digit's box (x, y, w, h, in ``ink``'s pixels)
     and its 28×28 input, left to right. Raises EmptyImage or TooManyDigits."""
@@ -289,8 +313,9 @@ def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
         raise EmptyImage("The drawing is empty: draw a number.")
     sizes = [(int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1) for ys, xs in parts]
     line = max(h for _, h in sizes)
-    kept = [k for k, (w, h) in enumerate(sizes) if max(w, h) >= SPECK * line]
-    parts, sizes = [parts[k] for k in kept], [sizes[k] for k in kept]
+    parts = [p for p, (w, h) in zip(parts, sizes, strict=True) if max(w, h) >= SPECK * line] + gathered(
+        [p for p, (w, h) in zip(parts, sizes, strict=True) if max(w, h) < SPECK * line], a.shape, line)
+    sizes = [(int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1) for ys, xs in parts]
     if len(parts) > 4 * MAX_PIECES:
         raise TooManyDigits(f"The drawing has {len(parts)} separate pieces; a number may have at most "
                             f"{MAX_PIECES} digits.")
