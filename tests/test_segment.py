@@ -162,6 +162,18 @@ def test_a_digit_a_thin_pen_left_in_dots_is_read(predictor: Predictor) -> None:
     assert read_text(predictor, ink)[0] == "360"
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_dust_around_a_number_does_not_gather_into_digits(predictor: Predictor, seed: int) -> None:
+    """150 specks scattered over the canvas: they stay specks (when specks made a piece as soon as
+    they were bigger together than one speck, clusters of them were read as digits)."""
+    ink, _ = number("2026")
+    rng, d = np.random.default_rng(seed), ImageDraw.Draw(ink)
+    for _ in range(150):
+        x, y, r = rng.integers(0, ink.width), rng.integers(0, ink.height), rng.integers(1, 4)
+        d.ellipse([x - r, y - r, x + r, y + r], 255)
+    assert read_text(predictor, ink)[0] == "2026"
+
+
 def test_a_stroke_under_half_the_line_is_never_cut(predictor: Predictor) -> None:
     """A long flat stroke (a 5's or a 7's bar drawn apart) is wider than a digit, but no pair of
     touching digits is that flat: it stays one piece, for the reading to join or leave whole."""

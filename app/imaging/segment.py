@@ -4,7 +4,7 @@ cutting the ink into digits it reads best (segmentation by recognition).
 1. Ink (``preprocess.ink_map``) above ``INK`` is split into 8-connected components at full
    resolution (``app.imaging.components``: runs of ink joined in numpy). The line's height is
    the tallest component's; a component smaller than ``SPECK`` of it both ways is a speck and
-   is dropped, unless specks close together make one (``gathered``: a stroke a thin pen broke).
+   is dropped, unless specks close together make a stroke (``gathered``: one a thin pen broke).
 2. Atoms: each component, except that one wider than ``CUTTABLE`` times its height may be
    touching digits (if it is at least ``TALL`` of the line's height, as no pair of digits is as flat
    as a 5's bar, and is as wide with the line set upright, ``wide``: an italic 8 is no pair),
@@ -283,7 +283,8 @@ def best_reading(n: int, score: dict[tuple[int, int], float], drop: list[float])
 def gathered(specks: list[tuple[I64, I64]], shape: tuple[int, ...], line: int) -> list[tuple[I64, I64]]:
     """Specks lying along one broken stroke (a thin pen that skipped): those within about
     ``NEAR`` of the line's height of each other, found as components of a grid of cells that
-    size, are one piece if together they are no speck."""
+    size, are one piece if together they are as big as a stroke that is never left out
+    (``DROPPABLE``), so that scattered dust does not gather into digits."""
     if len(specks) < 2:
         return []
     cell = max(1, round(NEAR * line))
@@ -297,7 +298,7 @@ def gathered(specks: list[tuple[I64, I64]], shape: tuple[int, ...], line: int) -
     out = []
     for members in groups.values():
         ys, xs = np.concatenate([m[0] for m in members]), np.concatenate([m[1] for m in members])
-        if len(members) > 1 and max(np.ptp(ys), np.ptp(xs)) + 1 >= SPECK * line:
+        if len(members) > 1 and max(np.ptp(ys), np.ptp(xs)) + 1 >= DROPPABLE * line:
             out.append((ys, xs))
     return out
 
