@@ -169,7 +169,7 @@ def test_dust_around_a_number_does_not_gather_into_digits(predictor: Predictor, 
     ink, _ = number("2026")
     rng, d = np.random.default_rng(seed), ImageDraw.Draw(ink)
     for _ in range(150):
-        x, y, r = rng.integers(0, ink.width), rng.integers(0, ink.height), rng.integers(1, 4)
+        x, y, r = int(rng.integers(0, ink.width)), int(rng.integers(0, ink.height)), int(rng.integers(1, 4))
         d.ellipse([x - r, y - r, x + r, y + r], 255)
     assert read_text(predictor, ink)[0] == "2026"
 
