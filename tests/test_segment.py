@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from app.imaging.components import components
 from app.imaging.errors import EmptyImage
 from app.imaging.preprocess import ink_map
-from app.imaging.segment import INK, Reader, TooManyDigits, atoms, segment
+from app.imaging.segment import INK, Reader, TooManyDigits, atoms, segment, size
 from app.main import create_app
 from app.serving.predictor import Predictor
 from app.settings import Settings
@@ -183,7 +183,7 @@ def test_a_stroke_under_half_the_line_is_never_cut(predictor: Predictor) -> None
     d.line([(150, 60), (600, 75)], fill=255, width=40)  # a bar 0.35 of it tall, 3 times as wide
     a = np.asarray(ink)
     parts = components(a > INK)
-    sizes = [(int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1) for ys, xs in parts]
+    sizes = [size(p) for p in parts]
     assert len(atoms(a, parts, sizes, max(h for _, h in sizes))) == 2
 
 

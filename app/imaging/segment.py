@@ -120,11 +120,11 @@ def slant(parts: list[tuple[I64, I64]]) -> float:
 
 
 def wide(parts: list[tuple[I64, I64]], sizes: list[tuple[int, int]], k: int, line: int) -> bool:
-    """Whether component k is wide enough to be touching digits: wider than CUTTABLE of its
-    height (in a narrow hand: than SIBLINGS times the line's other digits), and still so with
-    the line set upright, as the other components' slant says. So an italic 8 is no pair, while a
-    lone pair of touching digits is not set upright by its own lean. ``sizes``: (width, height)
-    of each component."""
+    """Whether component k may be touching digits: at least TALL of the line's height, wider
+    than CUTTABLE of its height (in a narrow hand: than SIBLINGS times the line's other digits),
+    and still so with the line set upright, as the other components' slant says. So an italic 8
+    is no pair, while a lone pair of touching digits is not set upright by its own lean.
+    ``sizes``: (width, height) of each component."""
     ys, xs = parts[k]
     if sizes[k][1] < TALL * line:
         return False
@@ -259,8 +259,8 @@ def shape_cost(box: Box, line: int) -> float:
 
 def best_reading(n: int, score: dict[tuple[int, int], float], drop: list[float]) -> list[tuple[int, int]]:
     """The runs [i, j) covering atoms 0…n, but for any dropped as a speck, whose scores plus
-    the costs of the drops sum highest (dynamic programming over
-    the end of the last run; a dropped atom is a run of its own that is left out)."""
+    the costs of the drops sum highest (dynamic programming over the end of the last run; a
+    dropped atom is a run of its own that is left out)."""
     best = [0.0] + [-math.inf] * n
     back = [(0, False)] * (n + 1)
     for j in range(1, n + 1):
@@ -278,6 +278,12 @@ def best_reading(n: int, score: dict[tuple[int, int], float], drop: list[float])
             runs.append((i, j))
         j = i
     return runs[::-1]
+
+
+def size(part: tuple[I64, I64]) -> tuple[int, int]:
+    """A component's (width, height) in pixels."""
+    ys, xs = part
+    return int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
 
 
 def gathered(specks: list[tuple[I64, I64]], shape: tuple[int, ...], line: int) -> list[tuple[I64, I64]]:
@@ -298,7 +304,7 @@ def gathered(specks: list[tuple[I64, I64]], shape: tuple[int, ...], line: int) -
     out = []
     for members in groups.values():
         ys, xs = np.concatenate([m[0] for m in members]), np.concatenate([m[1] for m in members])
-        if len(members) > 1 and max(np.ptp(ys), np.ptp(xs)) + 1 >= DROPPABLE * line:
+        if len(members) > 1 and max(size((ys, xs))) >= DROPPABLE * line:
             out.append((ys, xs))
     return out
 
@@ -311,11 +317,12 @@ def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
     parts = components(inked)
     if not parts:
         raise EmptyImage("The drawing is empty: draw a number.")
-    sizes = [(int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1) for ys, xs in parts]
+    sizes = [size(p) for p in parts]
     line = max(h for _, h in sizes)
-    parts = [p for p, (w, h) in zip(parts, sizes, strict=True) if max(w, h) >= SPECK * line] + gathered(
-        [p for p, (w, h) in zip(parts, sizes, strict=True) if max(w, h) < SPECK * line], a.shape, line)
-    sizes = [(int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1) for ys, xs in parts]
+    speck = [max(w, h) < SPECK * line for w, h in sizes]
+    strokes = gathered([p for p, s in zip(parts, speck, strict=True) if s], a.shape, line)
+    parts = [p for p, s in zip(parts, speck, strict=True) if not s] + strokes
+    sizes = [wh for wh, s in zip(sizes, speck, strict=True) if not s] + [size(p) for p in strokes]
     if len(parts) > 4 * MAX_PIECES:
         raise TooManyDigits(f"The drawing has {len(parts)} separate pieces; a number may have at most "
                             f"{MAX_PIECES} digits.")
