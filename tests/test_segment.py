@@ -147,6 +147,18 @@ def test_a_5_with_its_bar_in_dashes_is_one_digit(predictor: Predictor) -> None:
     assert read_text(predictor, ink)[0] == "753"
 
 
+def test_a_4_whose_stem_stands_apart_is_one_digit(predictor: Predictor) -> None:
+    """A 4 written as an L and a stem set apart by 7 % of the line's height (as MNIST's writers
+    often draw it): once further apart than two strokes of one digit could be, it read as "61"."""
+    four = [np.array([(0.1, 0.0), (0.1, 0.6), (0.62, 0.6)]), np.array([(0.9, 0.05), (0.9, 1.0)])]
+    ink = draw_strokes((560, 220), [(DIGITS["2 plain"][1], (40, 40, 80, 130)), (four, (190, 40, 80, 130)),
+                                    (DIGITS["7 plain"][1], (340, 40, 80, 130))])
+    a = np.asarray(ink)
+    _, l_shape, stem, _ = sorted(components(a > INK), key=lambda p: int(p[1].min()))  # 2, L, stem, 7
+    assert 0.05 < (stem[1].min() - l_shape[1].max() - 1) / 130 < 0.1
+    assert read_text(predictor, ink)[0] == "247"
+
+
 def test_a_digit_a_thin_pen_left_in_dots_is_read(predictor: Predictor) -> None:
     """A 6 drawn in dots (a pen that skips), each dot a speck: together they are one piece, not
     dropped as specks (which read "30")."""

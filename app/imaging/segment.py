@@ -65,7 +65,8 @@ EDGE = 0.1          # of the component's width: no cut runs closer to its sides
 STRAY = 0.1         # cost of straying the whole band, per row, as a share of a full ink pixel
 CUT_ROWS = 160      # taller components are cut on blocks of pixels, at most this many rows of them
 MAX_RUN = 6         # atoms in one digit (a 5 of three strokes, its body cut in three)
-GAP = 0.05          # of the line's height: atoms further apart than this are not one digit
+GAP = 0.1           # of the line's height: atoms further apart than this are not one digit (a 4's stem
+#                     is often drawn a little apart from its L, and a thin pen breaks strokes wide apart)
 WIDEST = 2.0        # of the line's height: no digit is wider
 JOIN_COST = math.log(0.8)     # one digit of separate strokes: the join must read better
 SHORT, SHORT_COST = 0.45, math.log(0.05)  # a digit under SHORT of the line's height is unlikely
