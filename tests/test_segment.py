@@ -154,8 +154,9 @@ def test_a_4_whose_stem_stands_apart_is_one_digit(predictor: Predictor) -> None:
     ink = draw_strokes((560, 220), [(DIGITS["2 plain"][1], (40, 40, 80, 130)), (four, (190, 40, 80, 130)),
                                     (DIGITS["7 plain"][1], (340, 40, 80, 130))])
     a = np.asarray(ink)
-    _, l_shape, stem, _ = sorted(components(a > INK), key=lambda p: int(p[1].min()))  # 2, L, stem, 7
-    assert 0.05 < (stem[1].min() - l_shape[1].max() - 1) / 130 < 0.1
+    parts = sorted(components(a > INK), key=lambda p: int(p[1].min()))  # 2, L, stem, 7
+    line = max(size(p)[1] for p in parts)  # as segment() measures the line
+    assert 0.05 < (parts[2][1].min() - parts[1][1].max() - 1) / line < 0.1
     assert read_text(predictor, ink)[0] == "247"
 
 
