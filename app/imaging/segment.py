@@ -34,6 +34,7 @@ and two touching 0s are cut because the halves read as 0s and the whole as no di
 from __future__ import annotations
 
 import collections
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,17 +89,25 @@ class Atom:
     ys: I64
     xs: I64
 
-    @property
+    @functools.cached_property
     def x0(self) -> int:
         return int(self.xs.min())
 
-    @property
+    @functools.cached_property
     def x1(self) -> int:  # exclusive
         return int(self.xs.max()) + 1
 
+    @functools.cached_property
+    def y0(self) -> int:
+        return int(self.ys.min())
+
+    @functools.cached_property
+    def y1(self) -> int:  # exclusive
+        return int(self.ys.max()) + 1
+
     @property
     def height(self) -> int:
-        return int(self.ys.max()) + 1 - int(self.ys.min())
+        return self.y1 - self.y0
 
     @property
     def centre(self) -> float:
@@ -238,18 +247,29 @@ def joinable(run: list[Atom], line: int) -> bool:
     return reach - spans[0][0] <= WIDEST * line
 
 
-def draw(ink: NDArray[np.uint8], inked: NDArray[np.bool_], run: list[Atom]) -> tuple[Box, Image.Image]:
-    """The run's ink as an "L" image, and its box: its own pixels and the faint ink (below
-    INK, so in no component) in its box, which may join its own broken strokes; not the
-    neighbours' ink within its box."""
-    ys = np.concatenate([a.ys for a in run])
-    xs = np.concatenate([a.xs for a in run])
-    x0, y0 = int(xs.min()), int(ys.min())
-    w, h = int(xs.max()) + 1 - x0, int(ys.max()) + 1 - y0
-    box = (slice(y0, y0 + h), slice(x0, x0 + w))
-    own = np.where(inked[box], 0, ink[box]).astype(np.uint8)
-    own[ys - y0, xs - x0] = ink[ys, xs]
-    return (x0, y0, w, h), Image.fromarray(own)
+class Canvas:
+    """The ink of a line and its atoms, ready to draw any run of them: which atom each pixel is
+    in (``owner``, −1 for none) and the faint ink that is in no component (``faint``)."""
+
+    def __init__(self, ink: NDArray[np.uint8], inked: NDArray[np.bool_], found: list[Atom]) -> None:
+        self.ink, self.found = ink, found
+        self.faint = ink * ~inked
+        owner = np.full(ink.size, -1, np.int16)
+        for k, atom in enumerate(found):
+            owner[atom.ys * ink.shape[1] + atom.xs] = k
+        self.owner = owner.reshape(ink.shape)
+
+    def draw(self, i: int, j: int) -> tuple[Box, Image.Image]:
+        """Atoms i…j−1 as an "L" image, and its box: their own pixels and the faint ink (below
+        INK, so in no component) in their box, which may join their own broken strokes; not the
+        neighbours' ink within the box."""
+        run = self.found[i:j]
+        x0, y0 = min(a.x0 for a in run), min(a.y0 for a in run)
+        x1, y1 = max(a.x1 for a in run), max(a.y1 for a in run)
+        box = (slice(y0, y1), slice(x0, x1))
+        owner = self.owner[box]
+        own = np.where((owner >= i) & (owner < j), self.ink[box], self.faint[box])
+        return (x0, y0, x1 - x0, y1 - y0), Image.fromarray(own)
 
 
 def shape_cost(box: Box, line: int) -> float:
@@ -333,7 +353,8 @@ def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
                             f"{MAX_PIECES} digits.")
     runs = [(i, j) for i in range(len(found)) for j in range(i + 1, min(i + MAX_RUN, len(found)) + 1)
             if j == i + 1 or joinable(found[i:j], line)]
-    drawn = [draw(a, inked, found[i:j]) for i, j in runs]
+    canvas = Canvas(a, inked, found)
+    drawn = [canvas.draw(i, j) for i, j in runs]
     X = np.stack([fit_mnist(img) for _, img in drawn])
     confidence = read(X)
     score = {(i, j): math.log(max(float(c), 1e-9)) + shape_cost(box, line)
