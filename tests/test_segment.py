@@ -66,8 +66,8 @@ def reader(predictor: Predictor) -> Reader:
 
 def read_text(predictor: Predictor, ink: Image.Image) -> tuple[str, list[Box]]:
     found = segment(ink, reader(predictor))
-    P, _ = predictor.predict(np.stack([x for _, x in found]))
-    return "".join(str(int(p.argmax())) for p in P), [b for b, _ in found]
+    P, _ = predictor.predict(np.stack([piece.x for piece in found]))
+    return "".join(str(int(p.argmax())) for p in P), [piece.box for piece in found]
 
 
 def test_the_strokes_of_one_digit_stay_one_digit(predictor: Predictor) -> None:
@@ -251,6 +251,26 @@ def test_a_scribble_of_many_pieces_is_refused_before_any_is_read() -> None:
     assert calls == []
 
 
+def test_each_digit_says_which_row_of_the_one_batch_read_it_is(predictor: Predictor) -> None:
+    """The candidates are read in one batch, and each digit found names its row there, so
+    /api/read answers from those readings rather than reading the digits again."""
+    names = ["4 open", "7 crossbar", "5 two strokes", "0 round"]  # 10 px apart: pairs are read too
+    ink = draw_strokes((80 + 90 * len(names), 220), [(DIGITS[n][1], (40 + 90 * i, 40, 80, 130))
+                                                      for i, n in enumerate(names)])
+    batches: list[np.ndarray] = []
+
+    def read(X: np.ndarray) -> np.ndarray:
+        batches.append(X.copy())
+        return reader(predictor)(X)
+    found = segment(ink, read)
+    assert len(batches) == 1 and len(batches[0]) > len(found) == 4
+    P, _ = predictor.predict(np.stack([piece.x for piece in found]))
+    assert "".join(str(int(p.argmax())) for p in P) == "4750"
+    assert [piece.row for piece in found] != list(range(4))
+    for piece in found:
+        np.testing.assert_array_equal(batches[0][piece.row], piece.x)
+
+
 # ----- the API ---------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -282,6 +302,21 @@ def test_read_answers_text_digits_boxes_and_model(api: TestClient) -> None:
     file = api.post("/api/read/file?preview=false", files={"file": ("n.png", base64.b64decode(
         canvas_png(ink).split(",")[1]), "image/png")}).json()
     assert file["text"] == "2026" and "preview" not in file["digits"][0]
+
+
+def test_each_digit_is_answered_with_its_own_reading(api: TestClient, predictor: Predictor) -> None:
+    """/api/read answers from the readings made while segmenting: each digit's probabilities are
+    what the network says of that digit's own input (its preview), not of another candidate's."""
+    ink = draw_strokes((440, 220), [(DIGITS[n][1], (40 + 90 * i, 40, 80, 130))
+                                    for i, n in enumerate(["4 open", "7 crossbar", "5 two strokes", "0 round"])])
+    body = api.post("/api/read", json={"image": canvas_png(ink)}).json()
+    assert body["text"] == "4750"
+    X = np.array([d["preview"] for d in body["digits"]], np.float32)
+    P, none = predictor.predict(X)
+    for d, p, q in zip(body["digits"], P, none, strict=True):
+        np.testing.assert_allclose(d["probabilities"], p, atol=1e-5)
+        assert d["confidence"] == pytest.approx(float(p.max()), abs=1e-5)
+        assert d["not_a_digit_probability"] == pytest.approx(float(q), abs=1e-5)
 
 
 def test_a_piece_that_is_no_digit_is_a_question_mark(api: TestClient) -> None:

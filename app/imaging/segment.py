@@ -38,6 +38,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,6 +77,14 @@ SLANTS = tuple(np.linspace(-0.6, 0.6, 13))  # shears tried to set a slanted line
 DROPPABLE, DROP_COST = 0.45, math.log(0.3)  # a stroke smaller than this of the line, alone, may be a speck
 MAX_PIECES = 12
 MAX_ATOMS = 6 * MAX_PIECES  # pieces, once the wide ones are cut: more is no number
+
+
+class Piece(NamedTuple):
+    """A digit found: its box (x, y, w, h, in the ink's pixels), its 28×28 input, and its row in
+    the batch handed to ``read`` (a caller that kept those readings need not read it again)."""
+    box: Box
+    x: F32
+    row: int
 
 
 class TooManyDigits(InputError):
@@ -330,9 +339,9 @@ def gathered(specks: list[tuple[I64, I64]], shape: tuple[int, ...], line: int) -
     return out
 
 
-def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
-    """"L" ink coverage of a drawn number → each digit's box (x, y, w, h, in ``ink``'s pixels)
-    and its 28×28 input, left to right. Raises EmptyImage or TooManyDigits."""
+def segment(ink: Image.Image, read: Reader) -> list[Piece]:
+    """"L" ink coverage of a drawn number → its digits, left to right. Raises EmptyImage or
+    TooManyDigits."""
     a = np.asarray(ink)
     inked = a > INK
     parts = components(inked)
@@ -368,4 +377,4 @@ def segment(ink: Image.Image, read: Reader) -> list[tuple[Box, F32]]:
         raise TooManyDigits(f"The drawing has {len(chosen)} digits or pieces; a number may have at most "
                             f"{MAX_PIECES}.")
     where = {run: k for k, run in enumerate(runs)}
-    return [(drawn[where[run]][0], X[where[run]]) for run in chosen]
+    return [Piece(drawn[where[run]][0], X[where[run]], where[run]) for run in chosen]

@@ -59,10 +59,11 @@ def _prepare(body: Drawing, limits: ImageLimits) -> NDArray[np.float32]:
 
 
 def _answer(predictor: Predictor, X: NDArray[np.float32], preview: bool,
-            thresholds: dict[str, float] | None = None) -> list[dict[str, Any]]:
+            thresholds: dict[str, float] | None = None,
+            readings: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None) -> list[dict[str, Any]]:
     """The ``Prediction`` of each input, as plain data (verdicts by the model's thresholds,
-    unless others are given)."""
-    P, none = predictor.predict(X)
+    unless others are given; ``predictor.predict(X)``, unless its ``readings`` are given)."""
+    P, none = predictor.predict(X) if readings is None else readings
     ref = {"name": predictor.name, "version": predictor.version}
     thresholds = thresholds or predictor.thresholds
     out: list[dict[str, Any]] = []

@@ -42,16 +42,21 @@ def _ink(body_image: bytes | None, pixels: Any, limits: ImageLimits) -> tuple[Im
 def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, predictor: Predictor,
                 preview: bool) -> bytes:
     ink, (ox, oy), scale = _ink(data, pixels, limits)
+    read: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []  # the candidates' readings, kept
 
     def confidence(X: NDArray[np.float32]) -> NDArray[np.float64]:
         P, none = predictor.predict(X)
+        read.append((P, none))
         return P.max(axis=1) * (1.0 - none)
 
     found = segment(ink, confidence)
     job.check()
-    answers = _answer(predictor, np.stack([x for _, x in found]), preview, in_a_number(predictor.thresholds))
+    rows = [piece.row for piece in found]
+    kept = (read[0][0][rows], read[0][1][rows]) if len(read) == 1 else None  # segment reads in one batch
+    answers = _answer(predictor, np.stack([piece.x for piece in found]), preview, in_a_number(predictor.thresholds),
+                      kept)
     digits = []
-    for (box, _), answer in zip(found, answers, strict=True):
+    for (box, _, _), answer in zip(found, answers, strict=True):
         del answer["model"]  # once for the whole number, below
         x, y, w, h = box
         answer["box"] = [round((x + ox) * scale), round((y + oy) * scale), max(1, round(w * scale)),
