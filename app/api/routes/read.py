@@ -42,23 +42,25 @@ def _ink(body_image: bytes | None, pixels: Any, limits: ImageLimits) -> tuple[Im
 def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, predictor: Predictor,
                 preview: bool) -> bytes:
     ink, (ox, oy), scale = _ink(data, pixels, limits)
-    read: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []  # the candidates' readings, kept
+    readings: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []  # the candidates', kept
 
     def confidence(X: NDArray[np.float32]) -> NDArray[np.float64]:
         P, none = predictor.predict(X)
-        read.append((P, none))
+        readings.append((P, none))
         return P.max(axis=1) * (1.0 - none)
 
     found = segment(ink, confidence)
     job.check()
-    rows = [piece.row for piece in found]
-    kept = (read[0][0][rows], read[0][1][rows]) if len(read) == 1 else None  # segment reads in one batch
+    kept = None
+    if len(readings) == 1:  # segment reads every candidate in one batch: each digit names its row
+        rows = [piece.row for piece in found]
+        kept = (readings[0][0][rows], readings[0][1][rows])
     answers = _answer(predictor, np.stack([piece.x for piece in found]), preview, in_a_number(predictor.thresholds),
                       kept)
     digits = []
-    for (box, _, _), answer in zip(found, answers, strict=True):
+    for piece, answer in zip(found, answers, strict=True):
         del answer["model"]  # once for the whole number, below
-        x, y, w, h = box
+        x, y, w, h = piece.box
         answer["box"] = [round((x + ox) * scale), round((y + oy) * scale), max(1, round(w * scale)),
                          max(1, round(h * scale))]
         digits.append(answer)
