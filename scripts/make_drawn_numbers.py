@@ -78,10 +78,10 @@ def stroke_number(rng: np.random.Generator) -> tuple[Image.Image, str]:
     return img, text
 
 
-def pen_number(rng: np.random.Generator) -> tuple[Image.Image, str, str]:
+def pen_number(rng: np.random.Generator, pens: tuple[float, float] = (0.02, 0.1)) -> tuple[Image.Image, str, str]:
     """2–5 digits from model.glyphs's templates as a person spaces them: a 600–1200 × 200–400
-    canvas, digits 40–75 % of its height, gaps 15–60 % of a digit's width, a round pen 2–10 %
-    of the height, each digit on its own baseline."""
+    canvas, digits 40–75 % of its height, gaps 15–60 % of a digit's width, a round pen ``pens``
+    of the height (2–10 %), each digit on its own baseline."""
     from model.glyphs import DIGITS, perturb
     from scripts.canvas import canvas_png
 
@@ -93,7 +93,7 @@ def pen_number(rng: np.random.Generator) -> tuple[Image.Image, str, str]:
     scale = min(1.0, 0.95 * W / (height * 0.6 * (len(picked) * (1 + gap) - gap)))
     height *= scale
     width = height * 0.6
-    pen = rng.uniform(0.02, 0.1) * H
+    pen = rng.uniform(*pens) * H
     x = (W - width * (len(picked) * (1 + gap) - gap)) / 2
     strokes = []
     for name in picked:
@@ -138,7 +138,7 @@ def others(args: argparse.Namespace) -> None:
             if args.source == "strokes":
                 (ink, text), how = stroke_number(rng), "strokes"
             elif args.source == "pens":
-                ink, text, how = pen_number(rng)
+                ink, text, how = pen_number(rng, tuple(args.pens))
             else:
                 ink, text, how = font_number(rng, fonts)
             style = STYLES[n % len(STYLES)]
@@ -160,6 +160,8 @@ def main() -> None:
     p.add_argument("--count", type=int, default=600, help="numbers (default: %(default)s)")
     p.add_argument("--touching", type=float, default=1 / 3, help="share with one touching pair (default: 1/3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--pens", type=float, nargs=2, default=[0.02, 0.1], metavar=("LEAST", "MOST"),
+                   help="--source pens: the pen's width, a share of the canvas's height (default: 0.02 0.1)")
     p.add_argument("--fonts", nargs="+", default=["/usr/share/fonts"],
                    help="--source fonts: folders searched for .ttf/.otf/.woff fonts (default: %(default)s)")
     args = p.parse_args()
