@@ -5,8 +5,7 @@ One vectorised pass per batch: every image gets its own affine transform
 source coordinates are sampled bilinearly, and then a random share of the
 images has its strokes thickened or thinned by a grey-level dilation or
 erosion, and another share is drawn again with a thin pen that traces only the darkest middle of
-a stroke, so its faint parts vanish and its strokes may break, and another with a normal or a
-thick pen (solid ink with a sharp edge, as a canvas draws it). No Python loop over
+a stroke, so its faint parts vanish and its strokes may break. No Python loop over
 images or pixels."""
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ class AugmentConfig:
     elastic_grid: int = 4   # the displacement field is a grid×grid random grid, upsampled
     stroke: float = 0.4     # share of images whose strokes are thickened or thinned
     cut: float = 0.0        # share of images redrawn with a thin pen (faint parts vanish, strokes break)
-    pen: float = 0.0        # share of images redrawn with a normal or (half of them) a thick pen
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -100,42 +98,17 @@ CUT_FACTOR = 4
 _ENLARGE = _cubic_matrix(SIDE, CUT_FACTOR)
 
 
-def _blur_matrices(sigma: Array) -> Array:
-    """(m, 28, 28) matrices that blur a row (or column) with a Gaussian of each ``sigma`` pixels."""
-    d = np.arange(SIDE, dtype=np.float32)
-    G = np.exp(-0.5 * ((d[:, None] - d[None, :])[None] / sigma[:, None, None]) ** 2)
-    return G / G.sum(axis=2, keepdims=True)
-
-
-def _redraw(images: Array, level: Array) -> Array:
-    """Each image drawn again with a pen, as a drawing of it would be: enlarged 4× (bicubic),
-    kept above ``level`` (m,) of its strongest value with a one-pixel edge, and shrunk back by
-    averaging; its strongest pixel 1 again. A high level is a thin pen, a low one a thick pen."""
+def _cut(images: Array, rng: np.random.Generator) -> Array:
+    """Each image drawn again with a thin pen, as a drawing of it would be: enlarged 4× (bicubic),
+    kept above 70–85 % of its strongest value with a one-pixel edge, and shrunk back by averaging;
+    its strongest pixel 1 again."""
     m = images.shape[0]
     big = _ENLARGE @ images @ _ENLARGE.T  # (m, 112, 112)
+    level = rng.uniform(0.7, 0.85, (m, 1, 1)).astype(np.float32)
     big /= np.maximum(big.max(axis=(1, 2), keepdims=True), np.float32(1e-6))
-    cover = np.clip((big - level[:, None, None]) * CUT_FACTOR + np.float32(0.5), 0.0, 1.0)
+    cover = np.clip((big - level) * CUT_FACTOR + np.float32(0.5), 0.0, 1.0)
     out = cover.reshape(m, SIDE, CUT_FACTOR, SIDE, CUT_FACTOR).mean(axis=(2, 4))
     return out / np.maximum(out.max(axis=(1, 2), keepdims=True), np.float32(1e-6))
-
-
-def _cut(images: Array, rng: np.random.Generator) -> Array:
-    """A thin pen: kept above 70–85 % of the strongest value, so faint parts vanish."""
-    level: Array = rng.uniform(0.7, 0.85, (images.shape[0],)).astype(np.float32)
-    return _redraw(images, level)
-
-
-def _pen(images: Array, rng: np.random.Generator) -> Array:
-    """A normal pen (kept above 40–60 %) or, for half of them, a thick one: blurred by 0.3–0.6 px
-    first and kept above 20–35 %, so the stroke grows on every side (as make_drawn_digits draws)."""
-    m = images.shape[0]
-    thick: Array = rng.random((m,)) < 0.5
-    level: Array = np.where(thick, rng.uniform(0.2, 0.35, (m,)), rng.uniform(0.4, 0.6, (m,))).astype(np.float32)
-    if thick.any():
-        B = _blur_matrices(rng.uniform(0.3, 0.6, int(thick.sum())).astype(np.float32))
-        images = images.copy()
-        images[thick] = B @ images[thick] @ B.transpose(0, 2, 1)
-    return _redraw(images, level)
 
 
 def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> Array:
@@ -182,12 +155,6 @@ def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConf
         cut: Array = rng.random((m,)) < cfg.cut
         if cut.any():
             out[cut] = _cut(out[cut], rng)
-    if cfg.pen > 0:
-        pen: Array = rng.random((m,)) < cfg.pen / (1 - cfg.cut)  # a share of all: of those not cut
-        if cfg.cut > 0:
-            pen &= ~cut
-        if pen.any():
-            out[pen] = _pen(out[pen], rng)
     return np.clip(out, 0.0, 1.0).reshape(m, SIDE * SIDE)
 
 

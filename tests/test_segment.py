@@ -251,12 +251,17 @@ def test_a_scribble_of_many_pieces_is_refused_before_any_is_read() -> None:
     assert calls == []
 
 
+def close_4750() -> Image.Image:
+    """"4750" with its digits 10 px apart, so runs of two and more pieces are read too."""
+    names = ["4 open", "7 crossbar", "5 two strokes", "0 round"]
+    return draw_strokes((80 + 90 * len(names), 220), [(DIGITS[n][1], (40 + 90 * i, 40, 80, 130))
+                                                       for i, n in enumerate(names)])
+
+
 def test_each_digit_says_which_row_of_the_one_batch_read_it_is(predictor: Predictor) -> None:
     """The candidates are read in one batch, and each digit found names its row there, so
     /api/read answers from those readings rather than reading the digits again."""
-    names = ["4 open", "7 crossbar", "5 two strokes", "0 round"]  # 10 px apart: pairs are read too
-    ink = draw_strokes((80 + 90 * len(names), 220), [(DIGITS[n][1], (40 + 90 * i, 40, 80, 130))
-                                                      for i, n in enumerate(names)])
+    ink = close_4750()
     batches: list[np.ndarray] = []
 
     def read(X: np.ndarray) -> np.ndarray:
@@ -307,9 +312,7 @@ def test_read_answers_text_digits_boxes_and_model(api: TestClient) -> None:
 def test_each_digit_is_answered_with_its_own_reading(api: TestClient, predictor: Predictor) -> None:
     """/api/read answers from the readings made while segmenting: each digit's probabilities are
     what the network says of that digit's own input (its preview), not of another candidate's."""
-    ink = draw_strokes((440, 220), [(DIGITS[n][1], (40 + 90 * i, 40, 80, 130))
-                                    for i, n in enumerate(["4 open", "7 crossbar", "5 two strokes", "0 round"])])
-    body = api.post("/api/read", json={"image": canvas_png(ink)}).json()
+    body = api.post("/api/read", json={"image": canvas_png(close_4750())}).json()
     assert body["text"] == "4750"
     X = np.array([d["preview"] for d in body["digits"]], np.float32)
     P, none = predictor.predict(X)
