@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from model import weights
-from scripts.serverctl import Served, serving
+from scripts.serverctl import Served, serving, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "weights" / "digitpad.npz"
@@ -95,6 +95,27 @@ def test_ten_reloads_under_load_fail_no_request(tmp_path: Path, workers: int) ->
         assert sum(statuses.values()) > 100
         assert seen[versions[a]] > 0 and seen[versions[b]] > 0  # the clients saw the version change
         assert server.log().count("now serving version") == 10 * workers
+
+
+def test_a_reload_asked_while_the_workers_start_kills_none(tmp_path: Path) -> None:
+    """SIGHUPs sent while two workers are still starting are held until each has loaded its
+    weights, then honoured: no worker dies of them (they used to, one a reload under load), and
+    both end up serving the file swapped in before them."""
+    a, b = two_versions(tmp_path)
+    served = tmp_path / "served.npz"
+    swap(a, served)
+    with serving(tmp_path, served, wait=False, workers=2) as server:
+        deadline = time.monotonic() + 15
+        while "Started parent process" not in server.log():  # the parent passes SIGHUP on from here
+            assert time.monotonic() < deadline and server.proc.poll() is None, server.log()
+            time.sleep(0.02)
+        swap(b, served)
+        for _ in range(20):  # 2 s of reloads asked while the workers import, load and start
+            server.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.1)
+        wait_ready(server)
+        await_version(server, weights.version(b), times=8)
+        assert "exited with" not in server.log(), server.log()
 
 
 def test_a_broken_file_keeps_the_old_model(tmp_path: Path) -> None:

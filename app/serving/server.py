@@ -38,6 +38,9 @@ class Server(uvicorn.Server):
         self._loop = asyncio.get_running_loop()
         self._loop.add_signal_handler(signal.SIGHUP, lifecycle.reload)  # reload the weights
         await super().startup(sockets=sockets)
+        # A worker starts with SIGHUP blocked (run_workers): one sent while it was starting, which
+        # would have killed it, is held until now, when its weights are loaded and it can reload.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
@@ -144,7 +147,11 @@ def run_workers(config: ServeConfig, workers: int) -> int:
 
     def start() -> multiprocessing.process.BaseProcess:
         p = ctx.Process(target=_worker, args=(config, sock), name="digitpad-worker")
-        p.start()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})  # the worker inherits the mask
+        try:
+            p.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})  # one held meanwhile: passed on now
         return p
 
     def pass_on_hup(_s: int, _f: FrameType | None) -> None:
