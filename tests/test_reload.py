@@ -118,6 +118,38 @@ def test_a_reload_asked_while_the_workers_start_kills_none(tmp_path: Path) -> No
         assert "exited with" not in server.log(), server.log()
 
 
+def held_unhandled(pid: int) -> bool:
+    """Whether the process has SIGHUP (signal 1) blocked and no handler for it yet: bit 0 of SigBlk
+    set and of SigCgt clear, in /proc/PID/status."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return bool(int(fields["SigBlk"], 16) & 1) and not int(fields["SigCgt"], 16) & 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_reload_asked_while_the_server_starts_is_not_fatal(tmp_path: Path, workers: int) -> None:
+    """A SIGHUP sent to ``digitpad-serve`` while it is still importing and checking its weights,
+    before it has a handler, is held, not fatal (Python's default is to die of it): the server
+    starts and serves the file swapped in, and with one worker honours the reload once started."""
+    a, b = two_versions(tmp_path)
+    served = tmp_path / "served.npz"
+    swap(a, served)
+    with serving(tmp_path, served, wait=False, workers=workers) as server:
+        deadline = time.monotonic() + 10
+        while not held_unhandled(server.proc.pid):  # from the first line of app/serving/serve.py
+            assert time.monotonic() < deadline and server.proc.poll() is None, server.log()
+            time.sleep(0.005)
+        swap(b, served)
+        server.proc.send_signal(signal.SIGHUP)
+        wait_ready(server)
+        await_version(server, weights.version(b), times=4 * workers)
+        assert server.proc.poll() is None
+        if workers == 1:  # the held signal, delivered once started
+            deadline = time.monotonic() + 10
+            while "now serving version" not in server.log():
+                assert time.monotonic() < deadline, server.log()
+                time.sleep(0.05)
+
+
 def test_a_broken_file_keeps_the_old_model(tmp_path: Path) -> None:
     a, _ = two_versions(tmp_path)
     served = tmp_path / "served.npz"

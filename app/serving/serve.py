@@ -10,7 +10,14 @@ code 3 whatever the number of workers."""
 
 from __future__ import annotations
 
+import signal
 import sys
+
+# SIGHUP asks a running server to reload its weights, but Python's default for it is to die: one sent
+# while this process starts (imports, the weights and database checked: about a second) would stop
+# the server. It is held from here, the first line run, until a handler is in place: the parent's
+# (run_workers) or, with one worker, the server's once it has started (Server.startup).
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
 
 from app.observability.logs import log_config
 from app.serving.models import load_models
