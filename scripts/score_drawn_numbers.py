@@ -6,10 +6,11 @@
 
 Every image is sent as a data URL, as the page does; a number counts as read when ``text`` is
 exactly its digits. Printed: the share read exactly with no touching digits and with one
-touching pair (goals: 98 % and 85 %), by length and by ink style, and the mean time a read
+touching pair (goals: 98 % and 85 %), by length, ink style and pen, and the mean time a read
 took (in-process only). For MNIST numbers it also reads each digit as drawn apart (``parts/``)
 with the network in ``--weights`` (in-process, also with ``--url``): what the reading would be
-if every cut were perfect, the network's own share of the misses."""
+if every cut were perfect, the network's own share of the misses, with and without touching
+digits and by pen."""
 
 from __future__ import annotations
 
@@ -68,12 +69,17 @@ def main() -> None:
                 misses.append((row["file"], row["text"], text))
             parts = args.data / "parts" / row["file"].replace(".png", ".npz")
             if parts.is_file():
-                perfect[kind].append(perfect_cuts(parts, predictor) == row["text"])
+                right = perfect_cuts(parts, predictor) == row["text"]
+                for key in (kind, f"stroke {row['stroke']}"):
+                    perfect[key].append(right)
     for key in sorted(hits, key=lambda k: (not k.startswith(("no", "one")), k)):
         v = hits[key]
         print(f"  {key:24s} {np.mean(v):7.2%}  ({sum(v)}/{len(v)})")
-    for kind, v in sorted(perfect.items(), reverse=True):
-        print(f"  with perfect cuts, {kind}: {np.mean(v):.2%} (the network alone, each digit drawn apart)")
+    if perfect:
+        print("  with perfect cuts (the network alone, each digit drawn apart):")
+    for key in sorted(perfect, key=lambda k: (not k.startswith(("no", "one")), k)):
+        v = perfect[key]
+        print(f"    {key:22s} {np.mean(v):7.2%}  ({sum(v)}/{len(v)})")
     print(f"mean time per read through the API: {np.mean(seconds) * 1000:.1f} ms")
     for name, truth, got in misses[:args.show]:
         print(f"  {name}: {truth} read as {got}")
