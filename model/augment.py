@@ -111,8 +111,7 @@ def _cut(images: Array, rng: np.random.Generator) -> Array:
     return out / np.maximum(out.max(axis=(1, 2), keepdims=True), np.float32(1e-6))
 
 
-def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig(),
-            cuttable: Array | None = None) -> Array:
+def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> Array:
     """Distort a batch. X: (m, 784) float32 in [0, 1] → (m, 784) float32 in [0, 1].
 
     Labels are unchanged; the same generator state gives the same output."""
@@ -154,8 +153,6 @@ def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConf
             out[thin] = sel - strength[thin] * (sel - _morph(sel, grow=False))
     if cfg.cut > 0:
         cut: Array = rng.random((m,)) < cfg.cut
-        if cuttable is not None:
-            cut &= cuttable
         if cut.any():
             out[cut] = _cut(out[cut], rng)
     return np.clip(out, 0.0, 1.0).reshape(m, SIDE * SIDE)

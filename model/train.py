@@ -111,7 +111,7 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
             idx = order[s * bs:(s + 1) * bs]
             xb, yb = (X, y) if bs == n else (X[idx], y[idx])  # full batch: no 170 MB copy
             if aug is not None:
-                xb = augment(xb, rng, aug, None if bs == n else idx < len(X_mnist))
+                xb = augment(xb, rng, aug)
             loss, Z = net.loss_and_grads(xb, yb)
             lr = learning_rate(cfg.schedule, cfg.lr, (epoch * steps + s) / total, cfg.warmup)
             opt.step(params, [layer.grads[key] for layer, key in slots], lr)
