@@ -100,6 +100,17 @@ def test_touching_zeros_are_split(predictor: Predictor) -> None:
     assert text == "00"
 
 
+def test_an_outlined_digit_is_one_digit(predictor: Predictor) -> None:
+    """Zeros drawn as an outline (an outlined font's: a ring inside a ring, apart): the inner ring
+    lies wholly inside the outer's box, so it is part of that digit (read apart, "1010")."""
+    zero = DIGITS["0 oval"][1]
+    ink = draw_strokes((400, 220), [(zero, (x + inset, 40 + inset, 90 - 2 * inset, 130 - 2 * inset))
+                                    for x in (40, 200) for inset in (0, 18)], pen=5)
+    text, boxes = read_text(predictor, ink)
+    assert text == "00"
+    assert all(h > 130 for _, _, _, h in boxes)  # each the whole outer ring
+
+
 @pytest.mark.parametrize(("digits", "lean", "overlap"), [("17", 0.3, 0.15), ("17", 0.3, 0.3), ("35", 0.15, 0.15)])
 def test_touching_digits_that_no_vertical_cut_parts_are_split(predictor: Predictor, digits: str, lean: float,
                                                              overlap: float) -> None:

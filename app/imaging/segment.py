@@ -5,6 +5,8 @@ cutting the ink into digits it reads best (segmentation by recognition).
    resolution (``app.imaging.components``: runs of ink joined in numpy). The line's height is
    the tallest component's; a component smaller than ``SPECK`` of it both ways is a speck and
    is dropped, unless specks close together make a stroke (``gathered``: one a thin pen broke).
+   A component lying wholly inside another's box is part of it (``nested``: the inner outline of
+   an outlined digit, a bit broken off inside a digit).
 2. Atoms: each component, except that one wider than ``CUTTABLE`` times its height may be
    touching digits (if it is at least ``TALL`` of the line's height, as no pair of digits is as flat
    as a 5's bar, and is as wide with the line set upright, ``wide``: an italic 8 is no pair),
@@ -339,6 +341,30 @@ def gathered(specks: list[tuple[I64, I64]], shape: tuple[int, ...], line: int) -
     return out
 
 
+def nested(parts: list[tuple[I64, I64]]) -> list[tuple[I64, I64]]:
+    """Components lying wholly inside another's box, touching none of its sides, joined to the
+    smallest that holds them: they are part of that digit (the inner outline of an outlined
+    font's digit, a bit broken off inside a digit, a zero's slash), never a digit of their own."""
+    boxes = [(int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())) for ys, xs in parts]  # x0, y0, x1, y1
+
+    def inside(inner: tuple[int, ...], outer: tuple[int, ...]) -> bool:
+        return outer[0] < inner[0] and outer[1] < inner[1] and inner[2] < outer[2] and inner[3] < outer[3]
+
+    holder = list(range(len(parts)))
+    for k, box in enumerate(boxes):
+        around = [j for j, other in enumerate(boxes) if inside(box, other)]
+        if around:
+            holder[k] = min(around, key=lambda j: (boxes[j][2] - boxes[j][0]) * (boxes[j][3] - boxes[j][1]))
+    groups = collections.defaultdict(list)
+    for k in range(len(parts)):
+        top = k
+        while holder[top] != top:  # a box strictly inside another is smaller: no cycle
+            top = holder[top]
+        groups[top].append(parts[k])
+    return [(np.concatenate([m[0] for m in g]), np.concatenate([m[1] for m in g])) if len(g) > 1 else g[0]
+            for g in groups.values()]
+
+
 def segment(ink: Image.Image, read: Reader) -> list[Piece]:
     """"L" ink coverage of a drawn number → its digits, left to right. Raises EmptyImage or
     TooManyDigits."""
@@ -356,6 +382,8 @@ def segment(ink: Image.Image, read: Reader) -> list[Piece]:
     if len(parts) > 4 * MAX_PIECES:
         raise TooManyDigits(f"The drawing has {len(parts)} separate pieces; a number may have at most "
                             f"{MAX_PIECES} digits.")
+    parts = nested(parts)
+    sizes = [size(p) for p in parts]
     found = atoms(a, parts, sizes, line)
     if len(found) > MAX_ATOMS:  # before reading them: every run of them would be read
         raise TooManyDigits(f"The drawing falls into {len(found)} pieces; a number may have at most "
