@@ -206,29 +206,18 @@ def looks_like_a_one(drawing: Drawing) -> bool:
     return bool(thin and abs(vectors[1, 1]) > np.cos(np.radians(35)))  # main axis within 35° of upright
 
 
-def outlined(rng: np.random.Generator, n: int, share: float, widths: Array) -> tuple[Array, Array | None]:
-    """Which of n drawings are drawn hollow (``share`` of them; none and no draw from ``rng`` at 0),
-    and the pens: a hollow one's pen is thick enough to show its inside, 0.15–0.35."""
-    if not share:
-        return widths, None
-    hollow = rng.random(n) < share
-    return np.where(hollow, rng.uniform(0.15, 0.35, n), widths), hollow
-
-
-def draw_digits(n: int, rng: np.random.Generator, styles: list[str] | None = None, hollow: float = 0.0
+def draw_digits(n: int, rng: np.random.Generator, styles: list[str] | None = None
                 ) -> tuple[NDArray[np.float32], NDArray[np.int64], list[str]]:
-    """n stroke-drawn digits (n, 784) float32, their labels, and the style of each; ``hollow`` of
-    them drawn as outlines."""
+    """n stroke-drawn digits (n, 784) float32, their labels, and the style of each."""
     names = styles or list(DIGITS)
     picked = [names[i] for i in rng.integers(len(names), size=n)]
     drawings = [perturb(DIGITS[name][1], rng) for name in picked]
-    X = render_batch(drawings, *outlined(rng, n, hollow, pens(rng, n))).reshape(n, -1)
+    X = render_batch(drawings, pens(rng, n)).reshape(n, -1)
     return X, np.array([DIGITS[name][0] for name in picked]), picked
 
 
-def draw_non_digits(n: int, rng: np.random.Generator, hollow: float = 0.0) -> tuple[NDArray[np.float32], list[str]]:
-    """n drawings that are not digits (n, 784) float32, and the kind of each; ``hollow`` of them
-    drawn as outlines."""
+def draw_non_digits(n: int, rng: np.random.Generator) -> tuple[NDArray[np.float32], list[str]]:
+    """n drawings that are not digits (n, 784) float32, and the kind of each."""
     kinds = list(NON_DIGITS)
     weight = np.array([_NON_DIGIT_WEIGHT.get(k, 1.0) for k in kinds])
     picked = [kinds[i] for i in rng.choice(len(kinds), size=n, p=weight / weight.sum())]
@@ -238,4 +227,4 @@ def draw_non_digits(n: int, rng: np.random.Generator, hollow: float = 0.0) -> tu
         while looks_like_a_one(drawing):  # a lone upright stroke is a 1, whatever made it
             drawing = perturb(NON_DIGITS[k](rng), rng, 1.3)
         drawings.append(drawing)
-    return render_batch(drawings, *outlined(rng, n, hollow, pens(rng, n))).reshape(n, -1), picked
+    return render_batch(drawings, pens(rng, n)).reshape(n, -1), picked

@@ -60,11 +60,10 @@ def _fit(strokes: list[Array], pen: float) -> tuple[Array, Array, float]:
     return A + shift, B + shift, width
 
 
-def render_batch(drawings: list[list[Array]], pens: Array, hollow: Array | None = None) -> NDArray[np.float32]:
+def render_batch(drawings: list[list[Array]], pens: Array) -> NDArray[np.float32]:
     """Many drawings at once → (n, 28, 28) float32: one vectorised distance computation over
     all of them (each padded to the same number of segments by repeating its last one).
-    ``pens``: each drawing's pen width relative to its longer side; ``hollow``: which drawings
-    have only the outline of the pen's stroke inked, one pixel wide (an outlined font's strokes)."""
+    ``pens``: each drawing's pen width relative to its longer side."""
     fitted = [_fit(d, float(p)) for d, p in zip(drawings, pens, strict=True)]
     S = max(len(a) for a, _, _ in fitted)
     A = np.stack([np.concatenate([a, np.repeat(a[-1:], S - len(a), axis=0)]) for a, _, _ in fitted])
@@ -74,9 +73,6 @@ def render_batch(drawings: list[list[Array]], pens: Array, hollow: Array | None 
     # in chunks of CHUNK drawings: the (chunk, 784, S) temporaries then stay in the CPU's cache
     d = np.concatenate([_distance(P, A[i:i + CHUNK], B[i:i + CHUNK]) for i in range(0, len(A), CHUNK)])
     ink = np.clip(widths[:, None] / 2 + 0.5 - d, 0.0, 1.0)
-    if hollow is not None and hollow.any():
-        edge = np.clip(1.0 - np.abs(d[hollow] - widths[hollow, None] / 2), 0.0, 1.0)  # 1 px either side of it
-        ink[hollow] = edge
     peak = ink.max(axis=1, keepdims=True)
     return (ink / np.where(peak > 0, peak, 1.0)).reshape(-1, SIDE, SIDE).astype(np.float32)
 

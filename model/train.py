@@ -34,7 +34,6 @@ class TrainConfig:
     # (model.glyphs.DIGITS), "non_digits": drawings labelled 10, "not a digit", "font_digits" and
     # "font_letters": drawn from the glyphs typed in fonts that train() is handed}; None = none
     synthetic: dict[str, float] | None = None
-    hollow: float = 0.0            # share of the stroke-drawn digits and non-digits drawn as outlines
     frozen: list[str] | None = None  # parameters left as they are, by name ("1.W", …): fine-tuning
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept in the metadata
@@ -51,19 +50,18 @@ Glyphs = tuple[NDArray[np.float32], NDArray[np.integer[Any]]]  # typed in fonts:
 
 
 def with_synthetic(X: NDArray[np.float32], y: NDArray[np.integer[Any]], shares: dict[str, float],
-                   rng: np.random.Generator, fonts: Glyphs | None = None, hollow: float = 0.0
+                   rng: np.random.Generator, fonts: Glyphs | None = None
                    ) -> tuple[NDArray[np.float32], NDArray[np.integer[Any]]]:
-    """X, y plus freshly drawn styled digits and non-digits (label 10), ``hollow`` of them drawn
-    as outlines, and glyphs picked at random from ``fonts`` (digits, letters), in the given shares
-    of len(X)."""
+    """X, y plus freshly drawn styled digits and non-digits (label 10), and glyphs picked at random
+    from ``fonts`` (digits, letters), in the given shares of len(X)."""
     n_digits, n_none = round(shares.get("digits", 0.0) * len(X)), round(shares.get("non_digits", 0.0) * len(X))
     parts, labels = [X], [y]
     if n_digits:
-        D, yD, _ = draw_digits(n_digits, rng, hollow=hollow)
+        D, yD, _ = draw_digits(n_digits, rng)
         parts.append(D)
         labels.append(yD.astype(y.dtype))
     if n_none:
-        parts.append(draw_non_digits(n_none, rng, hollow)[0])
+        parts.append(draw_non_digits(n_none, rng)[0])
         labels.append(np.full(n_none, NONE, dtype=y.dtype))
     for key, letters in (("font_digits", False), ("font_letters", True)):
         if shares.get(key):
@@ -105,7 +103,7 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
     for epoch in range(cfg.epochs):
         start = time.perf_counter()
         if cfg.synthetic:
-            X, y = with_synthetic(X_mnist, y_mnist, cfg.synthetic, rng, fonts, cfg.hollow)
+            X, y = with_synthetic(X_mnist, y_mnist, cfg.synthetic, rng, fonts)
         order = rng.permutation(n) if bs < n else np.arange(n)
         loss_sum, correct, seen = 0.0, 0, 0
         lr = cfg.lr
