@@ -40,6 +40,13 @@ def perfect_cuts(parts: Path, predictor: Predictor) -> str:
                    for p, q in zip(P, none, strict=True))
 
 
+def show(shares: dict[str, list[bool]], indent: str) -> None:
+    """Each key's share right, the two touching kinds first."""
+    for key in sorted(shares, key=lambda k: (not k.startswith(("no", "one")), k)):
+        v = shares[key]
+        print(f"{indent}{key:{26 - len(indent)}s} {np.mean(v):7.2%}  ({sum(v)}/{len(v)})")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=Path("data/numbers"), help="(default: %(default)s)")
@@ -72,14 +79,10 @@ def main() -> None:
                 right = perfect_cuts(parts, predictor) == row["text"]
                 for key in (kind, f"stroke {row['stroke']}"):
                     perfect[key].append(right)
-    for key in sorted(hits, key=lambda k: (not k.startswith(("no", "one")), k)):
-        v = hits[key]
-        print(f"  {key:24s} {np.mean(v):7.2%}  ({sum(v)}/{len(v)})")
+    show(hits, "  ")
     if perfect:
         print("  with perfect cuts (the network alone, each digit drawn apart):")
-    for key in sorted(perfect, key=lambda k: (not k.startswith(("no", "one")), k)):
-        v = perfect[key]
-        print(f"    {key:22s} {np.mean(v):7.2%}  ({sum(v)}/{len(v)})")
+        show(perfect, "    ")
     print(f"mean time per read through the API: {np.mean(seconds) * 1000:.1f} ms")
     for name, truth, got in misses[:args.show]:
         print(f"  {name}: {truth} read as {got}")

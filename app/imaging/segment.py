@@ -378,12 +378,11 @@ def segment(ink: Image.Image, read: Reader) -> list[Piece]:
     speck = [max(w, h) < SPECK * line for w, h in sizes]
     strokes = gathered([p for p, s in zip(parts, speck, strict=True) if s], a.shape, line)
     parts = [p for p, s in zip(parts, speck, strict=True) if not s] + strokes
-    sizes = [wh for wh, s in zip(sizes, speck, strict=True) if not s] + [size(p) for p in strokes]
     if len(parts) > 4 * MAX_PIECES:
         raise TooManyDigits(f"The drawing has {len(parts)} separate pieces; a number may have at most "
                             f"{MAX_PIECES} digits.")
     parts = nested(parts)
-    sizes = [size(p) for p in parts]
+    sizes = [size(p) for p in parts]  # once the nested ones are joined to theirs
     found = atoms(a, parts, sizes, line)
     if len(found) > MAX_ATOMS:  # before reading them: every run of them would be read
         raise TooManyDigits(f"The drawing falls into {len(found)} pieces; a number may have at most "
