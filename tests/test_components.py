@@ -1,21 +1,23 @@
 """``app.imaging.components``: the vectorised components agree with a cell-by-cell flood fill on
-random masks, and keep touching corners together."""
+random masks, 8- and 4-connected, and keep touching corners together (8-connected) or apart."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from app.imaging.components import components
+from app.imaging.components import components, holes, runs
 from tests.test_preprocess import _flood_labels
 
 
-def test_the_same_components_as_a_flood_fill() -> None:
+@pytest.mark.parametrize("diagonal", [True, False])
+def test_the_same_components_as_a_flood_fill(diagonal: bool) -> None:
     rng = np.random.default_rng(0)
     for _ in range(300):
         h, w = rng.integers(1, 40, 2)
         mask = rng.random((h, w)) < rng.uniform(0.05, 0.7)
-        found = components(mask)
-        labels, n = _flood_labels(mask)
+        found = components(mask, diagonal)
+        labels, n = _flood_labels(mask, diagonal)
         assert len(found) == n
         assert sum(len(ys) for ys, _ in found) == int(mask.sum())
         for ys, xs in found:
@@ -29,4 +31,23 @@ def test_diagonal_neighbours_and_empty() -> None:
     mask[4, 5] = True
     pieces = components(mask)
     assert [len(ys) for ys, _ in pieces] == [3, 1]
+    assert [len(ys) for ys, _ in components(mask, diagonal=False)] == [1, 1, 1, 1]
     assert components(np.zeros((3, 3), bool)) == []
+
+
+def test_holes_are_the_paper_that_touches_no_side() -> None:
+    """``holes``: the 4-connected paper components that reach no side of the image, pixel for pixel;
+    paper between two ink pixels touching at a corner is no way out."""
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        h, w = rng.integers(1, 40, 2)
+        mask = rng.random((h, w)) < rng.uniform(0.3, 0.8)
+        expected = [(ys, xs) for ys, xs in components(~mask, diagonal=False)
+                    if ys.min() > 0 and xs.min() > 0 and ys.max() < h - 1 and xs.max() < w - 1]
+        found = holes(*runs(mask), w)
+        assert len(found) == len(expected)
+        for (ys, xs), (ey, ex) in zip(found, expected, strict=True):
+            assert np.array_equal(ys, ey) and np.array_equal(xs, ex)
+    diamond = np.zeros((5, 5), bool)
+    diamond[[0, 1, 1, 2, 2, 3, 3, 4], [2, 1, 3, 0, 4, 1, 3, 2]] = True  # corners touching only
+    assert [(ys.tolist(), xs.tolist()) for ys, xs in holes(*runs(diamond), 5)] == [([1, 2, 2, 2, 3], [2, 1, 2, 3, 2])]

@@ -214,8 +214,8 @@ def test_zero_pixels_are_empty() -> None:
         prepare_pixels([0.0] * 784)
 
 
-def _flood_labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """Reference 8-connected labelling by flood fill, cell by cell."""
+def _flood_labels(mask: np.ndarray, diagonal: bool = True) -> tuple[np.ndarray, int]:
+    """Reference 8-connected (4-connected: not ``diagonal``) labelling by flood fill, cell by cell."""
     h, w = mask.shape
     out = np.zeros((h, w), int)
     n = 0
@@ -229,7 +229,7 @@ def _flood_labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
             y, x = todo.pop()
             for yy in range(max(y - 1, 0), min(y + 2, h)):
                 for xx in range(max(x - 1, 0), min(x + 2, w)):
-                    if mask[yy, xx] and not out[yy, xx]:
+                    if mask[yy, xx] and not out[yy, xx] and (diagonal or yy == y or xx == x):
                         out[yy, xx] = n
                         todo.append((yy, xx))
     return out, n

@@ -14,8 +14,9 @@ from PIL import Image, ImageDraw
 
 from app.imaging.components import components
 from app.imaging.errors import EmptyImage
+from app.imaging.outlines import INK
 from app.imaging.preprocess import ink_map
-from app.imaging.segment import INK, Reader, TooManyDigits, atoms, segment, size
+from app.imaging.segment import Reader, TooManyDigits, atoms, segment, size
 from app.main import create_app
 from app.serving.predictor import Predictor
 from app.settings import Settings

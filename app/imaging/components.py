@@ -21,13 +21,16 @@ def runs(mask: NDArray[np.bool_]) -> tuple[I64, I64, I64]:
     return ys[::2].astype(np.int64), xs[::2].astype(np.int64), xs[1::2].astype(np.int64)
 
 
-def links(rows: I64, starts: I64, ends: I64, width: int) -> tuple[I64, I64]:
-    """Pairs (i, j) of runs in rows r and r + 1 that are 8-connected."""
+def links(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True) -> tuple[I64, I64]:
+    """Pairs (i, j) of runs in rows r and r + 1 that are 8-connected (4-connected: not
+    ``diagonal``, so runs that touch only at a corner are apart)."""
     span = width + 2  # keys row * span + column keep rows apart
     key_start, key_end = rows * span + starts, rows * span + ends
     below = (rows + 1) * span
-    lo = np.searchsorted(key_end, below + starts, side="left")   # first run below ending at or after our start
-    hi = np.searchsorted(key_start, below + ends, side="right")  # runs below starting at or before our end
+    # first run below ending at or after our start (after it: sharing a column), and the runs
+    # below starting at or before our end (before it)
+    lo = np.searchsorted(key_end, below + starts, side="left" if diagonal else "right")
+    hi = np.searchsorted(key_start, below + ends, side="right" if diagonal else "left")
     count = np.maximum(hi - lo, 0)
     i = np.repeat(np.arange(len(rows)), count)
     first = np.repeat(lo, count)
@@ -53,13 +56,54 @@ def resolve(n: int, i: I64, j: I64) -> tuple[I64, int]:
     return numbers.astype(np.int64), len(roots)
 
 
-def components(mask: NDArray[np.bool_]) -> list[tuple[I64, I64]]:
-    """The (rows, columns) of each 8-connected component's pixels, components in the order of
-    their first pixel (row-major)."""
-    rows, starts, ends = runs(mask)
+def components(mask: NDArray[np.bool_], diagonal: bool = True) -> list[tuple[I64, I64]]:
+    """The (rows, columns) of each 8-connected component's pixels (4-connected: not
+    ``diagonal``), components in the order of their first pixel (row-major)."""
+    return grouped(*runs(mask), mask.shape[1], diagonal)
+
+
+def grouped(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True) -> list[tuple[I64, I64]]:
+    """``components`` of a mask ``width`` wide given as its runs (``runs``)."""
     if len(rows) == 0:
         return []
-    number, k = resolve(len(rows), *links(rows, starts, ends, mask.shape[1]))
+    number, k = resolve(len(rows), *links(rows, starts, ends, width, diagonal))
+    return pixels(rows, starts, ends, number, k)
+
+
+def holes(rows: I64, starts: I64, ends: I64, width: int) -> list[tuple[I64, I64]]:
+    """The (rows, columns) of the paper that ink, given as its runs (``runs``), encloses: each
+    4-connected component of the rest (the dual of 8-connected ink: no hole leaks out between
+    two pixels touching at a corner) that cannot reach the edge. Only the gaps between two runs
+    of a row can be in a hole, and a gap is out if it shares a column with the paper before a
+    row's first run or after its last, in the row above or below, or with a row of no ink.
+    Components in the order of their first pixel."""
+    same = rows[1:] == rows[:-1]
+    g_rows, g_starts, g_ends = rows[1:][same], ends[:-1][same], starts[1:][same]
+    if len(g_rows) == 0:
+        return []
+    top = int(rows[0])
+    span = int(rows[-1]) - top + 3  # every row of ink, and one of no ink above and below
+    inked = np.zeros(span, bool)
+    first, last = np.zeros(span, np.int64), np.zeros(span, np.int64)
+    opens, closes = np.r_[True, ~same], np.r_[~same, True]  # each row's first run, and last
+    inked[rows[opens] - top + 1] = True
+    first[rows[opens] - top + 1] = starts[opens]
+    last[rows[closes] - top + 1] = ends[closes]
+    out = np.zeros(len(g_rows), bool)
+    for step in (0, 2):  # the row above, the row below
+        near = g_rows - top + step
+        out |= ~inked[near] | (g_starts < first[near]) | (g_ends > last[near])
+    number, k = resolve(len(g_rows), *links(g_rows, g_starts, g_ends, width, diagonal=False))
+    reaches = np.bincount(number, weights=out, minlength=k) > 0
+    inside = ~reaches[number]
+    if not inside.any():
+        return []
+    kept, number = np.unique(number[inside], return_inverse=True)
+    return pixels(g_rows[inside], g_starts[inside], g_ends[inside], number, len(kept))
+
+
+def pixels(rows: I64, starts: I64, ends: I64, number: I64, k: int) -> list[tuple[I64, I64]]:
+    """Runs (their rows, starts and ends) numbered 0…k-1 by component → each component's pixels."""
     order = np.argsort(number, kind="stable")
     length = (ends - starts)[order]
     offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)

@@ -12,7 +12,8 @@ anti-aliasing) and shifted so that their centre of mass sits at the centre of th
    light-on-dark and coloured ink all work, and a blend of ink and paper keeps
    its coverage as its grey level; a noise floor (``FLOOR`` of the strongest
    ink) clears JPEG haze and paper texture;
-3. drop isolated specks far from the drawing (``app.imaging.specks``);
+3. drop isolated specks far from the drawing (``app.imaging.specks``), and fill the
+   strokes of a digit drawn in outlines (``app.imaging.outlines``);
 4. crop the ink's bounding box at full resolution, scale its longest side to
    20 px with area averaging (Pillow's BOX filter; bilinear when enlarging), so
    a tall thin "1" stays thin, and stretch the grey levels so the strongest
@@ -41,6 +42,7 @@ from PIL import Image, ImageChops
 
 from app.imaging.decode import ImageLimits, decode_image
 from app.imaging.errors import EmptyImage, InvalidPixels
+from app.imaging.outlines import solid
 from app.imaging.specks import drop_specks
 
 F32 = NDArray[np.float32]
@@ -56,7 +58,7 @@ def prepare_image(data: bytes, limits: ImageLimits | None = None) -> F32:
     Raises InvalidImage, UnsupportedFormat, ImageTooLarge or EmptyImage."""
     img = decode_image(data, limits or ImageLimits())
     ink, box = ink_map(img)
-    return fit_mnist(drop_specks(ink, box[:2], img.size))
+    return fit_mnist(solid(drop_specks(ink, box[:2], img.size)))
 
 
 def prepare_pixels(values: list[float] | list[list[float]]) -> F32:

@@ -6,7 +6,8 @@ cutting the ink into digits it reads best (segmentation by recognition).
    the tallest component's; a component smaller than ``SPECK`` of it both ways is a speck and
    is dropped, unless specks close together make a stroke (``gathered``: one a thin pen broke).
    A component lying wholly inside another's box is part of it (``nested``: the inner outline of
-   an outlined digit, a bit broken off inside a digit).
+   an outlined digit, a bit broken off inside a digit). A drawing in outlines (a font's outlined
+   glyphs) has the insides of its strokes filled first (``app.imaging.outlines``).
 2. Atoms: each component, except that one wider than ``CUTTABLE`` times its height may be
    touching digits (if it is at least ``TALL`` of the line's height, as no pair of digits is as flat
    as a 5's bar, and is as wide with the line set upright, ``wide``: an italic 8 is no pair),
@@ -46,15 +47,16 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from app.imaging.components import components, label
+from app.imaging.components import components, grouped, label
+from app.imaging.components import runs as row_runs  # ``runs`` here: runs of atoms
 from app.imaging.errors import EmptyImage, InputError
+from app.imaging.outlines import INK, fill_outlines
 from app.imaging.preprocess import fit_mnist
 
 F32 = NDArray[np.float32]
 I64 = NDArray[np.int64]
 Reader = Callable[[F32], NDArray[np.float64]]  # (k, 28, 28) → confidence of each, in [0, 1]
 Box = tuple[int, int, int, int]  # x, y, width, height
-INK = 40            # of 255: what counts as ink when telling pieces apart
 SPECK = 0.12        # of the line's height, both ways: smaller components are specks
 NEAR = 0.04         # of the line's height: specks about this close are one broken stroke
 TALL = 0.5          # of the line's height: a shorter component (a 5's bar, a broken stroke) is never cut
@@ -370,11 +372,16 @@ def segment(ink: Image.Image, read: Reader) -> list[Piece]:
     TooManyDigits."""
     a = np.asarray(ink)
     inked = a > INK
-    parts = components(inked)
+    ink_runs = row_runs(inked)
+    parts = grouped(*ink_runs, a.shape[1])
     if not parts:
         raise EmptyImage("The drawing is empty: draw a number.")
+    line = max(size(p)[1] for p in parts)
+    hollow = fill_outlines(inked, line, ink_runs)
+    if hollow.any():  # a drawing in outlines: its strokes made solid
+        a, inked = np.where(hollow, np.uint8(255), a), inked | hollow
+        parts = components(inked)
     sizes = [size(p) for p in parts]
-    line = max(h for _, h in sizes)
     speck = [max(w, h) < SPECK * line for w, h in sizes]
     strokes = gathered([p for p, s in zip(parts, speck, strict=True) if s], a.shape, line)
     parts = [p for p, s in zip(parts, speck, strict=True) if not s] + strokes
