@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageChops
 
+from app.imaging.components import runs
 from app.imaging.outlines import INK, fill_outlines, hull_area
 from app.imaging.preprocess import prepare_image
 from app.main import create_app
@@ -76,8 +77,8 @@ def test_the_hull_of_pixels() -> None:
     triangle its bend leaves out added, 28."""
     block = np.zeros((10, 10), bool)
     block[2:5, 3:8] = True
-    assert hull_area(*np.nonzero(block)) == pytest.approx(15.0)
+    assert hull_area(*runs(block)) == pytest.approx(15.0)
     ell = np.zeros((10, 10), bool)
     ell[2:8, 2:4] = True
     ell[6:8, 2:8] = True
-    assert hull_area(*np.nonzero(ell)) == pytest.approx(28.0)
+    assert hull_area(*runs(ell)) == pytest.approx(28.0)

@@ -70,17 +70,17 @@ def grouped(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True
     return pixels(rows, starts, ends, number, k)
 
 
-def holes(rows: I64, starts: I64, ends: I64, width: int) -> list[tuple[I64, I64]]:
-    """The (rows, columns) of the paper that ink, given as its runs (``runs``), encloses: each
-    4-connected component of the rest (the dual of 8-connected ink: no hole leaks out between
+def holes(rows: I64, starts: I64, ends: I64, width: int) -> tuple[I64, I64, I64, I64]:
+    """The paper that ink, given as its runs (``runs``), encloses, as runs (rows, starts, ends)
+    and their hole's number, 0…k-1 in the order of the holes' first pixels: each hole a
+    4-connected component of the paper (the dual of 8-connected ink: no hole leaks out between
     two pixels touching at a corner) that cannot reach the edge. Only the gaps between two runs
     of a row can be in a hole, and a gap is out if it shares a column with the paper before a
-    row's first run or after its last, in the row above or below, or with a row of no ink.
-    Components in the order of their first pixel."""
+    row's first run or after its last, in the row above or below, or with a row of no ink."""
     same = rows[1:] == rows[:-1]
     g_rows, g_starts, g_ends = rows[1:][same], ends[:-1][same], starts[1:][same]
     if len(g_rows) == 0:
-        return []
+        return g_rows, g_starts, g_ends, g_rows
     top = int(rows[0])
     span = int(rows[-1]) - top + 3  # every row of ink, and one of no ink above and below
     inked = np.zeros(span, bool)
@@ -94,21 +94,22 @@ def holes(rows: I64, starts: I64, ends: I64, width: int) -> list[tuple[I64, I64]
         near = g_rows - top + step
         out |= ~inked[near] | (g_starts < first[near]) | (g_ends > last[near])
     number, k = resolve(len(g_rows), *links(g_rows, g_starts, g_ends, width, diagonal=False))
-    reaches = np.bincount(number, weights=out, minlength=k) > 0
-    inside = ~reaches[number]
-    if not inside.any():
-        return []
-    kept, number = np.unique(number[inside], return_inverse=True)
-    return pixels(g_rows[inside], g_starts[inside], g_ends[inside], number, len(kept))
+    inside = ~(np.bincount(number, weights=out, minlength=k) > 0)[number]
+    _, number = np.unique(number[inside], return_inverse=True)
+    return g_rows[inside], g_starts[inside], g_ends[inside], number.astype(np.int64)
+
+
+def expand(rows: I64, starts: I64, ends: I64) -> tuple[I64, I64]:
+    """Runs → the (rows, columns) of their pixels, run after run."""
+    length = ends - starts
+    offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    return np.repeat(rows, length), np.repeat(starts, length) + offset
 
 
 def pixels(rows: I64, starts: I64, ends: I64, number: I64, k: int) -> list[tuple[I64, I64]]:
     """Runs (their rows, starts and ends) numbered 0…k-1 by component → each component's pixels."""
     order = np.argsort(number, kind="stable")
-    length = (ends - starts)[order]
-    offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
-    ys = np.repeat(rows[order], length)
-    xs = np.repeat(starts[order], length) + offset
+    ys, xs = expand(rows[order], starts[order], ends[order])
     bounds = np.cumsum(np.bincount(number, weights=ends - starts, minlength=k).astype(np.int64))
     return [(ys[a:b], xs[a:b]) for a, b in zip(np.r_[0, bounds[:-1]], bounds, strict=True)]
 

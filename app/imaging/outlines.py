@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from app.imaging.components import holes, runs
+from app.imaging.components import expand, holes, runs
 
 Runs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]  # rows, starts, ends (exclusive)
 
@@ -36,27 +36,38 @@ BENT = 0.8     # if it fills less than this of its convex hull
 TINY = 0.045   # of the line's height: holes thinner than this on average are inside strokes
 HOLLOW = 0.3   # of the ink: the area of such holes in a drawing of outlined strokes
 LOOSE = 18.0   # perimeter² / area over which a hole in such a drawing is filled too
+MAX_LONG = 200  # long holes to take the hull of: a number in outlines has a few per digit
 
 
 def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None) -> NDArray[np.bool_]:
     """Which pixels of the paper are the insides of outlined strokes (see the module): a mask
     of ``inked``'s shape, all False unless the drawing is in outlines. ``inked``: the pixels
     that count as ink (``ink``: their runs, if known); ``line``: the height of the line of
-    digits, in pixels."""
+    digits, in pixels. Every hole is measured at once, in numpy; only the long ones have their
+    hull taken, one by one, and a drawing with more than ``MAX_LONG`` of them is no number."""
     rows, starts, ends = ink or runs(inked)
+    h_rows, h_starts, h_ends, number = holes(rows, starts, ends, inked.shape[1])
     filled = np.zeros_like(inked)
-    sure, loose = [], []
-    for ys, xs in holes(rows, starts, ends, inked.shape[1]):
-        area = len(ys)
-        perimeter = int((inked[ys - 1, xs] | inked[ys + 1, xs] | inked[ys, xs - 1] | inked[ys, xs + 1]).sum())
-        long = perimeter * perimeter > LONG * area and area < BENT * hull_area(ys, xs)
-        if long or 2 * area < TINY * line * perimeter:
-            sure.append((ys, xs))
-        elif perimeter * perimeter > LOOSE * area:
-            loose.append((ys, xs))
-    if sum(len(ys) for ys, _ in sure) >= HOLLOW * int((ends - starts).sum()):
-        for ys, xs in sure + loose:
-            filled[ys, xs] = True
+    if len(number) == 0:
+        return filled
+    k = int(number.max()) + 1
+    ys, xs = expand(h_rows, h_starts, h_ends)
+    beside = inked[ys - 1, xs] | inked[ys + 1, xs] | inked[ys, xs - 1] | inked[ys, xs + 1]
+    area = np.bincount(number, weights=h_ends - h_starts, minlength=k)
+    perimeter = np.bincount(np.repeat(number, h_ends - h_starts), weights=beside, minlength=k)
+    sure = 2 * area < TINY * line * perimeter
+    long = ~sure & (perimeter * perimeter > LONG * area)
+    if np.count_nonzero(long) > MAX_LONG:
+        return filled
+    order = np.argsort(number, kind="stable")  # each hole's runs together
+    bounds = np.r_[0, np.cumsum(np.bincount(number, minlength=k))]
+    for h in np.flatnonzero(long):
+        mine = order[bounds[h]:bounds[h + 1]]
+        sure[h] = area[h] < BENT * hull_area(h_rows[mine], h_starts[mine], h_ends[mine])
+    loose = perimeter * perimeter > LOOSE * area
+    if area[sure].sum() >= HOLLOW * int((ends - starts).sum()):
+        keep = np.repeat((sure | loose)[number], h_ends - h_starts)
+        filled[ys[keep], xs[keep]] = True
     return filled
 
 
@@ -72,14 +83,10 @@ def solid(ink: Image.Image) -> Image.Image:
     return Image.fromarray(np.where(filled, np.uint8(255), a)) if filled.any() else ink
 
 
-def hull_area(ys: NDArray[np.int64], xs: NDArray[np.int64]) -> float:
-    """The area of the convex hull of pixels (rows ``ys``, columns ``xs``, row-major order),
-    each pixel a unit square: the hull of the corners of each row's first and last pixel
-    (Andrew's monotone chain)."""
-    starts = np.r_[0, np.flatnonzero(np.diff(ys)) + 1]
-    rows, left = ys[starts], np.minimum.reduceat(xs, starts)
-    right = np.maximum.reduceat(xs, starts) + 1
-    corners = sorted({(x, y) for r, lo, hi in zip(rows.tolist(), left.tolist(), right.tolist(), strict=True)
+def hull_area(rows: NDArray[np.int64], starts: NDArray[np.int64], ends: NDArray[np.int64]) -> float:
+    """The area of the convex hull of runs of pixels (their rows, starts and ends), each pixel a
+    unit square: the hull of the runs' corners (Andrew's monotone chain)."""
+    corners = sorted({(x, y) for r, lo, hi in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True)
                       for x in (lo, hi) for y in (r, r + 1)})
 
     def half(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
