@@ -14,7 +14,13 @@ a corner) is surely the inside of an outlined stroke when it is
 
 Such holes are the mark of a drawing in outlines only when they add up to ``HOLLOW`` of its ink
 or more: in every set of solid numbers here, at most 0.03, but for one pair of 3s touching twice
-(0.24), where in outlined fonts' numbers they are mostly 0.4–2.5. Then every hole longer than a
+(0.24), where in outlined fonts' numbers they are mostly 0.4–2.5. Or when the tiny ones are many,
+``SKETCHED`` or more for each line's height of the ink's width: strokes sketched in many lines or
+hatched, as Cabin Sketch draws them, leave dozens of slivers of paper in each digit, where a solid
+drawing here leaves at most 4.5 pinholes in a digit; then the tiny holes and the long bent ones
+are filled, not the convex ones (a narrow 0's loop stays open).
+
+In a drawing in outlines every hole longer than a
 loop usually is (perimeter squared over area over ``LOOSE``) is filled too, as a straight 1's or
 a bold font's fat strokes are convex; a round loop (a 0, the loops of an 8, an outlined 0's
 counter, which its inner outline encloses) stays open. A solid drawing is never changed, so a
@@ -36,6 +42,7 @@ BENT = 0.8     # if it fills less than this of its convex hull
 TINY = 0.045   # of the line's height: holes thinner than this on average are inside strokes
 HOLLOW = 0.3   # of the ink: the area of such holes in a drawing of outlined strokes
 LOOSE = 18.0   # perimeter² / area over which a hole in such a drawing is filled too
+SKETCHED = 6.0  # tiny holes for each line's height of the ink's width: strokes sketched or hatched
 MAX_LONG = 200  # long holes to take the hull of: a number in outlines has a few per digit
 
 
@@ -55,19 +62,24 @@ def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None) 
     beside = inked[ys - 1, xs] | inked[ys + 1, xs] | inked[ys, xs - 1] | inked[ys, xs + 1]
     area = np.bincount(number, weights=h_ends - h_starts, minlength=k)
     perimeter = np.bincount(np.repeat(number, h_ends - h_starts), weights=beside, minlength=k)
-    sure = 2 * area < TINY * line * perimeter
-    long = ~sure & (perimeter * perimeter > LONG * area)
+    tiny = 2 * area < TINY * line * perimeter
+    long = ~tiny & (perimeter * perimeter > LONG * area)
     if np.count_nonzero(long) > MAX_LONG:
         return filled
+    bent = np.zeros(k, bool)
     order = np.argsort(number, kind="stable")  # each hole's runs together
     bounds = np.r_[0, np.cumsum(np.bincount(number, minlength=k))]
     for h in np.flatnonzero(long):
         mine = order[bounds[h]:bounds[h + 1]]
-        sure[h] = area[h] < BENT * hull_area(h_rows[mine], h_starts[mine], h_ends[mine])
-    loose = perimeter * perimeter > LOOSE * area
-    if area[sure].sum() >= HOLLOW * int((ends - starts).sum()):
-        keep = np.repeat((sure | loose)[number], h_ends - h_starts)
-        filled[ys[keep], xs[keep]] = True
+        bent[h] = area[h] < BENT * hull_area(h_rows[mine], h_starts[mine], h_ends[mine])
+    if area[tiny | bent].sum() >= HOLLOW * int((ends - starts).sum()):  # in outlines
+        chosen = tiny | bent | (perimeter * perimeter > LOOSE * area)
+    elif np.count_nonzero(tiny) >= SKETCHED * (int(ends.max()) - int(starts.min())) / line:  # sketched
+        chosen = tiny | bent
+    else:
+        return filled
+    keep = np.repeat(chosen[number], h_ends - h_starts)
+    filled[ys[keep], xs[keep]] = True
     return filled
 
 
