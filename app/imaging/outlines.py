@@ -20,11 +20,11 @@ hatched, as Cabin Sketch draws them, leave dozens of slivers of paper in each di
 drawing here leaves at most 4.5 pinholes in a digit; then the tiny holes and the long bent ones
 are filled, not the convex ones (a narrow 0's loop stays open).
 
-In a drawing in outlines every hole longer than a
-loop usually is (perimeter squared over area over ``LOOSE``) is filled too, as a straight 1's or
-a bold font's fat strokes are convex; a round loop (a 0, the loops of an 8, an outlined 0's
-counter, which its inner outline encloses) stays open. A solid drawing is never changed, so a
-narrow 0 stays a 0 and two touching digits keep the paper they enclose."""
+In a drawing in outlines every hole longer than a loop usually is (perimeter squared over area
+over ``LOOSE``) is filled too, as a straight 1's or a bold font's fat strokes are convex; a round
+loop (a 0, the loops of an 8, an outlined 0's counter, which its inner outline encloses) stays
+open. A solid drawing is never changed, so a narrow 0 stays a 0 and two touching digits keep the
+paper they enclose."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ MAX_LONG = 200  # long holes to take the hull of: a number in outlines has a few
 
 
 def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None) -> NDArray[np.bool_]:
-    """Which pixels of the paper are the insides of outlined strokes (see the module): a mask
-    of ``inked``'s shape, all False unless the drawing is in outlines. ``inked``: the pixels
+    """Which pixels of the paper are the insides of outlined or sketched strokes (see the
+    module): a mask of ``inked``'s shape, all False unless the drawing is in outlines or sketched. ``inked``: the pixels
     that count as ink (``ink``: their runs, if known); ``line``: the height of the line of
     digits, in pixels. Every hole is measured at once, in numpy; only the long ones have their
     hull taken, one by one, and a drawing with more than ``MAX_LONG`` of them is no number."""

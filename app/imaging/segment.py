@@ -7,7 +7,7 @@ cutting the ink into digits it reads best (segmentation by recognition).
    is dropped, unless specks close together make a stroke (``gathered``: one a thin pen broke).
    A component lying wholly inside another's box is part of it (``nested``: the inner outline of
    an outlined digit, a bit broken off inside a digit). A drawing in outlines (a font's outlined
-   glyphs) has the insides of its strokes filled first (``app.imaging.outlines``).
+   glyphs) or sketched has the insides of its strokes filled first (``app.imaging.outlines``).
 2. Atoms: each component, except that one wider than ``CUTTABLE`` times its height may be
    touching digits (if it is at least ``TALL`` of the line's height, as no pair of digits is as flat
    as a 5's bar, and is as wide with the line set upright, ``wide``: an italic 8 is no pair),
@@ -378,7 +378,7 @@ def segment(ink: Image.Image, read: Reader) -> list[Piece]:
         raise EmptyImage("The drawing is empty: draw a number.")
     line = max(size(p)[1] for p in parts)
     hollow = fill_outlines(inked, line, ink_runs)
-    if hollow.any():  # a drawing in outlines: its strokes made solid
+    if hollow.any():  # a drawing in outlines, or sketched: its strokes made solid
         a, inked = np.where(hollow, np.uint8(255), a), inked | hollow
         parts = components(inked)
     sizes = [size(p) for p in parts]
