@@ -48,10 +48,11 @@ MAX_LONG = 200  # long holes to take the hull of: a number in outlines has a few
 
 def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None) -> NDArray[np.bool_]:
     """Which pixels of the paper are the insides of outlined or sketched strokes (see the
-    module): a mask of ``inked``'s shape, all False unless the drawing is in outlines or sketched. ``inked``: the pixels
-    that count as ink (``ink``: their runs, if known); ``line``: the height of the line of
-    digits, in pixels. Every hole is measured at once, in numpy; only the long ones have their
-    hull taken, one by one, and a drawing with more than ``MAX_LONG`` of them is no number."""
+    module): a mask of ``inked``'s shape, all False unless the drawing is in outlines or
+    sketched. ``inked``: the pixels that count as ink (``ink``: their runs, if known); ``line``:
+    the height of the line of digits, in pixels. Every hole is measured at once, in numpy; only
+    the long ones have their hull taken, one by one, and a drawing with more than ``MAX_LONG``
+    of them is no number."""
     rows, starts, ends = ink or runs(inked)
     h_rows, h_starts, h_ends, number = holes(rows, starts, ends, inked.shape[1])
     filled = np.zeros_like(inked)
