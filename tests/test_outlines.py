@@ -72,7 +72,7 @@ def test_a_solid_drawing_is_never_filled(predictor: Predictor, digits: str, box:
         assert int(P[0].argmax()) == int(digits)
 
 
-def test_the_hull_of_pixels() -> None:
+def test_the_hull_of_pixels_and_no_ink() -> None:
     """Pixels are unit squares: a 3×5 block's hull is 15; an L of 20 pixels in a 6×6 box has the
     triangle its bend leaves out added, 28."""
     block = np.zeros((10, 10), bool)
@@ -82,6 +82,7 @@ def test_the_hull_of_pixels() -> None:
     ell[2:8, 2:4] = True
     ell[6:8, 2:8] = True
     assert hull_area(*runs(ell)) == pytest.approx(28.0)
+    assert not fill_outlines(np.zeros((5, 5), bool), 5).any()  # and no ink, no holes
 
 
 def test_a_hatched_number_is_filled(predictor: Predictor) -> None:  # noqa: F811

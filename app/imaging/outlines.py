@@ -54,11 +54,14 @@ def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None) 
     the long ones have their hull taken, one by one, and a drawing with more than ``MAX_LONG``
     of them is no number."""
     rows, starts, ends = ink or runs(inked)
-    h_rows, h_starts, h_ends, number = holes(rows, starts, ends, inked.shape[1])
     filled = np.zeros_like(inked)
-    if len(number) == 0:
+    if len(rows) == 0:
         return filled
-    k = int(number.max()) + 1
+    h_rows, h_starts, h_ends, number = holes(rows, starts, ends, inked.shape[1])
+    k = int(number.max()) + 1 if len(number) else 0
+    ink_area, widths = int((ends - starts).sum()), (int(ends.max()) - int(starts.min())) / line
+    if int((h_ends - h_starts).sum()) < HOLLOW * ink_area and k < SKETCHED * widths:
+        return filled  # too little paper enclosed, and too few holes: neither outlines nor sketched
     ys, xs = expand(h_rows, h_starts, h_ends)
     beside = inked[ys - 1, xs] | inked[ys + 1, xs] | inked[ys, xs - 1] | inked[ys, xs + 1]
     area = np.bincount(number, weights=h_ends - h_starts, minlength=k)
@@ -73,9 +76,9 @@ def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None) 
     for h in np.flatnonzero(long):
         mine = order[bounds[h]:bounds[h + 1]]
         bent[h] = area[h] < BENT * hull_area(h_rows[mine], h_starts[mine], h_ends[mine])
-    if area[tiny | bent].sum() >= HOLLOW * int((ends - starts).sum()):  # in outlines
+    if area[tiny | bent].sum() >= HOLLOW * ink_area:  # in outlines
         chosen = tiny | bent | (perimeter * perimeter > LOOSE * area)
-    elif np.count_nonzero(tiny) >= SKETCHED * (int(ends.max()) - int(starts.min())) / line:  # sketched
+    elif np.count_nonzero(tiny) >= SKETCHED * widths:  # sketched
         chosen = tiny | bent
     else:
         return filled
