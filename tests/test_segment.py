@@ -12,10 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
+from app.api.routes.read import UNSURE
 from app.imaging.components import components
 from app.imaging.errors import EmptyImage
 from app.imaging.outlines import INK
-from app.imaging.preprocess import ink_map
+from app.imaging.preprocess import ink_map, nudges
 from app.imaging.segment import Reader, TooManyDigits, atoms, segment, size
 from app.main import create_app
 from app.serving.predictor import Predictor
@@ -323,7 +324,8 @@ def test_read_answers_text_digits_boxes_and_model(api: TestClient) -> None:
 
 def test_each_digit_is_answered_with_its_own_reading(api: TestClient, predictor: Predictor) -> None:
     """/api/read answers from the readings made while segmenting: each digit's probabilities are
-    what the network says of that digit's own input (its preview), not of another candidate's."""
+    what the network says of that digit's own input (its preview), not of another candidate's
+    (these four are all read with more confidence than ``UNSURE``)."""
     body = api.post("/api/read", json={"image": canvas_png(close_4750())}).json()
     assert body["text"] == "4750"
     X = np.array([d["preview"] for d in body["digits"]], np.float32)
@@ -349,6 +351,44 @@ def test_one_digit_reads_as_predict_reads_it(api: TestClient) -> None:
     read = api.post("/api/read", json={"image": image}).json()
     predict = api.post("/api/predict", json={"image": image}).json()
     assert read["text"] == str(predict["digit"]) and read["digits"][0]["digit"] == predict["digit"]
+
+
+def test_an_unsure_digit_of_a_number_is_read_again_steadied(api: TestClient, predictor: Predictor) -> None:
+    """A digit of a number read with less confidence than ``UNSURE`` (a narrow 4, about 0.5) is
+    answered with the mean reading of its input and its six nudged copies; a sure digit with its
+    own reading; and the narrow 4 drawn alone as /api/predict reads it."""
+    items = [(DIGITS["2 plain"][1], (40, 40, 80, 130)), (DIGITS["4 upright"][1], (200, 40, 30, 130))]
+    body = api.post("/api/read", json={"image": canvas_png(draw_strokes((300, 210), items, 10))}).json()
+    assert body["text"] == "24"
+    X = np.array([d["preview"] for d in body["digits"]], np.float32)
+    P, none = predictor.predict(X)
+    sure = P.max(axis=1) * (1 - none)
+    assert sure[0] >= UNSURE > sure[1]
+    np.testing.assert_allclose(body["digits"][0]["probabilities"], P[0], atol=1e-5)
+    Pn, nn = predictor.predict(nudges(X[1]))
+    np.testing.assert_allclose(body["digits"][1]["probabilities"], Pn.mean(axis=0), atol=1e-5)
+    assert body["digits"][1]["not_a_digit_probability"] == pytest.approx(float(nn.mean()), abs=1e-5)
+    assert np.abs(Pn.mean(axis=0) - P[1]).max() > 0.01  # it did read differently
+    alone = canvas_png(draw_strokes((300, 210), items[1:], 10))
+    read = api.post("/api/read", json={"image": alone}).json()["digits"][0]
+    predict = api.post("/api/predict", json={"image": alone}).json()
+    np.testing.assert_allclose(read["probabilities"], predict["probabilities"], atol=1e-5)
+
+
+def test_nudged_copies_of_an_input() -> None:
+    """``nudges``: the input itself, shifted a pixel each way, and scaled by 0.9 and 1.1 about the
+    field's centre, where MNIST puts a digit's centre of mass."""
+    x = np.zeros((28, 28), np.float32)
+    x[8:20, 12:16] = 1.0
+    n = nudges(x)
+    assert n.shape == (7, 28, 28) and n.dtype == np.float32
+    np.testing.assert_array_equal(n[0], x)
+    np.testing.assert_array_equal(n[1], np.roll(x, 1, axis=1))
+    np.testing.assert_array_equal(n[4], np.roll(x, -1, axis=0))
+    for k, s in ((5, 0.9), (6, 1.1)):
+        assert n[k].sum() == pytest.approx(x.sum() * s * s, rel=0.1)
+        rows = np.flatnonzero(n[k].max(axis=1) > 0.5)
+        assert abs((rows[0] + rows[-1]) / 2 - (8 + 19) / 2) < 1.0  # scaled about the centre
 
 
 def test_read_errors(api: TestClient) -> None:

@@ -183,3 +183,16 @@ def fit_mnist(ink: Image.Image) -> F32:
 
 def _finish(a: NDArray[np.float64]) -> F32:
     return np.round(a, 4).astype(np.float32)
+
+
+def nudges(x: F32) -> F32:
+    """A prepared input (28, 28) → itself and six nudged copies (7, 28, 28): shifted one pixel
+    right, left, down and up, and scaled by 0.9 and 1.1 about the centre. A digit that reads as
+    a coin flip between two is read again as all seven (``app.api.routes.read``)."""
+    out = [x] + [np.roll(x, step, axis) for axis in (1, 0) for step in (1, -1)]
+    field = Image.fromarray(x, "F")
+    for s in (0.9, 1.1):
+        c = CENTRE * (1 - 1 / s)  # the inverse map x → x / s + c keeps the centre in place
+        out.append(np.asarray(field.transform((SIZE, SIZE), Image.Transform.AFFINE, (1 / s, 0, c, 0, 1 / s, c),
+                                              Image.Resampling.BILINEAR), np.float32))
+    return np.stack(out)
