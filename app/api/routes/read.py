@@ -1,5 +1,6 @@
 """Reading a number: ``POST /api/read`` and ``/api/read/file``. The same bodies as /api/predict;
-the drawing is cut into digits (``app.imaging.segment``), each read as /api/predict reads one."""
+the drawing is cut into digits (``app.imaging.segment``), each read as /api/predict reads one,
+except that a digit of a number read with little confidence is read again, steadied (``steadied``)."""
 
 from __future__ import annotations
 
