@@ -44,16 +44,22 @@ def _ink(body_image: bytes | None, pixels: Any, limits: ImageLimits) -> tuple[Im
 def steadied(predictor: Predictor, X: NDArray[np.float32], P: NDArray[np.float64],
              none: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The readings (P, none) of a number's digits X, those read with a confidence under
-    ``UNSURE`` read again as the mean over themselves and six nudged copies (``nudges``): a
-    digit that is a coin flip between two (a thin 8 or a 0, at 0.56) is settled by how it reads
-    a pixel to either side and a little larger or smaller, rather than by one exact placement."""
+    ``UNSURE`` read again as the mean over themselves and six nudged copies (``nudges``), when
+    most of the seven copies read as that mean does: a digit that is a coin flip between two (a
+    thin 8 or a 0, at 0.56) is settled by how it reads a pixel to either side and a little larger
+    or smaller, rather than by one exact placement. Where the copies split (an italic 8 read as
+    an 8 by four and as a 0, more confidently, by three), the digit keeps its own reading."""
     unsure = np.flatnonzero(P.max(axis=1) * (1.0 - none) < UNSURE)
     if len(unsure) == 0:
         return P, none
     P, none = P.copy(), none.copy()
     Pn, nn = predictor.predict(np.concatenate([nudges(X[i]) for i in unsure]))
-    P[unsure] = Pn.reshape(len(unsure), -1, P.shape[1]).mean(axis=1)
-    none[unsure] = nn.reshape(len(unsure), -1).mean(axis=1)
+    Pn, nn = Pn.reshape(len(unsure), -1, P.shape[1]), nn.reshape(len(unsure), -1)
+    for k, i in enumerate(unsure):
+        votes = np.bincount(Pn[k].argmax(axis=1), minlength=P.shape[1])
+        mean = Pn[k].mean(axis=0)
+        if votes[mean.argmax()] * 2 > len(Pn[k]):  # most of the copies agree with their mean
+            P[i], none[i] = mean, nn[k].mean()
     return P, none
 
 
