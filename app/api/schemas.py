@@ -157,7 +157,8 @@ class ReadResponse(BaseModel):
                       examples=["2026"])
     digits: list[ReadDigit] = Field(description="Each piece, left to right, answered as /api/predict answers "
                                                 "(a digit of a number read with confidence under 0.75: the mean "
-                                                "reading of its input and six copies shifted a pixel or scaled 10 %).")
+                                                "reading of its input and six copies shifted a pixel or scaled 10 %, "
+                                                "when most of them agree with it).")
     model: ModelRef
 
 
