@@ -10,9 +10,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 I64 = NDArray[np.int64]
+Runs = tuple[I64, I64, I64]  # a mask's runs of True: rows, starts, ends (exclusive), row-major
 
 
-def runs(mask: NDArray[np.bool_]) -> tuple[I64, I64, I64]:
+def runs(mask: NDArray[np.bool_]) -> Runs:
     """The horizontal runs of True in row-major order: rows, starts, ends (exclusive)."""
     h, w = mask.shape
     padded = np.zeros((h, w + 2), np.int8)

@@ -5,19 +5,19 @@ seen solid strokes: an outlined 3 reads as no digit, an outlined 1 as a 0. A hol
 (paper enclosed by ink, 4-connected, so that it does not leak out between pixels touching at
 a corner) is surely the inside of an outlined stroke when it is
 
-- long and bent: its perimeter squared over its area (4π for a disc; 11–14 for a drawn digit's
-  loop, rarely over 25) is over ``LONG``, and it fills under ``BENT`` of its convex hull, like
+- long and bent: its perimeter squared over its area (4π for a disc, a little more for a drawn
+  digit's loop) is over ``LONG``, and it fills under ``BENT`` of its convex hull, like
   the inside of a stroke, which runs along the digit and bends with it; or
 - tiny: its mean thickness (twice its area over its perimeter; a disc's radius) is under ``TINY``
   of the line's height, like the specks of paper left between the strokes of a sketched
   outline, or the pinholes where a thick pen crossed itself.
 
 Such holes are the mark of a drawing in outlines only when they add up to ``HOLLOW`` of its ink
-or more: in every set of solid numbers here, at most 0.03, but for one pair of 3s touching twice
-(0.24), where in outlined fonts' numbers they are mostly 0.4–2.5. Or when the tiny ones are many,
-``SKETCHED`` or more for each line's height of the ink's width: strokes sketched in many lines or
-hatched, as Cabin Sketch draws them, leave dozens of slivers of paper in each digit, where a solid
-drawing here leaves at most 4.5 pinholes in a digit; then the tiny holes and the long bent ones
+or more, which no solid number of the test sets does (the paper a pair of touching digits
+encloses comes closest), and an outlined font's numbers mostly do many times over. Or when the
+tiny ones are many, ``SKETCHED`` or more for each line's height of the ink's width: strokes
+sketched in many lines or hatched, as Cabin Sketch draws them, leave dozens of slivers of paper in
+each digit, a solid drawing a few pinholes at most; then the tiny holes and the long bent ones
 are filled, not the convex ones (a narrow 0's loop stays open).
 
 In a drawing in outlines every hole longer than a loop usually is (perimeter squared over area
@@ -32,9 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from app.imaging.components import expand, holes, runs
-
-Runs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]  # rows, starts, ends (exclusive)
+from app.imaging.components import Runs, expand, holes, runs
 
 INK = 40       # of 255: what counts as ink when telling strokes and holes apart
 LONG = 30.0    # perimeter² / area over which a hole is the inside of a stroke,
