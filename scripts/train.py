@@ -2,7 +2,7 @@
 
     python -m scripts.train                       # the shipped model → weights/digitpad.npz
     python -m scripts.train --preset mlp --out weights/mlp.npz
-    python -m scripts.train --preset handwriting --out weights/handwriting.npz   # fonts: scripts.make_font_glyphs
+    python -m scripts.train --preset handwriting --out weights/handwriting.npz   # + fonts (make_font_glyphs)
     python -m scripts.train --preset blog --out weights/blog.npz
     python -m scripts.train --layers 784-256-128-10 --optimizer momentum --lr 0.05 --epochs 10 --out /tmp/x.npz
 
@@ -37,7 +37,8 @@ from model.network import Network
 from model.presets import DEFAULT_PRESET, PRESETS, cnn, mlp
 from model.train import Glyphs, train, with_synthetic
 from model.verdict import choose_thresholds, split
-from scripts import make_font_glyphs, project_root
+from scripts import project_root
+from scripts.datasets import make_font_glyphs
 
 ROOT = project_root()
 
@@ -78,8 +79,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, default=ROOT / "data" / "mnist",
                    help="folder with the MNIST files (default: %(default)s)")
     p.add_argument("--glyphs", type=Path, default=ROOT / "data" / "font_glyphs.npz",
-                   help="glyphs typed in fonts, for presets that train on them; made by scripts.make_font_glyphs "
-                        "when missing (default: %(default)s)")
+                   help="glyphs typed in fonts, for presets that train on them; made by "
+                        "scripts.datasets.make_font_glyphs when missing (default: %(default)s)")
     p.add_argument("--out", type=Path, default=ROOT / "weights" / "digitpad.npz", help="(default: %(default)s)")
     return p.parse_args(argv)
 
@@ -87,7 +88,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def font_glyphs(path: Path) -> tuple[Glyphs, dict[str, Any]]:
     """The glyphs typed in fonts (made first if missing), and what the metadata says of them."""
     if not path.is_file():
-        print(f"{path} is missing: making it (python -m scripts.make_font_glyphs)", flush=True)
+        print(f"{path} is missing: making it (python -m scripts.datasets.make_font_glyphs)", flush=True)
         if make_font_glyphs.main(["--out", str(path)]):
             raise SystemExit(1)
     with np.load(path) as z:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from scripts.serverctl import serving
+from scripts.harness.server import serving
 from tests.app_fixtures import app_weights
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,19 +21,19 @@ from pathlib import Path
 
 import pytest
 
-from scripts.dockerctl import (
+from scripts.harness.container import (
     ROOT,
     EngineMissing,
     build,
     docker,
-    free_port,
     get,
     post,
     remove_built,
     require_engine,
     wait_ready,
 )
-from scripts.serverctl import huge_image
+from scripts.harness.ports import free_port
+from scripts.harness.server import huge_image
 from tests.drawing import drawing
 
 

@@ -17,7 +17,7 @@ from app.imaging.errors import excerpt
 from app.main import create_app
 from app.serving.lifecycle import lifecycle
 from app.settings import Settings
-from scripts.serverctl import huge_image
+from scripts.harness.server import huge_image
 from tests.drawing import drawing
 
 HTML_PATHS = ["/", "/static/index.html"]

@@ -1,11 +1,11 @@
 """The shipped model reads re-drawn MNIST test digits as well as the originals.
 
 400 digits of the committed MNIST test sample are re-drawn as canvas images by
-``scripts.make_drawn_digits`` (200–400 px canvases, 25–90% of the height, thin,
+``scripts.datasets.make_drawn_digits`` (200–400 px canvases, 25–90% of the height, thin,
 normal and thick strokes, the four ink styles in turn) and sent through the
 real API; the same digits are also sent untouched as ``pixels``. The drawn
 accuracy must be within 1 point of the untouched one. The full-size figure,
-per style, comes from ``python -m scripts.score_drawn_digits``."""
+per style, comes from ``python -m scripts.evaluation.score_drawn_digits``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from model.mnist import read_idx
-from scripts.make_drawn_digits import STROKES, STYLES, canvas, redraw
+from scripts.datasets.make_drawn_digits import STROKES, STYLES, canvas, redraw
 from tests.conftest import ROOT, SAMPLE_DIR
 
 SHIPPED = ROOT / "weights" / "digitpad.npz"

@@ -1,4 +1,4 @@
-"""The glyphs typed in fonts that the shipped model trains on (``scripts.make_font_glyphs``), and
+"""The glyphs typed in fonts that the shipped model trains on (``scripts.datasets.make_font_glyphs``), and
 how training draws them (``model.train.with_synthetic``)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 
 from model.glyphs import NONE
 from model.train import with_synthetic
-from scripts import make_font_glyphs
-from scripts.make_font_glyphs import DIGITS, LETTERS, glyphs, variants
+from scripts.datasets import make_font_glyphs
+from scripts.datasets.make_font_glyphs import DIGITS, LETTERS, glyphs, variants
 from scripts.train import font_glyphs
 
 FONTS = Path(__file__).resolve().parent / "data" / "fonts"  # three OFL fonts no training run uses

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app.main import create_app
 from app.settings import Settings
-from scripts.serverctl import serving
+from scripts.harness.server import serving
 from tests.app_fixtures import app_weights
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

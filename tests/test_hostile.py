@@ -3,7 +3,7 @@ saturation, clients that hang up, slow clients, shutdown with work in flight, wo
 
 Every load here is bounded in count and time. Times are asserted only with wide margins
 and only where the behaviour *is* a time (a deadline, "does not wait behind work"); the
-figures themselves come from ``python -m scripts.bench_hostile``."""
+figures themselves come from ``python -m scripts.bench.hostile``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.serverctl import ROOT, huge_image, serving
+from scripts.harness.server import ROOT, huge_image, serving
 from tests.app_fixtures import app_weights
 
 PIXELS = [[0.0] * 28 for _ in range(10)] + [[0.0] * 12 + [1.0] * 4 + [0.0] * 12 for _ in range(8)] + \

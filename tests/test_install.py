@@ -15,7 +15,8 @@ import venv
 import zipfile
 from pathlib import Path
 
-from scripts.dockerctl import ROOT, free_port, get, wait_ready
+from scripts.harness.container import ROOT, get, wait_ready
+from scripts.harness.ports import free_port
 
 
 def test_pip_install_serves_the_page_and_the_shipped_weights(tmp_path: Path) -> None:

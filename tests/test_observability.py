@@ -11,7 +11,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from scripts.serverctl import serving
+from scripts.harness.server import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 PIXELS = [[1.0 if 4 <= y < 24 and 13 <= x < 15 else 0.0 for x in range(28)] for y in range(28)]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from scripts import predict
-from scripts.serverctl import free_port, serving
+from scripts.harness.ports import free_port
+from scripts.harness.server import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGIT = ROOT / "examples" / "digit.png"

@@ -9,7 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from scripts.serverctl import serving
+from scripts.harness.server import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 

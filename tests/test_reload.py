@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from model import weights
-from scripts.serverctl import Served, serving, wait_ready
+from scripts.harness.server import Served, serving, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "weights" / "digitpad.npz"

@@ -22,8 +22,8 @@ from app.main import create_app
 from app.serving.predictor import Predictor
 from app.settings import Settings
 from model.glyphs import DIGITS, LETTERS
-from scripts.make_drawn_digits import STYLES
-from scripts.make_drawn_numbers import font_number, painted, pen_number
+from scripts.datasets.make_drawn_digits import STYLES
+from scripts.datasets.make_drawn_numbers import font_number, painted, pen_number
 
 SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "digitpad.npz"
 DATA = Path(__file__).resolve().parent / "data"

@@ -77,7 +77,7 @@ def reject(shipped: tuple[Network, dict[str, object]]) -> float:
 
 def test_drawn_non_digits_are_rejected(shipped: tuple[Network, dict[str, object]]) -> None:
     """The committed sample of drawn non-digits (letters, signs, scribbles, taps…; seed 7, which
-    training never uses; python -m scripts.make_test_sample): at least 90 % called 'not a digit'."""
+    training never uses; python -m scripts.datasets.make_test_sample): at least 90 % called 'not a digit'."""
     net, _ = shipped
     N = read_idx(SAMPLE_DIR / "nondigits-sample-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255
     assert N.shape == (300, 784)

@@ -15,7 +15,7 @@ from tritonclient.utils import InferenceServerException
 
 from model import weights
 from model.mnist import read_idx
-from scripts.serverctl import Served, serving
+from scripts.harness.server import Served, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "data"

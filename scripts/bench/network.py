@@ -1,7 +1,7 @@
 """Speed figures for the numpy network, printed (a benchmark, not a test).
 
-    python -m scripts.benchmark                    # everything
-    python -m scripts.benchmark --only train       # the MLP epoch only
+    python -m scripts.bench.network                    # everything
+    python -m scripts.bench.network --only train       # the MLP epoch only
 
 train:  one epoch of 784-256-128-10 over the 60,000 training images, batch 128,
         Adam, no augmentation, through the real training loop (model.train),
@@ -30,18 +30,11 @@ from model.network import Network
 from model.presets import mlp
 from model.train import TrainConfig, train
 from scripts import project_root
+from scripts.harness.machine import cpu_name
 
 ROOT = project_root()
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def epoch_seconds(X: np.ndarray, y: np.ndarray, optimizer: str, dtype: type, repeats: int) -> float:

@@ -1,5 +1,5 @@
 """The baseline for the serving benchmarks: a bare FastAPI app that parses the JSON body and
-returns a constant, with the same health endpoint as digitpad. ``uvicorn scripts.bare_app:app``"""
+returns a constant, with the same health endpoint as digitpad. ``uvicorn scripts.bench.bare_app:app``"""
 
 from __future__ import annotations
 

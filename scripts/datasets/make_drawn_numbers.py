@@ -1,11 +1,11 @@
 """Make the drawn-numbers test set: numbers of 2–6 MNIST *test* digits as wide canvas drawings.
 
-    python -m scripts.make_drawn_numbers                        # → data/numbers/ (600 PNGs + labels.csv)
-    python -m scripts.make_drawn_numbers --count 200 --out /tmp/numbers --seed 1
-    python -m scripts.make_drawn_numbers --source strokes --out data/numbers-strokes   # pen strokes
-    python -m scripts.make_drawn_numbers --source fonts --out data/numbers-fonts       # this machine's fonts
-    python -m scripts.make_drawn_numbers --source pens --out data/numbers-pens         # as a person spaces them
-    python -m scripts.make_drawn_numbers --source fonts --fonts build/fonts/node_modules/@fontsource \
+    python -m scripts.datasets.make_drawn_numbers                        # → data/numbers/ (600 PNGs + labels.csv)
+    python -m scripts.datasets.make_drawn_numbers --count 200 --out /tmp/numbers --seed 1
+    python -m scripts.datasets.make_drawn_numbers --source strokes --out data/numbers-strokes  # pen strokes
+    python -m scripts.datasets.make_drawn_numbers --source fonts --out data/numbers-fonts  # this machine's fonts
+    python -m scripts.datasets.make_drawn_numbers --source pens --out data/numbers-pens  # as a person spaces them
+    python -m scripts.datasets.make_drawn_numbers --source fonts --fonts build/fonts/node_modules/@fontsource \
         --out data/numbers-handwriting                                                 # fonts from npm (README)
 
 Each digit is redrawn as in ``make_drawn_digits`` (thin, normal or thick strokes), all of one
@@ -15,7 +15,7 @@ size, in the four ink styles in turn. In ``--touching`` of the numbers (default 
 pair of neighbours is pushed together until their strokes touch. Only MNIST test digits are
 used, never training ones. Each number's digits are also kept apart, as drawn, in
 ``parts/NAME.npz``, so the scorer can tell what perfect cuts would read. Score them with
-``python -m scripts.score_drawn_numbers``.
+``python -m scripts.evaluation.score_drawn_numbers``.
 
 Other sources, for numbers that are not MNIST's (2–5 digits, the four ink styles, no touching
 pairs on purpose): ``--source strokes`` draws each digit from ``model.glyphs``'s templates with
@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
 from model.mnist import load_split
-from scripts.make_drawn_digits import STROKES, STYLES, canvas, redraw
+from scripts.datasets.make_drawn_digits import STROKES, STYLES, canvas, redraw
 
 F32 = NDArray[np.float32]
 
@@ -70,9 +70,9 @@ def touching_gap(left: F32, right: F32, lift_l: int, lift_r: int) -> int:
 
 
 def stroke_number(rng: np.random.Generator) -> tuple[Image.Image, str]:
-    from scripts.bench_read import drawing
+    from scripts.datasets.canvas import number_png
 
-    png, text = drawing(int(rng.integers(2, 6)), int(rng.integers(1 << 30)))
+    png, text = number_png(int(rng.integers(2, 6)), int(rng.integers(1 << 30)))
     img = Image.open(io.BytesIO(png))
     img.load()
     return img, text
@@ -83,7 +83,7 @@ def pen_number(rng: np.random.Generator, pens: tuple[float, float] = (0.02, 0.1)
     canvas, digits 40–75 % of its height, gaps 15–60 % of a digit's width, a round pen ``pens``
     of the height (2–10 %), each digit on its own baseline."""
     from model.glyphs import DIGITS, perturb
-    from scripts.canvas import canvas_png
+    from scripts.datasets.canvas import strokes_png
 
     names = [n for n in DIGITS if "flag" not in n]
     picked = [names[i] for i in rng.integers(len(names), size=int(rng.integers(2, 6)))]
@@ -101,7 +101,7 @@ def pen_number(rng: np.random.Generator, pens: tuple[float, float] = (0.02, 0.1)
         strokes += [[(x + (px + 0.5) * width, y0 + (py + 0.5) * height) for px, py in stroke]
                     for stroke in perturb(DIGITS[name][1], rng)]
         x += width * (1 + gap)
-    img = Image.open(io.BytesIO(canvas_png(strokes, (W, H), pen)))
+    img = Image.open(io.BytesIO(strokes_png(strokes, (W, H), pen)))
     img.load()
     return img, "".join(str(DIGITS[n][0]) for n in picked), f"pen {pen / H:.2f}"
 

@@ -1,7 +1,7 @@
 """Container figures: image size, start-up to /readyz, and `docker stop` with requests in flight.
 
-    python -m scripts.bench_container              # builds digitpad:latest from this checkout first
-    python -m scripts.bench_container --no-build --runs 5
+    python -m scripts.bench.container              # builds digitpad:latest from this checkout first
+    python -m scripts.bench.container --no-build --runs 5
 
 Needs a working `docker` (on daemonless machines: eval "$(../shared/container/setup-engine.sh)").
 Prints the runtime image size next to the base image's (from `docker image inspect`), then per
@@ -20,7 +20,8 @@ import time
 import uuid
 
 from app.api.examples import IMAGE_7
-from scripts.dockerctl import EngineMissing, build, docker, free_port, post, require_engine, wait_ready
+from scripts.harness.container import EngineMissing, build, docker, post, require_engine, wait_ready
+from scripts.harness.ports import free_port
 
 BASE = "python:3.11-slim-bookworm"
 

@@ -1,7 +1,7 @@
 """Make the font glyphs the handwriting model trains on: digits and letters typed in 144 handwriting fonts.
 
-    python -m scripts.make_font_glyphs          # fetch the fonts from npm, → data/font_glyphs.npz
-    python -m scripts.make_font_glyphs --fonts /usr/share/fonts/truetype/dejavu --out /tmp/g.npz
+    python -m scripts.datasets.make_font_glyphs          # fetch the fonts from npm, → data/font_glyphs.npz
+    python -m scripts.datasets.make_font_glyphs --fonts /usr/share/fonts/truetype/dejavu --out /tmp/g.npz
 
 MNIST holds the digits of 500 writers, all in one American school hand: a Parisienne 9 with a
 small loop and a long hairline tail, an Amatic 6 three times taller than wide, or a Kristi 4 with
@@ -10,7 +10,7 @@ the ``handwriting`` preset also trains on digits typed in handwriting fonts (and
 strokes are no sign of a digit, on the letters ``model.glyphs`` draws as non-digits, labelled 10).
 
 The fonts are 144 handwriting fonts from Google Fonts (OFL or Apache licensed), pinned in
-``scripts/fonts/package.json`` and installed from npm (@fontsource) into ``build/fonts-train``.
+``scripts/datasets/fonts/package.json`` and installed from npm (@fontsource) into ``build/fonts-train``.
 None of them is in any test set: the README's handwriting test sets use other fonts. Each glyph
 is typed large, in seven variants (as typed; at a small size, so its anti-aliasing is coarse; its
 strokes thickened a little and a lot; thinned; squeezed to 60 % of its width; widened by half)
@@ -48,7 +48,7 @@ def fetch(folder: Path) -> Path:
     files = folder / "node_modules" / "@fontsource"
     if not files.is_dir():
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / "scripts" / "fonts" / "package.json", folder / "package.json")
+        shutil.copy(ROOT / "scripts" / "datasets" / "fonts" / "package.json", folder / "package.json")
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=folder, check=True)
     return files
 

@@ -1,9 +1,9 @@
 """Serving speed: digitpad against a bare FastAPI app, side by side in one run, and 1 vs 2 workers.
 
-    python -m scripts.bench_serving                 # wrk if installed (apt-get install wrk), else Python
-    python -m scripts.bench_serving --seconds 10 --connections 16
+    python -m scripts.bench.serving                 # wrk if installed (apt-get install wrk), else Python
+    python -m scripts.bench.serving --seconds 10 --connections 16
 
-The baseline is ``scripts/bare_app.py`` (parses the JSON body, returns a constant) under the same
+The baseline is ``scripts/bench/bare_app.py`` (parses the JSON body, returns a constant) under the same
 uvicorn (httptools, uvloop, no access log, one worker). Both are started here on 127.0.0.1 and
 loaded alternately with the same payloads: a 280×280 PNG drawing as a data URL, and 784 prepared
 pixels. Printed: requests/s, p50 and p99 latency, errors, and digitpad ÷ bare. Then digitpad with
@@ -14,39 +14,28 @@ so figures are for comparison within one run, not absolute."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import io
 import json
 import os
-import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from PIL import Image
 
 from app.api.examples import IMAGE_7, PIXELS_2
-from scripts.benchmark import cpu_name
-from scripts.serverctl import ROOT, free_port
-
-
-@dataclass
-class Load:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-    requests: int = 0  # answered in all
+from scripts.harness.load import Load, python_load, wrk
+from scripts.harness.machine import cpu_name
+from scripts.harness.ports import free_port
+from scripts.harness.server import ROOT
 
 
 def drawing_png() -> str:
@@ -63,7 +52,7 @@ def server(kind: str, workers: int = 1) -> Iterator[str]:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
            "DIGITPAD_WORKERS": str(workers)}
     cmd = ([sys.executable, "-m", "app.serving.serve"] if kind == "digitpad" else
-           [sys.executable, "-m", "uvicorn", "scripts.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
+           [sys.executable, "-m", "uvicorn", "scripts.bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
             "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"])
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -90,54 +79,6 @@ def _up(url: str) -> bool:
         return False
 
 
-def wrk(url: str, body: str, seconds: float, connections: int, tmp: Path, path: str = "/api/predict") -> Load:
-    script = tmp / "post.lua"
-    script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
-                      'wrk.headers["Content-Type"] = "application/json"\n')
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script),
-           f"{url}{path}"]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
-    out = run.stdout
-    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if found is None:
-        raise SystemExit(f"wrk failed: {out}{run.stderr}")
-    rps = float(found.group(1))
-    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
-    errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|errors: \w+) (\d+)", out))
-    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    requests = re.search(r"(\d+) requests in", out)
-    return Load(rps, _ms(lat["50"]), _ms(lat["99"]), errors, int(requests.group(1)) if requests else 0)
-
-
-def _ms(text: str) -> float:
-    value, unit = float(re.match(r"[\d.]+", text).group()), re.sub(r"[\d.]+", "", text)  # type: ignore[union-attr]
-    return value * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
-
-
-def python_load(url: str, body: str, seconds: float, connections: int, path: str = "/api/predict",
-                ok: int = 200) -> Load:
-    """A bounded asyncio load: ``connections`` keep-alive clients posting to ``path`` for
-    ``seconds``; an answer other than ``ok`` counts as an error."""
-    async def run() -> tuple[list[float], int]:
-        latencies: list[float] = []
-        errors = 0
-        end = time.monotonic() + seconds
-        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=connections), timeout=10) as c:
-            async def client() -> None:
-                nonlocal errors
-                while time.monotonic() < end:
-                    t = time.perf_counter()
-                    r = await c.post(f"{url}{path}", content=body,
-                                     headers={"Content-Type": "application/json"})
-                    latencies.append((time.perf_counter() - t) * 1000)
-                    errors += r.status_code != ok
-            await asyncio.gather(*(client() for _ in range(connections)))
-        return latencies, errors
-
-    t0 = time.monotonic()
-    latencies, errors = asyncio.run(run())
-    q = statistics.quantiles(latencies, n=100)
-    return Load(len(latencies) / (time.monotonic() - t0), q[49], q[98], errors, len(latencies))
 
 
 def load(url: str, body: str, args: argparse.Namespace, tmp: Path) -> Load:

@@ -1,6 +1,6 @@
 """Write the small samples that the test suite commits and uses.
 
-    python -m scripts.make_test_sample        # → tests/data/t10k-sample-{images,labels}-idx*-ubyte.gz,
+    python -m scripts.datasets.make_test_sample        # → tests/data/t10k-sample-{images,labels}-idx*-ubyte.gz,
                                               #   tests/data/train-sample-{images,labels}-idx*-ubyte.gz
                                               #   and tests/data/nondigits-sample-images-idx3-ubyte.gz
 

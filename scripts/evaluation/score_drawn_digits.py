@@ -1,9 +1,9 @@
 """Score the drawn-digits test set through the real API, per ink style and stroke.
 
-    python -m scripts.make_drawn_digits                   # once: data/drawn/
-    python -m scripts.score_drawn_digits                  # in-process app, weights/digitpad.npz
-    python -m scripts.score_drawn_digits --weights /tmp/dev-weights.npz
-    python -m scripts.score_drawn_digits --url http://127.0.0.1:8000   # a running server
+    python -m scripts.datasets.make_drawn_digits                   # once: data/drawn/
+    python -m scripts.evaluation.score_drawn_digits                  # in-process app, weights/digitpad.npz
+    python -m scripts.evaluation.score_drawn_digits --weights /tmp/dev-weights.npz
+    python -m scripts.evaluation.score_drawn_digits --url http://127.0.0.1:8000   # a running server
 
 Every image is sent as a data URL to ``POST /api/predict``, exactly as the page
 does; it counts as read right when the digit is right and the verdict is not

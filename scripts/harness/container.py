@@ -1,10 +1,9 @@
-"""Driving the `docker` CLI, for the container test and `scripts.bench_container` (the real engine)."""
+"""Driving the `docker` CLI, for the container test and `scripts.bench.container` (the real engine)."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -12,7 +11,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class EngineMissing(RuntimeError):
@@ -31,12 +30,6 @@ def require_engine() -> None:
     info = docker("info", timeout=30, check=False)
     if info.returncode != 0:
         raise EngineMissing(f"`docker info` failed, so no container engine can be had: {info.stderr.strip()[-300:]}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def revision() -> str:

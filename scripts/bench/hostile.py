@@ -1,7 +1,7 @@
 """Hostile-traffic figures for the README: what cheap, valid, hostile input costs the server.
 
-    python -m scripts.bench_hostile                      # the shipped weights, one worker
-    python -m scripts.bench_hostile --slow 1100          # slow connections for the slow-loris probe
+    python -m scripts.bench.hostile                      # the shipped weights, one worker
+    python -m scripts.bench.hostile --slow 1100          # slow connections for the slow-loris probe
 
 Each probe starts a fresh ``digitpad-serve`` on 127.0.0.1 and prints its figure beside a
 baseline measured in the same run on the same server (idle memory, idle health latency).
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import httpx
 
-from scripts.benchmark import cpu_name
-from scripts.serverctl import ROOT, Served, huge_image, serving
+from scripts.harness.machine import cpu_name
+from scripts.harness.server import ROOT, Served, huge_image, serving
 
 PIXELS = [[0.0] * 28 for _ in range(10)] + [[0.0] * 12 + [1.0] * 4 + [0.0] * 12 for _ in range(8)] + \
          [[0.0] * 28 for _ in range(10)]

@@ -1,7 +1,7 @@
 """Make the drawn-digits test set: MNIST *test* digits re-drawn as browser-canvas images.
 
-    python -m scripts.make_drawn_digits                          # → data/drawn/ (2000 PNGs + labels.csv)
-    python -m scripts.make_drawn_digits --count 400 --out /tmp/drawn --seed 1
+    python -m scripts.datasets.make_drawn_digits                          # → data/drawn/ (2000 PNGs + labels.csv)
+    python -m scripts.datasets.make_drawn_digits --count 400 --out /tmp/drawn --seed 1
 
 Each digit is cut out of its 28×28 MNIST image, enlarged (bicubic) to 25–90% of
 a 200–400 px canvas's height and placed anywhere on it. Its stroke is redrawn at
@@ -10,7 +10,7 @@ a threshold of the enlarged grey levels, with a one-pixel anti-aliased edge:
 The four ink styles take turns: dark on white, light on black, dark on transparent
 (what an unfilled canvas gives from ``toDataURL()``) and coloured ink on a white,
 pastel or dark background. Safe to re-run: the same seed writes the same files.
-Score them through the API with ``python -m scripts.score_drawn_digits``.
+Score them through the API with ``python -m scripts.evaluation.score_drawn_digits``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The numpy engine next to PyTorch on the CPU: same networks, data, batch, optimizer, dtype and threads.
 
-    python -m scripts.bench_vs_torch                  # 1 thread, 3 rounds
-    python -m scripts.bench_vs_torch --threads 2 --rounds 5
+    python -m scripts.bench.vs_torch                  # 1 thread, 3 rounds
+    python -m scripts.bench.vs_torch --threads 2 --rounds 5
 
 Needs the optional `bench` extra (torch==2.13.0, the CPU wheel, and threadpoolctl):
     pip install -e '.[bench]'
@@ -44,7 +44,7 @@ from model.network import Network
 from model.optimizers import make_optimizer
 from model.presets import cnn, mlp
 from scripts import project_root
-from scripts.benchmark import cpu_name
+from scripts.harness.machine import cpu_name
 
 if TYPE_CHECKING:
     import torch
@@ -193,7 +193,7 @@ def run_side(side: str, data: str, args: argparse.Namespace) -> Result:
         if not args.keep_coretype:
             env.pop("OPENBLAS_CORETYPE", None)
             env.pop("OPENBLAS_L2_SIZE", None)
-    cmd = [sys.executable, "-m", "scripts.bench_vs_torch", "--side", side, "--data", data,
+    cmd = [sys.executable, "-m", "scripts.bench.vs_torch", "--side", side, "--data", data,
            "--threads", str(args.threads), "--mlp-steps", str(args.mlp_steps),
            "--cnn-steps", str(args.cnn_steps), "--reps", str(args.reps)]
     done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)

@@ -1,6 +1,6 @@
 """Write examples/: the files the README's curl commands send (committed; this remakes them).
 
-    python -m scripts.make_examples
+    python -m scripts.datasets.make_examples
 
 ``digit.png``: a 7 as a canvas would export it (black ink, alpha coverage, 280×280);
 ``number.png``: "2026" drawn with round-pen strokes on a 900×300 transparent canvas;
@@ -13,14 +13,13 @@ import json
 from app.api.examples import PIXELS_2
 from model.glyphs import DIGITS
 from scripts import project_root
-from scripts.bench_preprocess import canvas_png
-from scripts.canvas import canvas_png as strokes_png
+from scripts.datasets.canvas import seven_png, strokes_png
 
 OUT = project_root() / "examples"
 NUMBER = ["2 plain", "0 oval", "2 plain", "6 loop"]
 
 
-def number_png(size: tuple[int, int] = (900, 300), pen: float = 0.07) -> bytes:
+def number_2026_png(size: tuple[int, int] = (900, 300), pen: float = 0.07) -> bytes:
     strokes = [[(120 + 180 * k + x * 110, 60 + y * 180) for x, y in stroke]
                for k, name in enumerate(NUMBER) for stroke in DIGITS[name][1]]
     return strokes_png(strokes, size, pen * size[1])
@@ -28,8 +27,8 @@ def number_png(size: tuple[int, int] = (900, 300), pen: float = 0.07) -> bytes:
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
-    (OUT / "digit.png").write_bytes(canvas_png())
-    (OUT / "number.png").write_bytes(number_png())
+    (OUT / "digit.png").write_bytes(seven_png())
+    (OUT / "number.png").write_bytes(number_2026_png())
     (OUT / "pixels.json").write_text(json.dumps(PIXELS_2) + "\n")
     print(f"wrote digit.png, number.png and pixels.json to {OUT}")
 

@@ -1,8 +1,8 @@
 """Time preprocessing + prediction of one 280×280 canvas PNG, in-process (a benchmark, not a test).
 
-    python -m scripts.bench_preprocess                            # weights/digitpad.npz
-    python -m scripts.bench_preprocess --weights /tmp/dev-weights.npz --repeats 500
-    python -m scripts.bench_preprocess --blas-threads 0           # BLAS's own default thread count
+    python -m scripts.bench.preprocess                            # weights/digitpad.npz
+    python -m scripts.bench.preprocess --weights /tmp/dev-weights.npz --repeats 500
+    python -m scripts.bench.preprocess --blas-threads 0           # BLAS's own default thread count
 
 The PNG is what the drawing page sends: a 280×280 canvas, black ink with alpha
 coverage on transparent, a round pen 7% of the canvas wide (as static/app.js
@@ -31,14 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts.canvas import canvas_png as strokes_png
-
-SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.56, 0.5), (0.44, 0.82)]
-
-
-def canvas_png(side: int = 280, pen: float = 0.07, supersample: int = 4) -> bytes:
-    """A browser-canvas-like PNG of a 7: black ink, alpha = coverage, transparent elsewhere."""
-    return strokes_png([[(x * side, y * side) for x, y in SEVEN]], (side, side), pen * side, supersample)
+from scripts.datasets.canvas import seven_png
 
 
 def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 20) -> tuple[float, float]:
@@ -64,7 +57,7 @@ def main() -> None:
     args = p.parse_args()
     if args.blas_threads:
         if "numpy" in sys.modules:
-            p.error("numpy is already loaded; run as python -m scripts.bench_preprocess")
+            p.error("numpy is already loaded; run as python -m scripts.bench.preprocess")
         os.environ["OPENBLAS_NUM_THREADS"] = str(args.blas_threads)
 
     from fastapi.testclient import TestClient
@@ -74,7 +67,7 @@ def main() -> None:
     from app.serving.predictor import Predictor
     from app.settings import Settings
 
-    png = canvas_png()
+    png = seven_png()
     predictor = Predictor.load(args.weights)
     x = prepare_image(png)
 

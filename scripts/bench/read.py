@@ -1,7 +1,7 @@
 """Time reading a drawn number in-process: a 6-digit drawing on a 900×300 canvas (a benchmark, not a test).
 
-    python -m scripts.bench_read                          # weights/digitpad.npz, 200 runs per figure
-    python -m scripts.bench_read --repeats 500 --digits 4
+    python -m scripts.bench.read                          # weights/digitpad.npz, 200 runs per figure
+    python -m scripts.bench.read --repeats 500 --digits 4
 
 The drawing is what the page sends in number mode: black ink with alpha coverage on a
 transparent canvas, a round pen 7% of the canvas's height wide, the digits stroke-drawn from
@@ -17,7 +17,7 @@ Reported, each the median (and 90th percentile) of ``--repeats`` runs after a wa
 * the baseline beside it, in the same run: ``/api/predict``'s path (``read_one``) on the same
   PNG, one 28×28 reading of the whole drawing; the ratio is what reading a number costs over that.
 
-BLAS threads: as ``scripts/bench_preprocess``, one by default (as ``./run.sh start``)."""
+BLAS threads: as ``scripts.bench.preprocess``, one by default (as ``./run.sh start``)."""
 
 from __future__ import annotations
 
@@ -29,28 +29,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-
-def drawing(digits: int, seed: int, size: tuple[int, int] = (900, 300), pen: float = 0.07) -> tuple[bytes, str]:
-    """A number drawn as the page draws it, and its digits."""
-    import numpy as np
-
-    from model.glyphs import DIGITS, perturb
-    from scripts.canvas import canvas_png
-
-    rng = np.random.default_rng(seed)
-    W, H = size
-    names = [n for n in DIGITS if "flag" not in n]
-    picked = [names[i] for i in rng.integers(len(names), size=digits)]
-    height = H * rng.uniform(0.55, 0.7)
-    width = height * 0.6
-    gap = (W * 0.9 - digits * width) / max(digits - 1, 1)
-    strokes = []
-    for k, name in enumerate(picked):
-        x0, y0 = W * 0.05 + k * (width + gap), (H - height) / 2 + rng.normal(0, 0.04) * H
-        strokes += [[(x0 + (px + 0.5) * width, y0 + (py + 0.5) * height) for px, py in stroke]
-                    for stroke in perturb(DIGITS[name][1], rng)]
-    return canvas_png(strokes, size, pen * H), "".join(str(DIGITS[n][0]) for n in picked)
 
 
 def timed(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
@@ -85,6 +63,7 @@ def main() -> None:
     from app.imaging.segment import segment
     from app.serving.executor import Job
     from app.serving.predictor import Predictor
+    from scripts.datasets.canvas import number_png
 
     predictor = Predictor.load(args.weights)
     limits, job = ImageLimits(), Job()
@@ -100,7 +79,7 @@ def main() -> None:
           f"{'predict (baseline)':>20} {'ratio':>6}")
     reads = []
     for seed in range(args.drawings):
-        png, truth = drawing(args.digits, seed)
+        png, truth = number_png(args.digits, seed)
         body = PredictRequest.model_validate({"image": "data:image/png;base64," + base64.b64encode(png).decode()})
         text = json.loads(read_number(job, png, None, limits, predictor, True))["text"]
         ink = _ink(png, None, limits)[0]

@@ -1,8 +1,8 @@
 """``POST /api/feedback`` under load, beside ``POST /api/predict`` in the same run (a benchmark, not a test).
 
-    python -m scripts.bench_feedback                        # SQLite in a temporary folder, 16 connections, 10 s each
-    python -m scripts.bench_feedback --database postgresql://postgres@127.0.0.1:5432/postgres
-    python -m scripts.bench_feedback --connections 16 --seconds 20 --rounds 3
+    python -m scripts.bench.feedback                        # SQLite in a temporary folder, 16 connections, 10 s each
+    python -m scripts.bench.feedback --database postgresql://postgres@127.0.0.1:5432/postgres
+    python -m scripts.bench.feedback --connections 16 --seconds 20 --rounds 3
 
 A real ``digitpad-serve`` (one worker, the shipped weights) on 127.0.0.1 with its rate limit
 raised out of the way; wrk (``apt-get install wrk``; else an asyncio client in this process)
@@ -25,9 +25,9 @@ from pathlib import Path
 from app.api.examples import PIXELS_2
 from app.storage import feedback as store
 from app.storage.database import connect
-from scripts.bench_serving import Load, python_load, wrk
-from scripts.benchmark import cpu_name
-from scripts.serverctl import ROOT, serving
+from scripts.harness.load import Load, python_load, wrk
+from scripts.harness.machine import cpu_name
+from scripts.harness.server import ROOT, serving
 
 
 def show(name: str, r: Load) -> str:

@@ -1,7 +1,7 @@
 """Time ``/api/explain`` in-process, and the explorer page's first render (a benchmark, not a test).
 
-    python -m scripts.bench_explain                       # the served models, 200 runs each
-    python -m scripts.bench_explain --page                # also /explore in Debian's Chromium
+    python -m scripts.bench.explain                       # the served models, 200 runs each
+    python -m scripts.bench.explain --page                # also /explore in Debian's Chromium
 
 In-process: ``explain_one`` as ``POST /api/explain`` runs it on its CPU thread (prepare a 280×280
 canvas PNG, predict, the network's forward and backward pass, quantise every layer's output,
@@ -40,10 +40,10 @@ def main() -> None:
     from app.serving.executor import Job
     from app.serving.models import load_models
     from app.settings import Settings
-    from scripts.bench_preprocess import canvas_png
-    from scripts.benchmark import cpu_name
+    from scripts.datasets.canvas import seven_png
+    from scripts.harness.machine import cpu_name
 
-    image = "data:image/png;base64," + base64.b64encode(canvas_png()).decode()
+    image = "data:image/png;base64," + base64.b64encode(seven_png()).decode()
     models, job, limits = load_models(Settings()), Job(), ImageLimits()
 
     def timed(run: Callable[[], object]) -> tuple[float, float]:
@@ -73,7 +73,7 @@ def main() -> None:
 def page_load(loads: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    from scripts.serverctl import ROOT, serving
+    from scripts.harness.server import ROOT, serving
 
     filled = """() => ['#architecture li', '#curves polyline', '#confusion td', '#errors canvas', '#filters canvas',
                        '#maths li'].every(s => document.querySelector(s))"""

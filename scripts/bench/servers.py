@@ -1,10 +1,10 @@
 """Which serving stack survives slow clients: uvicorn, Hypercorn, Granian, and digitpad-serve.
 
     pip install -e '.[bench]'                 # Hypercorn and Granian, only for this comparison
-    python -m scripts.bench_servers
+    python -m scripts.bench.servers
 
 Each stack serves on 127.0.0.1 with its open-file limit at 1024 (a common container default):
-uvicorn, Hypercorn and Granian serve the bare app (``scripts/bare_app.py``) with a 10 s header
+uvicorn, Hypercorn and Granian serve the bare app (``scripts/bench/bare_app.py``) with a 10 s header
 timeout where they have one; digitpad-serve serves digitpad (DIGITPAD_HEADER_TIMEOUT 10 s).
 A stack that is not installed is skipped and says so. Probes, bounded in count and time:
 
@@ -29,14 +29,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts.benchmark import cpu_name
-from scripts.serverctl import ROOT, free_port
+from scripts.harness.machine import cpu_name
+from scripts.harness.ports import free_port
+from scripts.harness.server import ROOT
 
 TIMEOUT = 10  # the header timeout given to every stack that has one
 
 
 def command(stack: str, port: int) -> list[str]:
-    py, app, host = sys.executable, "scripts.bare_app:app", "127.0.0.1"
+    py, app, host = sys.executable, "scripts.bench.bare_app:app", "127.0.0.1"
     return {
         "uvicorn": [py, "-m", "uvicorn", app, "--host", host, "--port", str(port), "--http", "httptools",
                     "--loop", "uvloop", "--no-access-log"],

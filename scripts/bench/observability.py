@@ -1,8 +1,8 @@
 """What metrics and request logging cost: ``POST /api/predict`` throughput with both on (the
 default) and both off, side by side in one run (a benchmark, not a test).
 
-    python -m scripts.bench_observability                    # wrk if installed, 16 connections, 10 s, 3 rounds
-    python -m scripts.bench_observability --log-format json
+    python -m scripts.bench.observability                    # wrk if installed, 16 connections, 10 s, 3 rounds
+    python -m scripts.bench.observability --log-format json
 
 Three real ``digitpad-serve`` processes (one worker each, the shipped weights) on 127.0.0.1: one
 with ``DIGITPAD_METRICS`` and ``DIGITPAD_ACCESS_LOG`` on (its log lines go to a file, as a
@@ -23,9 +23,9 @@ import tempfile
 from pathlib import Path
 
 from app.api.examples import PIXELS_2
-from scripts.bench_serving import python_load, wrk
-from scripts.benchmark import cpu_name
-from scripts.serverctl import ROOT, serving
+from scripts.harness.load import python_load, wrk
+from scripts.harness.machine import cpu_name
+from scripts.harness.server import ROOT, serving
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """Score the drawn-numbers test set through the real API: ``POST /api/read``, read exactly or not.
 
-    python -m scripts.make_drawn_numbers                  # once: data/numbers/
-    python -m scripts.score_drawn_numbers                 # in-process app, weights/digitpad.npz
-    python -m scripts.score_drawn_numbers --url http://127.0.0.1:8000
+    python -m scripts.datasets.make_drawn_numbers                  # once: data/numbers/
+    python -m scripts.evaluation.score_drawn_numbers                 # in-process app, weights/digitpad.npz
+    python -m scripts.evaluation.score_drawn_numbers --url http://127.0.0.1:8000
 
 Every image is sent as a data URL, as the page does; a number counts as read when ``text`` is
 exactly its digits. Printed: the share read exactly with no touching digits and with one
@@ -27,7 +27,7 @@ from PIL import Image
 from app.imaging.preprocess import fit_mnist
 from app.serving.predictor import Predictor
 from model.verdict import in_a_number, verdict
-from scripts.score_drawn_digits import client
+from scripts.evaluation.score_drawn_digits import client
 
 
 def perfect_cuts(parts: Path, predictor: Predictor) -> str:

@@ -1,0 +1,1 @@
+"""Scorers: a served model against the drawn-digit and drawn-number sets (``python -m scripts.evaluation.NAME``)."""
