@@ -11,6 +11,7 @@ from app.api import errors
 from app.api.errors import ApiError
 from app.api.ratelimit import RateLimiter
 from app.api.routes import explain, feedback, predict, read, service, v2
+from app.lifespan import lifespan
 from app.middleware.body import BodyGuard
 from app.middleware.drain import Drain
 from app.middleware.headers import Headers
@@ -18,7 +19,6 @@ from app.middleware.observe import Observe
 from app.middleware.startup import OneLineStartupError
 from app.observability.logs import lean
 from app.observability.metrics import exposition
-from app.serving.lifespan import lifespan
 from app.settings import Settings
 
 

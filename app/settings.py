@@ -1,8 +1,11 @@
 """The server's settings: one object, read once from ``DIGITPAD_*`` environment variables.
 
-Nothing else in the app reads ``os.environ``; ``create_app`` builds a ``Settings()``
-unless it is handed one (tests hand it one pointing at their own weights file).
-The README's settings table and the API's descriptions are read from these fields."""
+Nothing else in the app reads a ``DIGITPAD_*`` variable; ``create_app`` builds a ``Settings()``
+unless it is handed one (tests hand it one pointing at their own weights file). The one other
+variable the app looks at is prometheus-client's own ``PROMETHEUS_MULTIPROC_DIR``, which the
+worker supervisor sets for its workers (``app.observability.metrics``): plumbing between processes,
+not a setting. The API's descriptions are read from these fields, and a test keeps
+docs/api.md's settings table in step with them."""
 
 from __future__ import annotations
 

@@ -353,11 +353,11 @@ def test_docs_are_served_from_here(client: TestClient) -> None:
 
 
 def test_serve_help_lists_every_setting() -> None:
-    out = subprocess.run([sys.executable, "-m", "app.serving.serve", "--help"], cwd=ROOT, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "app.runtime.cli", "--help"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60, check=True).stdout
     for name in Settings.model_fields:
         assert f"DIGITPAD_{name.upper()}" in out
     assert "(default: 8000)" in out and "(default: text)" in out
-    bad = subprocess.run([sys.executable, "-m", "app.serving.serve", "--port", "9"], cwd=ROOT, capture_output=True,
+    bad = subprocess.run([sys.executable, "-m", "app.runtime.cli", "--port", "9"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "DIGITPAD_" in bad.stderr

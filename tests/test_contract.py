@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from app.api.errors import CODES
 from app.imaging.errors import excerpt
 from app.main import create_app
-from app.serving.lifecycle import lifecycle
+from app.runtime.shutdown import shutdown
 from app.settings import Settings
 from scripts.harness.server import huge_image
 from tests.drawing import drawing
@@ -154,9 +154,9 @@ def test_large_images_are_read_reduced(client: TestClient) -> None:
 
 @pytest.fixture
 def draining(client: TestClient) -> Iterator[TestClient]:
-    lifecycle.draining = True
+    shutdown.draining = True
     yield client
-    lifecycle.reset()
+    shutdown.reset()
 
 
 def test_not_ready_while_shutting_down(draining: TestClient) -> None:

@@ -235,7 +235,7 @@ def test_two_workers_serve_and_stop_cleanly(weights: Path, logs: Path) -> None:
 def test_missing_weights_stop_start_up_with_one_line(tmp_path: Path, workers: int) -> None:
     env = {"DIGITPAD_WEIGHTS": str(tmp_path / "missing.npz"), "DIGITPAD_WORKERS": str(workers),
            "DIGITPAD_PORT": "0", "PATH": "/usr/bin:/bin"}
-    r = subprocess.run([sys.executable, "-m", "app.serving.serve"], cwd=ROOT, env=env, capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "app.runtime.cli"], cwd=ROOT, env=env, capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 3
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]

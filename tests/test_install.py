@@ -35,7 +35,7 @@ def test_pip_install_serves_the_page_and_the_shipped_weights(tmp_path: Path) -> 
             "app/weights/handwriting.npz", "app/weights/mlp.npz", "app/weights/blog.npz", "model/network.py",
             "app/main.py"} <= names
     assert not any(n.startswith(("tests/", "data/", "examples/", "deploy/")) for n in names)
-    assert "digitpad-serve = app.serving.serve:main" in entry_points
+    assert "digitpad-serve = app.runtime.cli:main" in entry_points
     assert "digitpad-train = scripts.train:main" in entry_points
 
     env_dir = tmp_path / "venv"

@@ -135,7 +135,7 @@ def test_a_reload_asked_while_the_server_starts_is_not_fatal(tmp_path: Path, wor
     swap(a, served)
     with serving(tmp_path, served, wait=False, workers=workers) as server:
         deadline = time.monotonic() + 10
-        while not held_unhandled(server.proc.pid):  # from the first line of app/serving/serve.py
+        while not held_unhandled(server.proc.pid):  # from the first line of app/runtime/cli.py
             assert time.monotonic() < deadline and server.proc.poll() is None, server.log()
             time.sleep(0.005)
         swap(b, served)

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 
 from app.api.errors import NotReady
 from app.api.ratelimit import RateLimiter
+from app.runtime.shutdown import shutdown
 from app.serving.executor import CpuPool
-from app.serving.lifecycle import lifecycle
 from app.serving.models import Models
 from app.serving.predictor import Predictor
 from app.settings import Settings
@@ -61,7 +61,7 @@ async def get_feedback_limiter(request: Request) -> RateLimiter:
 async def ready(predictor: Annotated[Predictor, Depends(get_predictor)]) -> Predictor:
     """The predictor, unless the server is shutting down (503 ``not_ready``: a load balancer
     stops sending work here)."""
-    if lifecycle.draining:
+    if shutdown.draining:
         raise NotReady("The server is shutting down.")
     return predictor
 

@@ -5,7 +5,7 @@ streamed body, as soon as the bytes received pass the limit. Too slow: the whole
 body must arrive within ``timeout`` seconds of the app starting to read it (408).
 Both are raised from ``receive``; FastAPI passes HTTP errors raised while reading
 the body through to our handlers, so the answer is the usual JSON error.
-Headers that come too slowly are the server's business (``app.serving.protocol``)."""
+Headers that come too slowly are the server's business (``app.runtime.protocol``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """``Drain``: during shutdown, a request that cannot finish in time gets a JSON 503.
 
 On SIGTERM the server stops accepting connections and gives the requests in
-flight the grace period to finish (``app.serving.lifecycle``). A request still
+flight the grace period to finish (``app.runtime.shutdown``). A request still
 unanswered when that runs out is cancelled and answered 503 ``shutting_down``
 (``Connection: close``), so no client ever gets a server's plain-text 500 or a
 dropped connection, and the process exits 0 within the grace period. Serving
@@ -14,7 +14,7 @@ import asyncio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import error_response
-from app.serving.lifecycle import InFlight, lifecycle
+from app.runtime.shutdown import InFlight, shutdown
 
 
 class Drain:
@@ -31,7 +31,7 @@ class Drain:
             request.started = True
             await send(message)
 
-        lifecycle.in_flight.add(request)
+        shutdown.in_flight.add(request)
         try:
             await self.app(scope, receive, tracked)
         except asyncio.CancelledError:
@@ -42,4 +42,4 @@ class Drain:
             await error_response(503, "shutting_down", "The server is shutting down; try again in a moment.",
                                  {"Retry-After": "1", "Connection": "close"})(scope, receive, send)
         finally:
-            lifecycle.in_flight.discard(request)
+            shutdown.in_flight.discard(request)

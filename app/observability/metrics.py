@@ -20,7 +20,6 @@ from prometheus_client import (
     multiprocess,
 )
 
-MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
 SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 REQUESTS = Counter("digitpad_http_requests_total", "HTTP requests answered, by route and status",
@@ -47,9 +46,16 @@ def predicted(model: str, digit: int, verdict: str) -> None:
     child.inc()
 
 
+def multiprocess_mode() -> bool:
+    """Whether this process is one of several workers: prometheus-client then keeps every sample
+    in files under ``PROMETHEUS_MULTIPROC_DIR``, which the supervisor sets before it starts them
+    (``app.runtime.supervisor``), and reads that same variable itself."""
+    return "PROMETHEUS_MULTIPROC_DIR" in os.environ
+
+
 def exposition() -> tuple[bytes, str]:
     """The metrics in Prometheus's text format, and its content type."""
-    if MULTIPROCESS:
+    if multiprocess_mode():
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -1,10 +1,11 @@
 """Every model a deployment serves, by name, and which one answers when a request names none.
 
 ``DIGITPAD_MODELS`` is a folder (every ``*.npz`` in it) or a comma-separated list of files.
-Without it: the packaged folder (the shipped CNN, the ``mlp`` preset and the tutorial's
-``blog`` 784-10-10) when ``DIGITPAD_WEIGHTS`` is the packaged default, else that one file. The
-default model is the one from ``DIGITPAD_WEIGHTS`` if it is served, else ``digitpad``, else the
-first by name. Names are the weights' own (``metadata.name``), so they must differ."""
+Without it: every model in the packaged folder (the shipped CNN, the ``handwriting`` CNN, the
+``mlp`` preset and the tutorial's ``blog`` 784-10-10) when ``DIGITPAD_WEIGHTS`` is the packaged
+default, else that one file. The default model is the one from ``DIGITPAD_WEIGHTS`` if it is
+served, else ``digitpad``, else the first by name. Names are the weights' own (``metadata.name``), so
+they must differ."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@
 
 In-process: ``explain_one`` as ``POST /api/explain`` runs it on its CPU thread (prepare a 280×280
 canvas PNG, predict, the network's forward and backward pass, quantise every layer's output,
-JSON), beside ``read_one``, ``/api/predict``'s path, on the same PNG in the same run; median and
+JSON), beside ``predict_one``, ``/api/predict``'s path, on the same PNG in the same run; median and
 90th percentile of ``--repeats`` runs after a warm-up, one BLAS thread, and the answer's size.
 The goal: ≤ 10 ms for the CNN.
 
@@ -34,7 +34,7 @@ def main() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
     from app.api.routes.explain import explain_one
-    from app.api.routes.predict import read_one
+    from app.api.routes.predict import predict_one
     from app.api.schemas import ExplainRequest, PredictRequest
     from app.imaging.decode import ImageLimits
     from app.serving.executor import Job
@@ -63,7 +63,7 @@ def main() -> None:
         plain = PredictRequest.model_validate({"image": image})
         size = len(explain_one(job, body, limits, predictor))
         e = timed(lambda: explain_one(job, body, limits, predictor))  # noqa: B023
-        b = timed(lambda: read_one(job, plain, limits, predictor, True))  # noqa: B023
+        b = timed(lambda: predict_one(job, plain, limits, predictor, True))  # noqa: B023
         print(f"  {name:10s} explain {e[0]:6.2f} ({e[1]:5.2f})   predict {b[0]:6.2f} ({b[1]:5.2f})   "
               f"ratio {e[0] / b[0]:4.1f}×   answer {size / 1024:5.1f} KB")
     if args.page:

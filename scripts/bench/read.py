@@ -14,7 +14,7 @@ Reported, each the median (and 90th percentile) of ``--repeats`` runs after a wa
   ink map, segmentation (every candidate digit read by the network in one batch), the
   answers and their JSON (the goal: ≤ 10 ms);
 * its parts: decode + ink map, segmentation;
-* the baseline beside it, in the same run: ``/api/predict``'s path (``read_one``) on the same
+* the baseline beside it, in the same run: ``/api/predict``'s path (``predict_one``) on the same
   PNG, one 28×28 reading of the whole drawing; the ratio is what reading a number costs over that.
 
 BLAS threads: as ``scripts.bench.preprocess``, one by default (as ``./run.sh start``)."""
@@ -56,8 +56,8 @@ def main() -> None:
 
     import json
 
-    from app.api.routes.predict import read_one
-    from app.api.routes.read import _ink, read_number
+    from app.api.routes.predict import predict_one
+    from app.api.routes.read import number_ink, read_number
     from app.api.schemas import PredictRequest
     from app.imaging.decode import ImageLimits
     from app.imaging.segment import segment
@@ -82,11 +82,11 @@ def main() -> None:
         png, truth = number_png(args.digits, seed)
         body = PredictRequest.model_validate({"image": "data:image/png;base64," + base64.b64encode(png).decode()})
         text = json.loads(read_number(job, png, None, limits, predictor, True))["text"]
-        ink = _ink(png, None, limits)[0]
+        ink = number_ink(png, None, limits)[0]
         read = timed(lambda: read_number(job, png, None, limits, predictor, True), args.repeats)  # noqa: B023
-        decode = timed(lambda: _ink(png, None, limits), args.repeats)  # noqa: B023
+        decode = timed(lambda: number_ink(png, None, limits), args.repeats)  # noqa: B023
         seg = timed(lambda: segment(ink, confidence), args.repeats)  # noqa: B023
-        base = timed(lambda: read_one(job, body, limits, predictor, True), args.repeats)  # noqa: B023
+        base = timed(lambda: predict_one(job, body, limits, predictor, True), args.repeats)  # noqa: B023
         reads.append(read[0])
         mark = "" if text == truth else f" (drawn {truth})"
         print(f"{seed:>8} {text:>10} {read[0]:7.2f} ({read[1]:5.2f}) {decode[0]:7.2f} ({decode[1]:5.2f}) "

@@ -45,7 +45,7 @@ def command(stack: str, port: int) -> list[str]:
                       "--keep-alive", str(TIMEOUT)],
         "granian": [py, "-m", "granian", "--interface", "asgi", "--host", host, "--port", str(port),
                     "--http1-header-read-timeout", str(TIMEOUT * 1000), "--no-access-log", app],
-        "digitpad-serve": [py, "-m", "app.serving.serve"],
+        "digitpad-serve": [py, "-m", "app.runtime.cli"],
     }[stack]
 
 

@@ -51,7 +51,7 @@ def server(kind: str, workers: int = 1) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
            "DIGITPAD_WORKERS": str(workers)}
-    cmd = ([sys.executable, "-m", "app.serving.serve"] if kind == "digitpad" else
+    cmd = ([sys.executable, "-m", "app.runtime.cli"] if kind == "digitpad" else
            [sys.executable, "-m", "uvicorn", "scripts.bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
             "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"])
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -61,7 +61,7 @@ def serving(log_dir: Path, weights: Path, *, fd_limit: int | None = None, wait: 
            **{f"DIGITPAD_{k.upper()}": str(v) for k, v in settings.items()}}
     log_path = log_dir / f"server-{port}.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "app.serving.serve"], cwd=ROOT, env=env, stdout=log,
+        proc = subprocess.Popen([sys.executable, "-m", "app.runtime.cli"], cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT,
                                 preexec_fn=_limit_fds(fd_limit) if fd_limit else None)
     served = Served(f"http://127.0.0.1:{port}", port, proc, log_path)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.api import describe
+from app.api.answers import client_gone, image_limits, json_bytes, predictions, prepare
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.errors import responses
-from app.api.routes.predict import _answer, _gone, _json, _limits, _prepare
 from app.api.schemas import ExplainRequest, Explanation
 from app.imaging.decode import ImageLimits
 from app.serving.executor import Job
@@ -22,21 +22,21 @@ router = APIRouter()
 
 
 def explain_one(job: Job, body: ExplainRequest, limits: ImageLimits, predictor: Predictor) -> bytes:
-    x = _prepare(body, limits)
+    x = prepare(body, limits)
     job.check()
-    answer = _answer(predictor, x[None], preview=True)[0]
+    answer = predictions(predictor, x[None], preview=True)[0]
     e = explain_drawing(predictor.net, x)
     scale = float(np.abs(e.saliency).max())
     answer["saliency"] = np.round(e.saliency / (scale or 1.0), 3).tolist()
     answer["saliency_scale"] = scale
     answer["layers"] = [{"index": i, "type": kind, "values": describe.grid(describe.channels_first(out))}
                         for i, (kind, out) in enumerate(e.outputs) if kind not in describe.HIDDEN]
-    return _json(answer)
+    return json_bytes(answer)
 
 
 @router.post("/api/explain", response_model=Explanation, responses=responses(400, 404, 408, 413, 415, 422, 503),
              summary="Read one digit and show why: saliency map and every layer's output")
 async def explain(request: Request, body: ExplainRequest, models: ModelsDep, settings: SettingsDep,
                   pool: PoolDep) -> Response:
-    answer = await pool.run(_gone(request), explain_one, body, _limits(settings), models.get(body.model))
+    answer = await pool.run(client_gone(request), explain_one, body, image_limits(settings), models.get(body.model))
     return Response(answer, media_type="application/json")

@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.answers import client_gone, image_limits, prepare
 from app.api.deps import DatabaseDep, FeedbackLimiterDep, PoolDep, SettingsDep
 from app.api.errors import ApiError, responses
-from app.api.routes.predict import _gone, _limits, _prepare
 from app.api.schemas import FeedbackRequest, FeedbackSaved, FeedbackSummary, Label
 from app.imaging.decode import ImageLimits
 from app.serving.executor import Job
@@ -41,7 +41,7 @@ def _client(request: Request) -> str:
 
 
 def save(job: Job, body: FeedbackRequest, limits: ImageLimits, db: Engine) -> int:
-    x = _prepare(body, limits)
+    x = prepare(body, limits)
     job.check()
     pixels = np.round(x * 255).astype(np.uint8)
     try:
@@ -56,7 +56,7 @@ def save(job: Job, body: FeedbackRequest, limits: ImageLimits, db: Engine) -> in
 async def add_feedback(request: Request, body: FeedbackRequest, db: DatabaseDep, settings: SettingsDep,
                        pool: PoolDep, limiter: FeedbackLimiterDep) -> JSONResponse:
     limiter.take(_client(request))
-    row = await pool.run(_gone(request), save, body, _limits(settings), db)
+    row = await pool.run(client_gone(request), save, body, image_limits(settings), db)
     return JSONResponse({"id": row}, status_code=201)
 
 
@@ -70,4 +70,4 @@ def _summary(job: Job, db: Engine) -> dict[str, object]:
 @router.get("/api/feedback/summary", response_model=FeedbackSummary, responses=responses(503),
             summary="How many corrections per label, and how often each model version had it right")
 async def feedback_summary(request: Request, db: DatabaseDep, pool: PoolDep) -> JSONResponse:
-    return JSONResponse(await pool.run(_gone(request), _summary, db))
+    return JSONResponse(await pool.run(client_gone(request), _summary, db))

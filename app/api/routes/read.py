@@ -12,9 +12,9 @@ from fastapi.responses import Response
 from numpy.typing import NDArray
 from PIL import Image
 
+from app.api.answers import ModelQuery, PreviewQuery, UploadParam, client_gone, image_limits, json_bytes, predictions
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.errors import responses
-from app.api.routes.predict import ModelQuery, PreviewQuery, UploadParam, _answer, _gone, _json, _limits
 from app.api.schemas import PredictRequest, ReadResponse
 from app.imaging.decode import ImageLimits, decode_image, open_image, payload_bytes
 from app.imaging.preprocess import ink_map, nudges, prepare_pixels
@@ -28,7 +28,8 @@ ERRORS = responses(400, 404, 408, 413, 415, 422, 503)
 UNSURE = 0.75  # a digit of a number read with less confidence than this is read again, steadied
 
 
-def _ink(body_image: bytes | None, pixels: Any, limits: ImageLimits) -> tuple[Image.Image, tuple[int, int], float]:
+def number_ink(body_image: bytes | None, pixels: Any,
+               limits: ImageLimits) -> tuple[Image.Image, tuple[int, int], float]:
     """The drawing's ink ("L"), where that ink sits in the image sent, and the factor from the
     decoded image's pixels to the sent image's (large images are decoded reduced)."""
     if body_image is None:
@@ -65,7 +66,7 @@ def steadied(predictor: Predictor, X: NDArray[np.float32], P: NDArray[np.float64
 
 def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, predictor: Predictor,
                 preview: bool) -> bytes:
-    ink, (ox, oy), scale = _ink(data, pixels, limits)
+    ink, (ox, oy), scale = number_ink(data, pixels, limits)
     readings: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []  # the candidates', kept
 
     def confidence(X: NDArray[np.float32]) -> NDArray[np.float64]:
@@ -83,7 +84,7 @@ def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, 
         P, none = predictor.predict(X)
     if len(found) > 1:  # a lone digit reads as /api/predict reads it
         P, none = steadied(predictor, X, P, none)
-    answers = _answer(predictor, X, preview, in_a_number(predictor.thresholds), (P, none))
+    answers = predictions(predictor, X, preview, in_a_number(predictor.thresholds), (P, none))
     digits = []
     for piece, answer in zip(found, answers, strict=True):
         del answer["model"]  # once for the whole number, below
@@ -92,7 +93,7 @@ def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, 
                          max(1, round(h * scale))]
         digits.append(answer)
     text = "".join("?" if d["verdict"] == "not_a_digit" else str(d["digit"]) for d in digits)
-    return _json({"text": text, "digits": digits, "model": {"name": predictor.name, "version": predictor.version}})
+    return json_bytes({"text": text, "digits": digits, "model": {"name": predictor.name, "version": predictor.version}})
 
 
 @router.post("/api/read", response_model=ReadResponse, responses=ERRORS,
@@ -103,7 +104,8 @@ async def read(request: Request, body: PredictRequest, models: ModelsDep, settin
     data = None
     if body.image is not None:
         data = payload_bytes(body.image)
-    answer = await pool.run(_gone(request), read_number, data, body.pixels, _limits(settings), predictor, preview)
+    limits = image_limits(settings)
+    answer = await pool.run(client_gone(request), read_number, data, body.pixels, limits, predictor, preview)
     return Response(answer, media_type="application/json")
 
 
@@ -114,5 +116,5 @@ async def read_file(request: Request, file: Annotated[UploadFile, UploadParam], 
                     model: ModelQuery = None) -> Response:
     predictor = models.get(model)
     data = await file.read()
-    answer = await pool.run(_gone(request), read_number, data, None, _limits(settings), predictor, preview)
+    answer = await pool.run(client_gone(request), read_number, data, None, image_limits(settings), predictor, preview)
     return Response(answer, media_type="application/json")

@@ -24,11 +24,11 @@ from fastapi.responses import JSONResponse, Response
 from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
+from app.api.answers import client_gone, json_bytes
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.errors import V2Error, responses
-from app.api.routes.predict import _gone, _json
+from app.runtime.shutdown import shutdown
 from app.serving.executor import Job
-from app.serving.lifecycle import lifecycle
 from app.serving.models import Models, UnknownModel
 from app.serving.predictor import Predictor
 from model.verdict import verdict
@@ -68,7 +68,7 @@ async def live() -> dict[str, bool]:
 
 @router.get("/health/ready", summary="The server is ready for inference", responses=_said(NOT_READY))
 async def ready(request: Request) -> JSONResponse:
-    ok = getattr(request.app.state, "models", None) is not None and not lifecycle.draining
+    ok = getattr(request.app.state, "models", None) is not None and not shutdown.draining
     return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
 
@@ -86,7 +86,7 @@ async def model_metadata(name: str, models: ModelsDep) -> JSONResponse:
 @router.get("/models/{name}/ready", summary="The model is ready", responses=_said(UNKNOWN))
 async def model_ready(name: str, models: ModelsDep) -> JSONResponse:
     p = _model(models, name)
-    return JSONResponse({"name": p.name, "ready": not lifecycle.draining})
+    return JSONResponse({"name": p.name, "ready": not shutdown.draining})
 
 
 def parse(body: bytes, header_length: str | None) -> tuple[dict[str, Any], bytes]:
@@ -158,7 +158,7 @@ def infer_job(job: Job, request: dict[str, Any], X: NDArray[np.float32], p: Pred
                               "outputs": [outputs[w] for w in wanted] if wanted else list(outputs.values())}
     if isinstance(request.get("id"), str):
         answer["id"] = request["id"]
-    return _json(answer)
+    return json_bytes(answer)
 
 
 @router.post("/models/{name}/infer", summary="Infer: FP32 input \"input\" [N, 784] → \"probabilities\" [N, 10]",
@@ -168,7 +168,7 @@ def infer_job(job: Job, request: dict[str, Any], X: NDArray[np.float32], p: Pred
                  "type": "object", "required": ["inputs"], "properties": {"inputs": {"type": "array"}}}}}}})
 async def infer(name: str, request: Request, models: ModelsDep, settings: SettingsDep, pool: PoolDep) -> Response:
     p = _model(models, name)
-    if lifecycle.draining:
+    if shutdown.draining:
         raise V2Error(503, "the server is shutting down")
     body, binary = parse(await request.body(), request.headers.get("inference-header-content-length"))
     X = tensor(body, binary, settings.max_batch)
@@ -176,5 +176,5 @@ async def infer(name: str, request: Request, models: ModelsDep, settings: Settin
                if not isinstance(o, dict) or o.get("name") not in ("probabilities", "digit", "verdict")]
     if unknown:
         raise V2Error(400, f"unknown output {str(unknown[0])[:40]!r}: probabilities, digit, verdict")
-    answer = await pool.run(_gone(request), infer_job, body, X, p)
+    answer = await pool.run(client_gone(request), infer_job, body, X, p)
     return Response(answer, media_type="application/json")

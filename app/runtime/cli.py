@@ -2,9 +2,9 @@
 
     DIGITPAD_HOST=0.0.0.0 DIGITPAD_PORT=8000 DIGITPAD_WORKERS=2 digitpad-serve
 
-uvicorn with httptools and uvloop, our header deadline (``app.serving.protocol``),
+uvicorn with httptools and uvloop, our header deadline (``app.runtime.protocol``),
 a graceful drain on SIGTERM and exit 0 after it, a weights reload on SIGHUP
-(``app.serving.server``). The weights and the database (migrated here) are checked
+(``app.runtime.supervisor``). The weights and the database (migrated here) are checked
 before any worker starts, so a bad file or URL stops start-up with one line and exit
 code 3 whatever the number of workers."""
 
@@ -19,11 +19,12 @@ import sys
 # (run_workers) or, with one worker, the server's once it has started (Server.startup).
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
 
+from app.middleware.headers import API_CSP, COMMON
 from app.observability.logs import log_config
+from app.runtime.protocol import ServeConfig, TimedHttpToolsProtocol
+from app.runtime.supervisor import raise_fd_limit, run_one, run_workers
 from app.serving.models import load_models
 from app.serving.predictor import StartupError
-from app.serving.protocol import ServeConfig, TimedHttpToolsProtocol
-from app.serving.server import raise_fd_limit, run_one, run_workers
 from app.settings import Settings
 from app.storage.database import StorageError, open_database
 
@@ -33,7 +34,8 @@ def config_from(settings: Settings) -> ServeConfig:
         "app.main:app", host=settings.host, port=settings.port, http=TimedHttpToolsProtocol,
         loop="auto", proxy_headers=True, timeout_graceful_shutdown=settings.graceful_timeout,
         access_log=False, log_config=log_config(settings.log_format),  # requests: app.middleware.observe
-        header_timeout=settings.header_timeout, body_timeout=settings.body_timeout)
+        header_timeout=settings.header_timeout, body_timeout=settings.body_timeout,
+        error_headers=[(b"content-security-policy", API_CSP.encode()), *COMMON])
 
 
 def usage() -> str:

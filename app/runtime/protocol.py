@@ -28,8 +28,6 @@ from typing import Any
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.middleware.headers import API_CSP, COMMON
-
 BACKSTOP = 2.0  # seconds after the app's body deadline that the connection itself is closed
 MAX_HEADER_BYTES = 64 * 1024  # request line and headers; httptools itself sets no limit
 RESERVED_FDS = 128  # descriptors kept for everything but connections (weights, logs, pipes, sockets)
@@ -42,20 +40,22 @@ def connection_cap() -> int:
 
 
 class ServeConfig(Config):
-    """uvicorn's configuration plus the two client deadlines, carried to every worker."""
+    """uvicorn's configuration plus the two client deadlines and the headers that the protocol's
+    own error responses carry (the app's security headers), carried to every worker."""
 
-    def __init__(self, app: Any, *, header_timeout: float, body_timeout: float, **kwargs: Any) -> None:
+    def __init__(self, app: Any, *, header_timeout: float, body_timeout: float,
+                 error_headers: list[tuple[bytes, bytes]], **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self.header_timeout, self.body_timeout = header_timeout, body_timeout
+        self.error_headers = error_headers
 
 
-def _error_response(status: bytes, code: str, detail: str) -> bytes:
+def _error_response(status: bytes, code: str, detail: str, headers: list[tuple[bytes, bytes]]) -> bytes:
     """A complete JSON error response, written before any request reached the app."""
     body = json.dumps({"detail": detail, "code": code}).encode()
     head = [b"HTTP/1.1 " + status, b"content-type: application/json",
-            b"content-length: " + str(len(body)).encode(), b"connection: close",
-            b"content-security-policy: " + API_CSP.encode()]
-    head += [k + b": " + v for k, v in COMMON]
+            b"content-length: " + str(len(body)).encode(), b"connection: close"]
+    head += [k + b": " + v for k, v in headers]
     return b"\r\n".join(head) + b"\r\n\r\n" + body
 
 
@@ -63,6 +63,7 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, config: ServeConfig, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         self.header_timeout, self.body_timeout = config.header_timeout, config.body_timeout
+        self.error_headers = config.error_headers
         self._header_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self._waiting_since = 0.0  # when this connection started waiting for headers
@@ -133,7 +134,7 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self.cycle is None or self.cycle.response_complete:
-            self.transport.write(_error_response(status, code, detail))
+            self.transport.write(_error_response(status, code, detail, self.error_headers))
         self.transport.close()
 
     def _close(self) -> None:

@@ -1,7 +1,7 @@
 """Running the app: uvicorn, with a graceful drain on SIGTERM and an exit code that tells.
 
 ``Server`` is uvicorn's server with three changes. On SIGTERM or SIGINT it marks the
-process not ready and starts the drain deadline (``app.serving.lifecycle``), and it
+process not ready and starts the drain deadline (``app.runtime.shutdown``), and it
 exits 0 after a graceful stop instead of re-raising the signal (which made every
 ``docker stop`` end in 143). On SIGHUP it reloads the weights file. ``run_workers`` is a
 small supervisor for ``DIGITPAD_WORKERS`` > 1: it binds one listening socket, starts the
@@ -26,8 +26,9 @@ from types import FrameType
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
-from app.serving.lifecycle import lifecycle
-from app.serving.protocol import ServeConfig
+from app.runtime.protocol import ServeConfig
+from app.runtime.shutdown import shutdown
+from app.serving.reload import reloader
 
 logger = logging.getLogger("uvicorn.error")
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
@@ -36,7 +37,7 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 class Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
-        self._loop.add_signal_handler(signal.SIGHUP, lifecycle.reload)  # reload the weights
+        self._loop.add_signal_handler(signal.SIGHUP, reloader.request)  # reload the weights
         await super().startup(sockets=sockets)
         # A worker starts with SIGHUP blocked (run_workers): one sent while it was starting, which
         # would have killed it, is held until now, when its weights are loaded and it can reload.
@@ -46,9 +47,9 @@ class Server(uvicorn.Server):
         super().handle_exit(sig, frame)
         self._captured_signals.clear()  # a graceful stop exits 0; do not re-raise the signal
         loop = getattr(self, "_loop", None)
-        if loop is not None and not lifecycle.draining:
+        if loop is not None and not shutdown.draining:
             grace = self.config.timeout_graceful_shutdown or 0
-            lifecycle.begin_drain(grace, loop)
+            shutdown.begin_drain(grace, loop)
 
 
 class _OncePerMinute(logging.Filter):

@@ -1,0 +1,44 @@
+"""The app's lifespan: load the models, open the database, start the CPU pool, before the first
+request; refuse to start without them. It also points SIGHUP's reload at this app."""
+
+from __future__ import annotations
+
+import functools
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.observability.metrics import served
+from app.serving.executor import CpuPool
+from app.serving.models import load_models
+from app.serving.predictor import StartupError
+from app.serving.reload import reload_models, reloader, warm
+from app.settings import Settings
+from app.storage.database import StorageError, open_database
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    models = load_models(settings)
+    try:
+        app.state.db = open_database(settings.database_url)
+    except StorageError as e:
+        raise StartupError(f"digitpad cannot start: {e}") from None
+    pool = app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue)
+    for p in models.by_name.values():
+        pool.warm_up(functools.partial(warm, p))
+    app.state.models, app.state.predictor = models, models.get(None)
+    served({n: p.version for n, p in models.by_name.items()}, models.default)
+    reloader.target = functools.partial(reload_models, app)
+    # Everything loaded so far lives as long as the process: move it out of the garbage
+    # collector's sight, so a full collection no longer walks it (pauses on requests otherwise).
+    gc.collect()
+    gc.freeze()
+    yield
+    reloader.target = None
+    app.state.pool.shutdown()
+    app.state.predictor = app.state.models = None
+    app.state.db.dispose()
