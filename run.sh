@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # digitpad's two commands. Each one sets up what it needs first, so both work on a fresh machine:
 #
-#   ./run.sh start    a Python venv with the dependencies, then the app on http://127.0.0.1:8000
-#   ./run.sh test     the same venv plus the test tools (and what the browser tests need),
-#                     then lint, type checks and the whole test suite
+#   ./run.sh start           a Python venv with the dependencies, then the app on http://127.0.0.1:8000
+#   ./run.sh test            the same venv plus the test tools (and what the browser, storage and
+#                            container tests need), then lint, type checks and the whole test suite
+#   ./run.sh test --quick    the fast loop: lint and every test but the slow, browser and container ones
 #
+# Extra arguments after `test` (or `test --quick`) go to pytest, e.g. ./run.sh test tests/api -x.
 # Environment: PYTHON (default python3, must be ≥ 3.11), and the app's DIGITPAD_* settings
 # (digitpad-serve --help lists them; HOST and PORT are accepted as short forms of DIGITPAD_HOST/PORT).
 set -euo pipefail
@@ -22,8 +24,14 @@ setup_python() {
     say "creating the virtual environment in $VENV"
     "$PYTHON" -m venv "$VENV"
   fi
-  say "installing the Python dependencies ($1)"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$1]"
+  # pip runs again only when what it installs from changed: an unchanged checkout starts at once.
+  local stamp="$VENV/.installed-$1" want
+  want=$(cat pyproject.toml requirements.lock 2>/dev/null | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing the Python dependencies ($1)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$1]"
+    echo "$want" > "$stamp"
+  fi
 }
 
 apt_install() {   # apt_install PACKAGE WHAT-FAILS-WITHOUT-IT: Debian's package, when root can install it
@@ -71,26 +79,36 @@ case "${1:-}" in
     setup_python train
     say "starting digitpad on http://${HOST:-127.0.0.1}:${PORT:-8000}"
     # One BLAS thread per process: a single-image forward pass is faster without thread hand-offs,
-    # and with two threads a busy machine made one prediction take 30 ms instead of 0.4 ms.
+    # which on a busy machine cost far more than the product itself (docs/benchmarks.md).
     export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
     export DIGITPAD_HOST=${DIGITPAD_HOST:-${HOST:-127.0.0.1}} DIGITPAD_PORT=${DIGITPAD_PORT:-${PORT:-8000}}
     exec "$VENV/bin/digitpad-serve"
     ;;
   test)
+    shift
+    quick=false
+    if [ "${1:-}" = --quick ]; then quick=true; shift; fi
     setup_python dev
-    setup_chromium
     setup_postgresql
-    setup_npm_assets
-    setup_container_engine
+    # One BLAS thread per process, as the server runs: on 2 cores, BLAS's own threads in a test
+    # and in the servers it starts fight over the same cores and a fine-tune takes ten times longer.
+    export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
     say "ruff"
     "$VENV/bin/ruff" check .
+    if $quick; then
+      say "pytest (quick: no slow, browser or container tests)"
+      exec "$VENV/bin/python" -m pytest -m "not slow and not browser and not container" "$@"
+    fi
+    setup_chromium
+    setup_npm_assets
+    setup_container_engine
     say "mypy --strict"
     "$VENV/bin/mypy"
     say "pytest"
-    exec "$VENV/bin/python" -m pytest "${@:2}"
+    exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)
-    sed -n '2,9p' "$0" >&2
+    sed -n '2,11p' "$0" >&2
     exit 2
     ;;
 esac

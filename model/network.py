@@ -41,14 +41,17 @@ class Network:
             A = layer.forward(A, None if caches is None else caches[i])
         return A
 
-    def loss_and_grads(self, X: Array, y: NDArray[np.integer[Any]]) -> tuple[float, Array]:
+    def loss_and_grads(self, X: Array, y: NDArray[np.integer[Any]], first: int | None = None) -> tuple[float, Array]:
         """Forward in training mode, backward, gradients left in each layer's ``grads``.
-        Returns the mean cross-entropy and the logits (m, 10)."""
+        Returns the mean cross-entropy and the logits (m, 10). Backpropagation stops at layer
+        ``first`` (default: the first with parameters): the layers before it get no gradients,
+        as when fine-tuning leaves them frozen."""
+        first = self.first_trainable if first is None else first
         caches: list[Cache] = [{} for _ in self.layers]
         Z = self.logits(X, caches)
         loss, dA = cross_entropy(Z, y)
-        for i in range(len(self.layers) - 1, self.first_trainable - 1, -1):
-            dA = self.layers[i].backward(dA, caches[i], need_input_grad=i > self.first_trainable)  # type: ignore[assignment]
+        for i in range(len(self.layers) - 1, first - 1, -1):
+            dA = self.layers[i].backward(dA, caches[i], need_input_grad=i > first)  # type: ignore[assignment]
         return loss, Z
 
     def predict_proba(self, X: Array, batch_size: int = 1000) -> Array:

@@ -93,6 +93,8 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
     slots = [(layer, name.split(".")[1]) for name, _, layer in net.parameters()  # (layer, "W" or "b")
              if name not in (cfg.frozen or [])]
     params = [layer.params[key] for layer, key in slots]
+    # Backpropagate no further than the first layer that learns: frozen layers need no gradients.
+    first = min((i for i, layer in enumerate(net.layers) if any(layer is s for s, _ in slots)), default=0)
     n = X.shape[0] + _synthetic_count(X.shape[0], cfg)
     bs = cfg.batch_size if 0 < cfg.batch_size < n else n
     steps = math.ceil(n / bs)
@@ -112,7 +114,7 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
             xb, yb = (X, y) if bs == n else (X[idx], y[idx])  # full batch: no 170 MB copy
             if aug is not None:
                 xb = augment(xb, rng, aug)
-            loss, Z = net.loss_and_grads(xb, yb)
+            loss, Z = net.loss_and_grads(xb, yb, first)
             lr = learning_rate(cfg.schedule, cfg.lr, (epoch * steps + s) / total, cfg.warmup)
             opt.step(params, [layer.grads[key] for layer, key in slots], lr)
             loss_sum += loss * len(idx)

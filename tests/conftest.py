@@ -1,6 +1,12 @@
 from __future__ import annotations
 
 import os
+
+# One BLAS thread, as ./run.sh and the server set it, even when pytest is run directly: set before
+# numpy is first imported (below), since OpenBLAS reads it once. On 2 cores, BLAS's own threads in a
+# test and in the servers it starts fight over the cores and training tests slow down many times.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +21,6 @@ from model.network import Network
 from tests.app_fixtures import app_weights
 from tests.model_fixtures import tiny_network
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_DIR = ROOT / "tests" / "data"
 # Every app and server the tests start keeps its corrections in a throwaway SQLite file, never in
 # the checkout's data/digitpad.db (tests that look at the rows open their own databases).
 os.environ["DIGITPAD_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='digitpad-tests-')}/digitpad.db"

@@ -1,0 +1,244 @@
+"""Hostile traffic against a real ``digitpad-serve`` on 127.0.0.1: huge-but-small images,
+saturation, clients that hang up, slow clients, shutdown with work in flight, workers.
+
+Every load here is bounded in count and time. Times are asserted only with wide margins
+and only where the behaviour *is* a time (a deadline, "does not wait behind work"); the
+figures themselves come from ``python -m scripts.bench.hostile``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scripts.harness.server import ROOT, huge_image, serving
+from tests.app_fixtures import app_weights
+
+pytestmark = pytest.mark.slow  # hostile loads on real servers, each bounded in time
+
+PIXELS = [[0.0] * 28 for _ in range(10)] + [[0.0] * 12 + [1.0] * 4 + [0.0] * 12 for _ in range(8)] + \
+         [[0.0] * 28 for _ in range(10)]
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return app_weights(tmp_path_factory.mktemp("w") / "tiny.npz")
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def is_json_error(r: httpx.Response, *codes: str) -> bool:
+    return r.headers.get("content-type") == "application/json" and r.json().get("code") in codes
+
+
+async def gather_posts(url: str, bodies: list[dict[str, object]], timeout: float = 60) -> list[httpx.Response]:
+    async with httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=len(bodies) + 4)) as c:
+        return list(await asyncio.gather(*(c.post(url, json=b) for b in bodies)))
+
+
+# ----- memory and CPU per request -----------------------------------------------------
+
+def test_twenty_worst_case_images_at_once_stay_within_memory(weights: Path, logs: Path) -> None:
+    with serving(logs, weights) as s:
+        before = s.memory_mb("VmRSS")
+        bodies: list[dict[str, object]] = [{"image": huge_image(fmt="WEBP" if i % 2 else "PNG")} for i in range(20)]
+        answers = asyncio.run(gather_posts(f"{s.url}/api/predict", bodies))
+        peak = s.memory_mb("VmHWM")
+        too_big = asyncio.run(gather_posts(f"{s.url}/api/predict", [{"image": huge_image(4000)}] * 5))
+    assert all(r.status_code == 200 or is_json_error(r, "overloaded") for r in answers), \
+        [(r.status_code, r.text[:100]) for r in answers]
+    assert sum(r.status_code == 200 for r in answers) >= 10
+    assert peak < 400, f"peak RSS {peak:.0f} MB (start {before:.0f} MB)"  # the README's bound for one worker
+    assert all(r.status_code == 422 and r.json()["code"] == "image_too_large" for r in too_big)
+
+
+def test_backpressure_answers_overloaded_at_once(weights: Path, logs: Path) -> None:
+    with serving(logs, weights, cpu_threads=1, max_queue=2) as s:
+        slow: dict[str, object] = {"inputs": [{"image": huge_image()}] * 6}
+        t0 = time.monotonic()
+
+        async def run() -> tuple[list[httpx.Response], list[float]]:
+            async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=20)) as c:
+                async def timed() -> tuple[httpx.Response, float]:
+                    r = await c.post(f"{s.url}/api/predict/batch", json=slow)
+                    return r, time.monotonic() - t0
+                out = await asyncio.gather(*(timed() for _ in range(10)))
+                return [r for r, _ in out], [t for _, t in out]
+
+        answers, times = asyncio.run(run())
+    ok = [r for r in answers if r.status_code == 200]
+    refused = [(r, t) for r, t in zip(answers, times, strict=True) if r.status_code == 503]
+    assert len(ok) == 3 and len(refused) == 7  # 1 running + 2 queued; the rest refused
+    assert all(is_json_error(r, "overloaded") and r.headers["retry-after"] == "1" for r, _ in refused)
+    assert max(t for _, t in refused) < min(t for r, t in zip(answers, times, strict=True) if r.status_code == 200)
+
+
+def test_health_does_not_wait_behind_work(weights: Path, logs: Path) -> None:
+    with serving(logs, weights) as s:
+        slow: dict[str, object] = {"inputs": [{"image": huge_image()}] * 7}
+
+        async def run() -> tuple[list[httpx.Response], list[float]]:
+            async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=40)) as c:
+                work = [asyncio.ensure_future(c.post(f"{s.url}/api/predict/batch", json=slow)) for _ in range(24)]
+                await asyncio.sleep(0.5)  # every CPU thread is busy now, and the queue is long
+                latencies = []
+                for path in ["/healthz", "/readyz"] * 10:
+                    t = time.monotonic()
+                    r = await c.get(s.url + path)
+                    assert r.status_code == 200, r.text
+                    latencies.append(time.monotonic() - t)
+                    await asyncio.sleep(0.05)
+                return list(await asyncio.gather(*work)), latencies
+
+        answers, latencies = asyncio.run(run())
+    assert sum(r.status_code == 200 for r in answers) >= 2  # the work was really there
+    # Behind 24 requests of ~0.5 s each on 2 threads a queued health check would wait seconds.
+    assert max(latencies) < 1.0, latencies
+
+
+def test_work_for_a_client_that_hung_up_is_abandoned(weights: Path, logs: Path) -> None:
+    with serving(logs, weights, cpu_threads=1, max_batch_pixels=10**9) as s:
+        long_batch = json.dumps({"inputs": [{"image": huge_image()}] * 60}).encode()  # ~4 s of decoding
+        with socket.create_connection(("127.0.0.1", s.port)) as sock:
+            sock.sendall(b"POST /api/predict/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: " + str(len(long_batch)).encode() + b"\r\n\r\n" + long_batch)
+            time.sleep(0.6)
+        t = time.monotonic()  # hung up: the one thread must be free again soon
+        r = httpx.post(f"{s.url}/api/predict", json={"pixels": PIXELS}, timeout=30)
+        waited = time.monotonic() - t
+    assert r.status_code == 200
+    assert waited < 2.0, f"a small request waited {waited:.1f} s behind abandoned work"
+
+
+# ----- slow clients -------------------------------------------------------------------
+
+def test_slow_headers_and_body_are_cut_off(weights: Path, logs: Path) -> None:
+    with serving(logs, weights, header_timeout=1.5, body_timeout=1.5) as s:
+        with socket.create_connection(("127.0.0.1", s.port), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+            t = time.monotonic()
+            head = sock.recv(65536)
+            assert 1.0 < time.monotonic() - t < 5
+            assert head.startswith(b"HTTP/1.1 408") and b'"header_timeout"' in head
+            assert sock.recv(100) == b""  # closed
+        with socket.create_connection(("127.0.0.1", s.port), timeout=10) as sock:
+            sock.sendall(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{\"pixels\": ")
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 408") and b'"body_timeout"' in data
+
+
+def raw_exchange(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(data)
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    return answer
+
+
+def test_oversized_and_malformed_requests_get_json_errors(weights: Path, logs: Path) -> None:
+    with serving(logs, weights) as s:
+        huge = raw_exchange(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n")
+        junk = raw_exchange(s.port, b"\x16\x03\x01 this is not HTTP\r\n\r\n")
+        fine = raw_exchange(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Ok: " + b"a" * 8000 +
+                            b"\r\nConnection: close\r\n\r\n")
+    head, _, body = huge.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431") and json.loads(body)["code"] == "headers_too_large"
+    head, _, body = junk.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head
+    assert json.loads(body)["code"] == "bad_request"
+    assert fine.startswith(b"HTTP/1.1 200")
+
+
+def test_a_thousand_slow_connections_do_not_lock_out_real_clients(weights: Path, logs: Path) -> None:
+    n_slow = 1100
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n_slow + 200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    with serving(logs, weights, fd_limit=1024, header_timeout=30) as s:
+        slow = []
+        try:
+            for _ in range(n_slow):
+                sock = socket.socket()
+                sock.setblocking(False)
+                sock.connect_ex(("127.0.0.1", s.port))
+                slow.append(sock)
+            time.sleep(0.5)
+            for sock in slow:
+                with contextlib.suppress(OSError):  # closed by the server to make room: that is the point
+                    sock.send(b"POST /api/predict HTTP/1.1\r\nHost: x\r\n")
+            answered = 0
+            for _ in range(10):
+                try:
+                    r = httpx.post(f"{s.url}/api/predict", json={"pixels": PIXELS}, timeout=5)
+                    answered += r.status_code == 200
+                except httpx.HTTPError:
+                    pass
+        finally:
+            for sock in slow:
+                sock.close()
+        log_size = s.log_path.stat().st_size
+    assert answered == 10
+    assert log_size < 100_000, f"{log_size} bytes of log"
+
+
+# ----- shutdown and workers -----------------------------------------------------------
+
+def test_sigterm_with_slow_requests_in_flight(weights: Path, logs: Path) -> None:
+    with serving(logs, weights, cpu_threads=1, graceful_timeout=3, max_batch_pixels=10**9) as s:
+        slow: dict[str, object] = {"inputs": [{"image": huge_image()}] * 7}
+
+        async def run() -> list[httpx.Response]:
+            async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=20)) as c:
+                work = [asyncio.ensure_future(c.post(f"{s.url}/api/predict/batch", json=slow)) for _ in range(16)]
+                await asyncio.sleep(0.8)
+                s.proc.send_signal(15)
+                return list(await asyncio.gather(*work))
+
+        t = time.monotonic()
+        answers = asyncio.run(run())
+        code = s.proc.wait(timeout=15)
+        took = time.monotonic() - t
+        log = s.log()
+    statuses = sorted(r.status_code for r in answers)
+    assert all(r.status_code == 200 or is_json_error(r, "shutting_down", "overloaded") for r in answers), statuses
+    assert 200 in statuses and 503 in statuses  # some finished; the rest could not, and were told so
+    assert code == 0
+    assert took < 3 + 3
+    assert "Traceback" not in log and "Internal Server Error" not in log
+
+
+def test_two_workers_serve_and_stop_cleanly(weights: Path, logs: Path) -> None:
+    with serving(logs, weights, workers=2) as s:
+        with httpx.Client(timeout=10) as c:  # one keep-alive connection
+            for _ in range(5):
+                assert c.post(f"{s.url}/api/predict", json={"pixels": PIXELS}).status_code == 200
+        assert s.stop() == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_missing_weights_stop_start_up_with_one_line(tmp_path: Path, workers: int) -> None:
+    env = {"DIGITPAD_WEIGHTS": str(tmp_path / "missing.npz"), "DIGITPAD_WORKERS": str(workers),
+           "DIGITPAD_PORT": "0", "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-m", "app.runtime.cli"], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 3
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "missing.npz" in lines[0] and lines[0].startswith("digitpad cannot start")
