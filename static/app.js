@@ -4,14 +4,11 @@
 "use strict";
 
 (() => {
-  const EXPORT_SIZE = 280;      // px: the height of the image sent (small PNG, plenty for a 20 px fit)
-  const PEN = 0.07;             // pen width as a fraction of the pad's height (MNIST strokes are ~10% of a digit)
   const SMALL = 0.16;           // a drawing (pen included) under this share of the pad is too small to read
-  const DEBOUNCE_MS = 120;      // live prediction while drawing, at most this often
+  const DEBOUNCE_MS = 120;      // live prediction while drawing, once the pen has rested this long
   const TIMEOUT_MS = 10000;
 
-  const pad = document.getElementById("pad");
-  const ctx = pad.getContext("2d");
+  const padEl = document.getElementById("pad");
   const invite = document.getElementById("invite");
   const undoButton = document.getElementById("undo");
   const clearButton = document.getElementById("clear");
@@ -36,13 +33,12 @@
   const correctButtons = document.getElementById("correct-buttons");
   const feedbackStatus = document.getElementById("feedback-status");
 
-  /** Strokes as lists of points in [0, 1] × [0, 1] of the pad, so any canvas size redraws them. */
-  const strokes = [];
+  const pad = drawingPad(padEl, changed);
+  const live = debounced(request, DEBOUNCE_MS);
   let version = 0;              // bumped on every change to the drawing
   let shownVersion = -1;        // version of the drawing the displayed answer belongs to
   let inFlight = false;         // at most one request at a time
   let wanted = false;           // a newer drawing is waiting for its turn
-  let timer = 0;
 
   // ----- bars -------------------------------------------------------------
   const bars = [];
@@ -106,117 +102,41 @@
   }
 
   // ----- drawing ----------------------------------------------------------
-  function inkColour() {
-    return getComputedStyle(document.documentElement).getPropertyValue("--ink").trim() || "#111";
-  }
-
-  function resize() {
-    const dpr = window.devicePixelRatio || 1;
-    const r = pad.getBoundingClientRect();
-    const width = Math.round(r.width * dpr), height = Math.round(r.height * dpr);
-    if (width > 0 && height > 0 && (pad.width !== width || pad.height !== height)) {
-      pad.width = width;
-      pad.height = height;
-    }
-    redraw();
-  }
-
-  /** Width / height of the pad: 1 in digit mode, wide in number mode. */
-  function aspect() {
-    const r = pad.getBoundingClientRect();
-    return r.height > 0 ? r.width / r.height : 1;
-  }
-
-  function paint(target, width, height, colour) {
-    target.clearRect(0, 0, width, height);
-    target.lineCap = "round";
-    target.lineJoin = "round";
-    target.strokeStyle = colour;
-    target.fillStyle = colour;
-    target.lineWidth = PEN * height;
-    for (const s of strokes) {
-      if (s.length === 1) {           // a tap is a round dot
-        target.beginPath();
-        target.arc(s[0][0] * width, s[0][1] * height, target.lineWidth / 2, 0, 2 * Math.PI);
-        target.fill();
-        continue;
-      }
-      target.beginPath();
-      target.moveTo(s[0][0] * width, s[0][1] * height);
-      for (let i = 1; i < s.length; i++) target.lineTo(s[i][0] * width, s[i][1] * height);
-      target.stroke();
-    }
-  }
-
-  function redraw() {
-    paint(ctx, pad.width, pad.height, inkColour());
-    const empty = strokes.length === 0;
+  /** The tools and the invitation follow whether there is a drawing. */
+  function showTools() {
+    const empty = pad.isEmpty();
     invite.hidden = !empty;
     undoButton.disabled = empty;
     clearButton.disabled = empty;
   }
 
-  const stroking = strokePad(pad, strokes, changed);
-
-  function undo() {
-    if (stroking.drawing() || strokes.length === 0) return;
-    strokes.pop();
-    changed(true);
-  }
-
-  function clear() {
-    if (stroking.drawing()) return;
-    strokes.length = 0;
-    changed(true);
-  }
-
-  undoButton.addEventListener("click", undo);
-  clearButton.addEventListener("click", clear);
+  undoButton.addEventListener("click", pad.undo);
+  clearButton.addEventListener("click", pad.clear);
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
-      clear();
+      pad.clear();
     } else if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z") {
       event.preventDefault();
-      undo();
+      pad.undo();
     }
   });
 
   // ----- predictions ------------------------------------------------------
-  /** The drawing changed: redraw, then ask for a prediction now (stroke ended) or soon (still drawing). */
+  /** The drawing changed (the pad has repainted): ask for a prediction now (stroke ended) or soon (still drawing). */
   function changed(now) {
     version += 1;
-    redraw();
-    clearTimeout(timer);
-    if (strokes.length === 0) {
+    showTools();
+    live.cancel();
+    if (pad.isEmpty()) {
       showEmpty();
       return;
     }
-    if (tooSmall()) {         // a blob once fitted to 20 px: better to ask than to guess
+    if (pad.span() < SMALL) {   // a blob once fitted to 20 px: better to ask than to guess
       if (now) showEmpty("Draw a bit bigger: that is too small to read.");
       return;
     }
     if (now) request();
-    else timer = setTimeout(request, DEBOUNCE_MS);
-  }
-
-  /** Whether the drawing, pen included, spans less than SMALL of the pad's height both ways. */
-  function tooSmall() {
-    const xs = strokes.flat().map((p) => p[0] * aspect());
-    const ys = strokes.flat().map((p) => p[1]);
-    const span = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) + PEN;
-    return span < SMALL;
-  }
-
-  /** The drawing as the server gets it: EXPORT_SIZE high, as wide as the pad is. */
-  function exportSize() {
-    return [Math.round(EXPORT_SIZE * aspect()), EXPORT_SIZE];
-  }
-
-  function exportImage() {
-    const off = document.createElement("canvas");
-    [off.width, off.height] = exportSize();
-    paint(off.getContext("2d"), off.width, off.height, "#000");   // black ink on transparent, like any canvas
-    return off.toDataURL("image/png");
+    else live.later();
   }
 
   async function request() {
@@ -224,26 +144,26 @@
       wanted = true;
       return;
     }
-    if (strokes.length === 0) return;
+    if (pad.isEmpty()) return;
     inFlight = true;
     wanted = false;
     const sent = version;
     const sentMode = mode;
-    const sentSize = exportSize();
+    const sentSize = pad.exportSize();
     const abort = new AbortController();
     const timeout = setTimeout(() => abort.abort(), TIMEOUT_MS);
     try {
       const response = await fetch(mode === "number" ? "/api/read" : "/api/predict", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ image: exportImage() }),
+        body: JSON.stringify({ image: pad.exportPNG() }),
         signal: abort.signal,
       });
       const body = await response.json().catch(() => ({}));
       // A stale answer never overwrites a newer one, and once the pen is up only the
       // answer for the drawing as it now stands is shown (not one from before an undo).
-      const fresh = sent > shownVersion && (sent === version || stroking.drawing()) && sentMode === mode;
-      if (fresh && strokes.length > 0) {
+      const fresh = sent > shownVersion && (sent === version || pad.drawing()) && sentMode === mode;
+      if (fresh && !pad.isEmpty()) {
         if (response.ok) {
           shownVersion = sent;
           if (mode === "number") showReading(body, sentSize);
@@ -291,7 +211,7 @@
     showBars(p);
     offerCorrection({ preview: p.preview, predicted: p.verdict === "not_a_digit" ? "not_a_digit" : p.digit,
                       version: p.model.version });
-    if (!stroking.drawing()) announce.textContent = said;
+    if (!pad.drawing()) announce.textContent = said;
   }
 
   /** Number mode: "That's 2026", a button per digit, a faint box per digit over the pad. */
@@ -323,7 +243,7 @@
       return el;
     }));
     pick(picked);
-    if (!stroking.drawing()) announce.textContent = said;
+    if (!pad.drawing()) announce.textContent = said;
   }
 
   /** Show one digit of the number: its bars and preview, its button and box marked. */
@@ -418,7 +338,7 @@
     numberEl.hidden = !number;
     digitsEl.hidden = !number;
     invite.textContent = number ? "Write a number here" : "Draw a digit here";
-    pad.setAttribute("aria-label", number ? "Drawing area: write a number, its digits side by side" :
+    padEl.setAttribute("aria-label", number ? "Drawing area: write a number, its digits side by side" :
       "Drawing area: draw one digit, 0 to 9");
     document.title = number ? "digitpad — write a number" : "digitpad — draw a digit";
     if (remember) {
@@ -427,19 +347,16 @@
       else url.searchParams.delete("mode");
       history.replaceState(null, "", url);
     }
-    strokes.length = 0;
     picked = 0;
-    resize();
-    changed(true);
+    pad.fit();
+    pad.clear();
   }
 
   for (const b of modeButtons) {
-    b.addEventListener("click", () => { if (!stroking.drawing() && b.dataset.mode !== mode) setMode(b.dataset.mode, true); });
+    b.addEventListener("click", () => { if (!pad.drawing() && b.dataset.mode !== mode) setMode(b.dataset.mode, true); });
   }
 
   // ----- start ------------------------------------------------------------
-  new ResizeObserver(resize).observe(pad);
-  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
   setMode(mode, false);
   loadModelInfo();
 })();

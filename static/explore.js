@@ -4,15 +4,11 @@
 "use strict";
 
 (() => {
-  const PEN = 0.07;
-  const EXPORT_SIZE = 280;
-  const DEBOUNCE_MS = 150;
+  const DEBOUNCE_MS = 150;      // answers while drawing, once the pen has rested this long
   const $ = (id) => document.getElementById(id);
-  const pad = $("pad");
-  const ctx = pad.getContext("2d");
+  const pad = drawingPad($("pad"), changed);
+  const live = debounced(answer, DEBOUNCE_MS);
   const select = $("model");
-  const strokes = [];
-  let timer = 0;
   let models = [];
   let version = 0;
 
@@ -87,7 +83,7 @@
     showErrors(m.test_errors || []);
     showFilters(m);
     showMaths(m);
-    if (strokes.length) explain();
+    if (!pad.isEmpty()) explain();
   }
 
   function showArchitecture(m) {
@@ -234,60 +230,31 @@
   }
 
   // ----- drawing ----------------------------------------------------------------------------
-  function resize() {
-    const dpr = window.devicePixelRatio || 1;
-    const side = Math.round(pad.getBoundingClientRect().width * dpr);
-    if (side > 0 && pad.width !== side) pad.width = pad.height = side;
-    paint(ctx, pad.width, getComputedStyle(document.documentElement).getPropertyValue("--ink").trim() || "#111");
-  }
+  $("clear").addEventListener("click", pad.clear);
 
-  function paint(g, size, colour) {
-    g.clearRect(0, 0, size, size);
-    g.lineCap = g.lineJoin = "round";
-    g.strokeStyle = g.fillStyle = colour;
-    g.lineWidth = PEN * size;
-    for (const s of strokes) {
-      g.beginPath();
-      if (s.length === 1) {
-        g.arc(s[0][0] * size, s[0][1] * size, g.lineWidth / 2, 0, 2 * Math.PI);
-        g.fill();
-        continue;
-      }
-      g.moveTo(s[0][0] * size, s[0][1] * size);
-      for (const [x, y] of s.slice(1)) g.lineTo(x * size, y * size);
-      g.stroke();
-    }
-  }
-
-  strokePad(pad, strokes, changed);
-  $("clear").addEventListener("click", () => {
-    strokes.length = 0;
-    changed(true);
-  });
-
+  /** The drawing changed (the pad has repainted): answer now (stroke ended) or soon (still drawing). */
   function changed(now) {
     version += 1;
-    resize();
-    clearTimeout(timer);
-    if (!strokes.length) {
+    live.cancel();
+    if (pad.isEmpty()) {
       $("compare").replaceChildren();
       $("feature-maps").replaceChildren(el("p", { className: "muted", text: "Draw a digit to see each layer's output." }));
       $("saliency").getContext("2d").clearRect(0, 0, 28, 28);
       return;
     }
-    timer = setTimeout(() => { compare(); explain(); }, now ? 0 : DEBOUNCE_MS);
-  }
-
-  function image() {
-    const off = el("canvas", { width: EXPORT_SIZE, height: EXPORT_SIZE });
-    paint(off.getContext("2d"), EXPORT_SIZE, "#000");
-    return off.toDataURL("image/png");
+    if (now) answer();
+    else live.later();
   }
 
   // ----- answers ----------------------------------------------------------------------------
+  function answer() {
+    compare();
+    explain();
+  }
+
   async function compare() {
     const sent = version;
-    const body = image();
+    const body = pad.exportPNG();
     const answers = await Promise.all(models.map((m) =>
       getJSON("/api/predict?preview=false", { image: body, model: m.name }).catch((e) => ({ error: e.message }))));
     if (sent !== version) return;
@@ -318,7 +285,7 @@
     const sent = version;
     let e;
     try {
-      e = await getJSON("/api/explain", { image: image(), model: select.value });
+      e = await getJSON("/api/explain", { image: pad.exportPNG(), model: select.value });
     } catch (err) {
       if (sent === version) $("feature-maps").replaceChildren(el("p", { className: "muted", text: err.message }));
       return;
@@ -383,6 +350,5 @@
     history.replaceState(null, "", url);
     showModel();
   });
-  new ResizeObserver(resize).observe(pad);
   loadModels().catch((e) => { $("model-line").textContent = `Cannot load the models: ${e.message}`; });
 })();
