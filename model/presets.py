@@ -1,4 +1,4 @@
-"""Named architectures and training settings: the ones the README reports."""
+"""Named architectures and training settings: the ones docs/model-card.md reports."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ PRESETS: dict[str, tuple[list[dict[str, Any]], TrainConfig, str]] = {
                            synthetic={"digits": 0.2, "non_digits": 0.25}),
                "conv5×5·32 → pool → conv5×5·64 → pool → 256 → 11 (10 digits and 'not a digit'), trained "
                "on MNIST and stroke-drawn digits and non-digits, with dropout and distortions"),
-    # "honest" plus digits and letters typed in 144 handwriting fonts (scripts/make_font_glyphs.py):
+    # "honest" plus digits and letters typed in 144 handwriting fonts (scripts/datasets/make_font_glyphs.py):
     # it reads typed and handwriting-font numbers better, the European 1 and non-digits less well.
     "handwriting": (cnn(outputs=11),
                     TrainConfig(epochs=30, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine",
