@@ -1,4 +1,4 @@
-"""Named architectures and training settings: the ones the README reports."""
+"""Named architectures and training settings: the ones docs/model-card.md reports."""
 
 from __future__ import annotations
 

@@ -111,7 +111,7 @@ def train(net: Network, X: NDArray[np.float32], y: NDArray[np.integer[Any]],
         lr = cfg.lr
         for s in range(steps):
             idx = order[s * bs:(s + 1) * bs]
-            xb, yb = (X, y) if bs == n else (X[idx], y[idx])  # full batch: no 170 MB copy
+            xb, yb = (X, y) if bs == n else (X[idx], y[idx])  # full batch: no copy of the whole set
             if aug is not None:
                 xb = augment(xb, rng, aug)
             loss, Z = net.loss_and_grads(xb, yb, first)

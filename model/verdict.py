@@ -24,9 +24,9 @@ MAX_DIGITS_REJECTED = 0.003  # on the validation digits, when choosing `reject`
 MAX_SURE_ERRORS = 0.002      # errors among confident answers on the validation digits, when choosing `sure`
 DEFAULT = {"reject": 0.5, "sure": 0.9}
 # Within a number (``POST /api/read``) a piece is far likelier to be a digit than a lone drawing
-# is, so it takes stronger evidence to call it none: with the shipped weights P(not a digit) ≥
-# 0.95 still turns away 86.9 % of the held-out drawn non-digits, against 95.5 % at the model's own
-# threshold (``python -m scripts.evaluate`` prints both).
+# is, so it takes stronger evidence to call it none. ``python -m scripts.evaluate`` prints the
+# share of held-out drawn non-digits turned away at this threshold beside the model's own
+# (docs/model-card.md records both).
 IN_A_NUMBER_REJECT = 0.95
 
 
