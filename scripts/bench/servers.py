@@ -21,9 +21,7 @@ import importlib.util
 import os
 import resource
 import select
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,7 @@ from pathlib import Path
 
 from scripts.harness.machine import cpu_name
 from scripts.harness.ports import free_port
-from scripts.harness.server import ROOT
+from scripts.harness.server import running
 
 TIMEOUT = 10  # the header timeout given to every stack that has one
 
@@ -53,21 +51,9 @@ def installed(stack: str) -> bool:
     return stack == "digitpad-serve" or importlib.util.find_spec(stack) is not None
 
 
-def start(stack: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
-           "DIGITPAD_HEADER_TIMEOUT": str(TIMEOUT)}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(command(stack, port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024)))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        with contextlib.suppress(OSError):
-            if request(port, 1).startswith(b"HTTP/1.1 200"):
-                return proc, port
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"{stack} did not start: {log.read_text(errors='replace')[-500:]}")
+def env_for(port: int) -> dict[str, str]:
+    return {**os.environ, "OPENBLAS_NUM_THREADS": "1", "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
+            "DIGITPAD_HEADER_TIMEOUT": str(TIMEOUT)}
 
 
 def request(port: int, timeout: float) -> bytes:
@@ -136,18 +122,12 @@ def main() -> None:
             if not installed(stack):
                 print(f"{stack}: not installed (pip install -e '.[bench]'), skipped")
                 continue
-            log = Path(tmp) / f"{stack}.log"
-            proc, port = start(stack, log)
-            try:
+            port = free_port()
+            with running(Path(tmp), command(stack, port), port, env_for(port), ready_path="/healthz",
+                         fd_limit=1024) as served:
                 print(f"{stack}: 1. slow headers: {trickle(port)}")
-                print(f"{stack}: 2. 1,100 slow connections: {loris(port, log)}")
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    code = proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    code = proc.wait()
+                print(f"{stack}: 2. 1,100 slow connections: {loris(port, served.log_path)}")
+                code = served.stop(timeout=30)
             print(f"{stack}: 3. SIGTERM when idle: exit code {code}")
 
 

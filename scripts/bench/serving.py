@@ -19,8 +19,6 @@ import io
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +33,7 @@ from app.api.examples import IMAGE_7, PIXELS_2
 from scripts.harness.load import Load, python_load, wrk
 from scripts.harness.machine import cpu_name
 from scripts.harness.ports import free_port
-from scripts.harness.server import ROOT
+from scripts.harness.server import ROOT, running, serving
 
 
 def drawing_png() -> str:
@@ -47,38 +45,17 @@ def drawing_png() -> str:
 
 
 @contextmanager
-def server(kind: str, workers: int = 1) -> Iterator[str]:
+def server(kind: str, logs: Path, workers: int = 1) -> Iterator[str]:
+    """digitpad (the shipped weights) or the bare app, on a free port; its address."""
+    if kind == "digitpad":
+        with serving(logs, ROOT / "weights" / "digitpad.npz", workers=workers) as s:
+            yield s.url
+        return
     port = free_port()
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
-           "DIGITPAD_WORKERS": str(workers)}
-    cmd = ([sys.executable, "-m", "app.runtime.cli"] if kind == "digitpad" else
-           [sys.executable, "-m", "uvicorn", "scripts.bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
-            "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"])
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while not _up(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the {kind} server did not start")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
+    cmd = [sys.executable, "-m", "uvicorn", "scripts.bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
+           "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
+    with running(logs, cmd, port, {**os.environ, "OPENBLAS_NUM_THREADS": "1"}, ready_path="/healthz") as s:
+        yield s.url
 
 
 def load(url: str, body: str, args: argparse.Namespace, tmp: Path) -> Load:
@@ -115,7 +92,7 @@ def main() -> None:
     print(f"{cpu_name()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {tool}, "
           f"{args.connections} connections, {args.seconds:g} s per load")
     payloads = {"280×280 PNG": json.dumps({"image": drawing_png()}), "784 pixels": json.dumps({"pixels": PIXELS_2})}
-    with tempfile.TemporaryDirectory() as tmp, server("bare") as bare, server("digitpad") as ours:
+    with tempfile.TemporaryDirectory() as tmp, server("bare", Path(tmp)) as bare, server("digitpad", Path(tmp)) as ours:
         for name, body in payloads.items():
             runs: dict[str, list[Load]] = {"bare": [], "digitpad": []}
             for _ in range(args.rounds):
@@ -128,9 +105,9 @@ def main() -> None:
     print(f"one idle keep-alive connection, 1 worker: slowest of 200 requests {worst:.1f} ms")
     body = payloads["280×280 PNG"]
     with tempfile.TemporaryDirectory() as tmp:
-        with server("digitpad", workers=1) as one:
+        with server("digitpad", Path(tmp), workers=1) as one:
             r1 = load(one, body, args, Path(tmp))
-        with server("digitpad", workers=2) as two:
+        with server("digitpad", Path(tmp), workers=2) as two:
             r2 = load(two, body, args, Path(tmp))
             worst2 = idle_keepalive(two, payloads["784 pixels"])
     print(f"workers (280×280 PNG):\n  {show('1 worker ', r1)}\n  {show('2 workers', r2)}\n"

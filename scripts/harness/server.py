@@ -1,5 +1,6 @@
-"""A real ``digitpad-serve`` in a subprocess on 127.0.0.1, for the tests and benchmarks that need
-the server itself (slow clients, shutdown, workers, memory), and the worst-case images they send."""
+"""A real ``digitpad-serve`` (or any other server command) in a subprocess on 127.0.0.1, for the
+tests and benchmarks that need the server itself (slow clients, shutdown, workers, memory), and
+the worst-case images they send."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class Served:
     port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    ready_path: str = "/readyz"  # answers 200 once the server can take requests
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -52,19 +54,16 @@ def _limit_fds(n: int) -> Callable[[], None]:
 
 
 @contextmanager
-def serving(log_dir: Path, weights: Path, *, fd_limit: int | None = None, wait: bool = True,
-            **settings: object) -> Iterator[Served]:
-    """``digitpad-serve`` with ``DIGITPAD_<NAME>`` set from ``settings``; stopped (or killed) after."""
-    port = free_port()
-    env = {"OPENBLAS_NUM_THREADS": "1", **os.environ, "DIGITPAD_WEIGHTS": str(weights),
-           "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
-           **{f"DIGITPAD_{k.upper()}": str(v) for k, v in settings.items()}}
+def running(log_dir: Path, command: list[str], port: int, env: dict[str, str], *, ready_path: str = "/readyz",
+            fd_limit: int | None = None, wait: bool = True) -> Iterator[Served]:
+    """Any server ``command`` listening on 127.0.0.1:``port``, run from the repository's root with
+    ``env`` and its output in ``log_dir``; waited for (``ready_path`` answers 200) and stopped
+    (SIGTERM, then killed) after."""
     log_path = log_dir / f"server-{port}.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "app.runtime.cli"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 preexec_fn=_limit_fds(fd_limit) if fd_limit else None)
-    served = Served(f"http://127.0.0.1:{port}", port, proc, log_path)
+    served = Served(f"http://127.0.0.1:{port}", port, proc, log_path, ready_path)
     try:
         if wait:
             wait_ready(served)
@@ -79,17 +78,29 @@ def serving(log_dir: Path, weights: Path, *, fd_limit: int | None = None, wait: 
                 proc.wait()
 
 
-def wait_ready(served: Served, deadline_s: float = 30) -> None:
+@contextmanager
+def serving(log_dir: Path, weights: Path, *, fd_limit: int | None = None, wait: bool = True,
+            **settings: object) -> Iterator[Served]:
+    """``digitpad-serve`` with ``DIGITPAD_<NAME>`` set from ``settings``; stopped (or killed) after."""
+    port = free_port()
+    env = {"OPENBLAS_NUM_THREADS": "1", **os.environ, "DIGITPAD_WEIGHTS": str(weights),
+           "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
+           **{f"DIGITPAD_{k.upper()}": str(v) for k, v in settings.items()}}
+    with running(log_dir, [sys.executable, "-m", "app.runtime.cli"], port, env, fd_limit=fd_limit, wait=wait) as s:
+        yield s
+
+
+def wait_ready(served: Served, deadline_s: float = 60) -> None:
     deadline = time.monotonic() + deadline_s
     while True:
         try:
-            with urllib.request.urlopen(f"{served.url}/readyz", timeout=1) as r:
+            with urllib.request.urlopen(f"{served.url}{served.ready_path}", timeout=1) as r:
                 if r.status == 200:
                     return
         except OSError:
             pass
         if served.proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"digitpad-serve did not become ready:\n{served.log()}")
+            raise AssertionError(f"the server did not become ready:\n{served.log()}")
         time.sleep(0.1)
 
 
