@@ -1,7 +1,7 @@
 # digitpad: the drawing page and the prediction API in one small image.
 #   docker build -t digitpad .
 #   docker run --rm -p 8000:8000 -v digitpad-data:/data digitpad        → http://localhost:8000
-# Settings are DIGITPAD_* environment variables (see README: port, workers, weights, limits).
+# Settings are DIGITPAD_* environment variables (docs/api.md lists them: port, workers, weights, limits).
 # Users' corrections go to the SQLite file /data/digitpad.db: mount a volume there to keep them
 # (or set DIGITPAD_DATABASE_URL=postgresql://…). `docker kill --signal HUP` reloads the weights.
 
@@ -10,7 +10,7 @@ FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/digitpad
 WORKDIR /src
-# requirements.lock: every runtime dependency pinned with its hashes (uv pip compile; see README)
+# requirements.lock: every runtime dependency pinned with its hashes (uv pip compile; see docs/operations.md)
 COPY requirements.lock ./
 RUN /opt/digitpad/bin/pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./

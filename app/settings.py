@@ -54,7 +54,7 @@ class Settings(BaseSettings):
                                "comma-separated list of them (default: the packaged models when "
                                "DIGITPAD_WEIGHTS is the packaged default, else that one file)")
     static_dir: Path = Field(default=_bundled("static"), description="the drawing page's files")
-    # Input limits (see the README: chosen from real canvases, not from what Pillow can take)
+    # Input limits: chosen from real canvases, not from what Pillow can take (docs/operations.md)
     max_body_bytes: int = Field(default=1 << 20, gt=0, description="largest request body, checked before parsing (413)")
     max_side: int = Field(default=4096, gt=0, description="largest image width or height, checked before decoding")
     max_pixels: int = Field(default=8_294_400, gt=0,

@@ -11,7 +11,7 @@ MNIST test digits wrongly rejected as "not a digit", the share of held-out
 stroke-drawn non-digits rejected, and the accuracy on held-out stroke-drawn digits
 by style (model/glyphs.py, seed --seed, never used in training, whose seeds are
 the training seed and seed + 10,000). Writes a PNG grid of the misclassified
-digits labelled "truth->prediction". --table prints the README's results table.
+digits labelled "truth->prediction". --table prints the results table of docs/model-card.md.
 """
 
 from __future__ import annotations

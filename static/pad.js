@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const PEN = 0.07;             // pen width as a fraction of the pad's height (MNIST strokes are ~10% of a digit)
+  const PEN = 0.07;             // pen width, of the pad's height: a digit filling the pad gets MNIST-thick strokes
   const EXPORT_SIZE = 280;      // px: the height of the image sent (small PNG, plenty for a 20 px fit)
 
   /** Paint the strokes on a 2D context of width × height px: a line per stroke, a round dot per tap. */

@@ -5,7 +5,7 @@ the input is never echoed back), Starlette's HTTP errors (400, 404, 405, 413 …
 back-pressure (503 ``overloaded``) and, as a last resort, unexpected exceptions
 (500: a bug). No message quotes more than a short escaped excerpt of what the
 client sent (``excerpt``). ``CODES`` lists every status and code; the OpenAPI
-document and the README are written from it."""
+document is written from it, and tests/docs holds docs/api.md's errors table to it."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ class Drawing(BaseModel):
         None, json_schema_extra={"minLength": 1},
         description="A data URL (data:image/png;base64,…) or bare base64 of a PNG, JPEG, WebP or GIF "
         "drawing, dark on light, light on dark, coloured or on transparency, within the size limits "
-        "(DIGITPAD_MAX_SIDE, DIGITPAD_MAX_PIXELS; see the README).")
+        "(DIGITPAD_MAX_SIDE, DIGITPAD_MAX_PIXELS; see docs/api.md).")
     pixels: list[Number] | list[list[Number]] | SkipJsonSchema[None] = Field(
         None, json_schema_extra=_PIXELS_SCHEMA,
         description="An already prepared MNIST-style input: 28 lists of 28 numbers or a flat list "

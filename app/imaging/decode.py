@@ -8,10 +8,10 @@ format reduced by box-averaging right after decoding, so the rest of the
 pipeline never holds more than about a megapixel whatever was sent. A digit
 is fitted into 20×20 pixels in the end; a megapixel keeps any drawing's strokes.
 
-Decoding itself needs the full image in memory (a WebP decoder about 16 bytes a
-pixel, the others about 8), so the decodes running at once in this process share
-``DECODE_BUDGET``: a thread waits until its image fits. Peak memory is then the
-budget plus the small working images, however many requests arrive."""
+Decoding itself needs the full image in memory (``BYTES_PER_PIXEL``: libwebp
+about twice what the other decoders need), so the decodes running at once in this
+process share ``DECODE_BUDGET``: a thread waits until its image fits. Peak memory
+is then the budget plus the small working images, however many requests arrive."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
 ACCEPTED = "send a PNG, JPEG, WebP or GIF image"
 WORK_PIXELS = 1_048_576  # 1024×1024: larger images are decoded or reduced to about this
-BYTES_PER_PIXEL = {"WebP": 16}  # measured peak while decoding (libwebp's buffers); others 8
+BYTES_PER_PIXEL = {"WebP": 16}  # the budget's estimate of a decode's peak (libwebp's buffers); others 8
 
 # Pillow's own decompression-bomb guard warns (rather than raises) between 89 and
 # 179 megapixels. Make it raise everywhere so it is a second wall behind our check.

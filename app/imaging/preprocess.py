@@ -19,10 +19,10 @@ anti-aliasing) and shifted so that their centre of mass sits at the centre of th
    a tall thin "1" stays thin, and stretch the grey levels so the strongest
    pixel is 1 (every MNIST digit reaches 1, however thin the pen was);
 5. place it in 28×28 so that the centre of mass lands on pixel (14, 14), in
-   pixel-index coordinates, where MNIST puts it (MNIST's test digits: 14.0 ±
-   0.29 in both axes — MNIST shifted by whole pixels, hence the ± 0.29 of
-   rounding). We shift by a *fraction* of a pixel instead, folded into the one
-   resampling step, so the same digit drawn anywhere gives the same 28×28.
+   pixel-index coordinates, where MNIST puts it (MNIST shifted by whole pixels,
+   so its digits' centres sit there to within rounding). We shift by a
+   *fraction* of a pixel instead, folded into the one resampling step, so the
+   same digit drawn anywhere gives the same 28×28.
    Never binarised.
 
 The full-resolution steps are Pillow operations (C loops over uint8); numpy

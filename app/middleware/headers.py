@@ -2,8 +2,9 @@
 and redirects that never name the host the client claimed to be talking to.
 
 - HTML gets the page's Content-Security-Policy (only our own files, no inline
-  script, no framing); the API docs pages get a policy that admits Swagger UI's
-  and ReDoc's CDN; everything else gets ``default-src 'none'``.
+  script, no framing); the API docs pages (Swagger UI and ReDoc, vendored in
+  static/vendor) get one that also takes scripts from this server only, plus the
+  inline styles ReDoc writes; everything else gets ``default-src 'none'``.
 - ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and
   ``Referrer-Policy: no-referrer`` everywhere.
 - A HEAD request is answered as the GET would be, without the body.

@@ -28,7 +28,7 @@ class JsonFormatter(logging.Formatter):
 class Batched(logging.handlers.MemoryHandler):
     """The request lines, written in batches: whenever 256 have gathered, a warning comes, or
     ``EVERY`` seconds have passed (a timer thread). One write for many lines instead of one per
-    request: the request log then costs the server about half as much; a line may wait up to
+    request, so the log costs the server less under load; a line may wait up to
     ``EVERY`` seconds, and what is buffered is written when the process exits."""
 
     EVERY = 0.25

@@ -46,7 +46,7 @@ def usage() -> str:
         default = field.get_default(call_default_factory=True)
         shown = "none" if default in (None, []) else str(default).lower() if isinstance(default, bool) else str(default)
         lines.append(f"  DIGITPAD_{name.upper():22s} {field.description} (default: {shown})")
-    lines += ["", "SIGTERM drains and exits 0; SIGHUP reloads the weights. See the README."]
+    lines += ["", "SIGTERM drains and exits 0; SIGHUP reloads the weights. More in docs/operations.md."]
     return "\n".join(lines)
 
 

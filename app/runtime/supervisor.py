@@ -74,7 +74,7 @@ class _OncePerMinute(logging.Filter):
 def return_freed_memory() -> None:
     """Make glibc give large freed blocks back to the system. Its mmap threshold otherwise grows
     to 32 MB after the first big image is freed, so later image buffers come from the heap and
-    stay with the process (1.45 GB a minute after a burst of large images, before this)."""
+    stay with the process: memory would stay high long after a burst of large images."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc: nothing to tune
@@ -121,7 +121,7 @@ def _worker(config: ServeConfig, sock: socket.socket) -> None:
 def listening_socket(config: ServeConfig) -> socket.socket:
     """uvicorn's bound socket, with TCP_NODELAY set so every accepted connection has it
     (uvicorn's own socket for workers lacks it: requests on a keep-alive connection then
-    wait ~40 ms for delayed ACKs)."""
+    wait for the client's delayed ACK)."""
     sock = config.bind_socket()
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock

@@ -4,8 +4,8 @@ SQLite (the default, a file under ``data/``) runs in WAL mode, so readers never 
 writer, and every connection waits up to ``BUSY_SECONDS`` for the write lock instead of failing:
 concurrent writers, threads or worker processes, lose nothing. Within one process the writers
 also take turns on a lock of their own (``writing``): SQLite's busy wait sleeps in steps of up to
-100 ms, which made one write in a hundred take 60-80 ms under load, where queueing on a lock
-costs the length of the writes ahead. ``postgresql://`` URLs are served by psycopg 3, whose
+100 ms, so under load a write can wait far longer than the writes ahead of it take, while
+queueing on a lock costs only their length. ``postgresql://`` URLs are served by psycopg 3, whose
 writers need no such turns."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hostile-traffic figures for the README: what cheap, valid, hostile input costs the server.
+"""Hostile-traffic figures for docs/benchmarks.md: what cheap, valid, hostile input costs the server.
 
     python -m scripts.bench.hostile                      # the shipped weights, one worker
     python -m scripts.bench.hostile --slow 1100          # slow connections for the slow-loris probe
@@ -7,7 +7,7 @@ Each probe starts a fresh ``digitpad-serve`` on 127.0.0.1 and prints its figure 
 baseline measured in the same run on the same server (idle memory, idle health latency).
 Every load is bounded in count and time.
 
-1. peak RSS while 20 worst-case images (8.3 megapixels in ~1 KB of WebP/PNG) arrive at once;
+1. peak RSS while 20 worst-case images (8.3 megapixels in a small WebP or PNG) arrive at once;
 2. a 256-image worst-case batch: status and time; and the largest batch the budget admits;
 3. ``/healthz`` latency (p50, p99) while every CPU thread is busy and the queue is full;
 4. legitimate requests answered while ``--slow`` slow-loris connections are held (fd limit 1024);

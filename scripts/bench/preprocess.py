@@ -5,7 +5,7 @@
     python -m scripts.bench.preprocess --blas-threads 0           # BLAS's own default thread count
 
 The PNG is what the drawing page sends: a 280×280 canvas, black ink with alpha
-coverage on transparent, a round pen 7% of the canvas wide (as static/app.js
+coverage on transparent, a round pen 7% of the canvas wide (as static/pad.js
 draws). Reported: the median of --repeats runs (after a warm-up) of decode +
 preprocess (``prepare_image``), of the network alone, and of both together,
 which is the figure the goal (≤ 2 ms) is about; then the whole HTTP round trip
@@ -16,7 +16,7 @@ and load average are printed too, since other work slows every figure.
 
 BLAS threads: one image is a tiny matrix product, and OpenBLAS's worker threads
 spin-wait for each other; when other processes hold the cores (a training run,
-other requests) that wait costs tens of milliseconds. ``--blas-threads 1`` (the
+other requests) that wait can cost far more than the product itself. ``--blas-threads 1`` (the
 default) sets OPENBLAS_NUM_THREADS before numpy loads, as a server should.
 """
 

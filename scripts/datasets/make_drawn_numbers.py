@@ -6,7 +6,7 @@
     python -m scripts.datasets.make_drawn_numbers --source fonts --out data/numbers-fonts  # this machine's fonts
     python -m scripts.datasets.make_drawn_numbers --source pens --out data/numbers-pens  # as a person spaces them
     python -m scripts.datasets.make_drawn_numbers --source fonts --fonts build/fonts/node_modules/@fontsource \
-        --out data/numbers-handwriting                                                 # fonts from npm (README)
+        --out data/numbers-handwriting                                     # fonts from npm (docs/development.md)
 
 Each digit is redrawn as in ``make_drawn_digits`` (thin, normal or thick strokes), all of one
 number at a common height (±12 %), side by side with random gaps (8–45 % of the height), each

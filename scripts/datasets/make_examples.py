@@ -1,4 +1,4 @@
-"""Write examples/: the files the README's curl commands send (committed; this remakes them).
+"""Write examples/: the files the curl commands of README.md and docs/api.md send (committed; this remakes them).
 
     python -m scripts.datasets.make_examples
 

@@ -5,13 +5,13 @@
 
 MNIST holds the digits of 500 writers, all in one American school hand: a Parisienne 9 with a
 small loop and a long hairline tail, an Amatic 6 three times taller than wide, or a Kristi 4 with
-a closed top is nothing like any of them, and the ``honest`` network read such digits wrong. So
+a closed top is nothing like any of them, and the ``honest`` network reads such digits wrong. So
 the ``handwriting`` preset also trains on digits typed in handwriting fonts (and, so that typed
 strokes are no sign of a digit, on the letters ``model.glyphs`` draws as non-digits, labelled 10).
 
 The fonts are 144 handwriting fonts from Google Fonts (OFL or Apache licensed), pinned in
 ``scripts/datasets/fonts/package.json`` and installed from npm (@fontsource) into ``build/fonts-train``.
-None of them is in any test set: the README's handwriting test sets use other fonts. Each glyph
+None of them is in any test set: the handwriting test sets (docs/model-card.md) use other fonts. Each glyph
 is typed large, in seven variants (as typed; at a small size, so its anti-aliasing is coarse; its
 strokes thickened a little and a lot; thinned; squeezed to 60 % of its width; widened by half)
 and fitted into 28×28 exactly as the server fits a drawing (``app.imaging.preprocess.fit_mnist``).

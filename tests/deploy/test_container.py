@@ -110,7 +110,7 @@ def test_the_image_serves_predicts_and_stops_cleanly(image: str) -> None:
 
         # Slow requests in flight when `docker stop` sends SIGTERM are answered: finished (200), or,
         # if they cannot finish within the grace period, a JSON 503. Never a text 500, never dropped.
-        batch = {"inputs": [{"image": huge_image()}] * 7}  # ~0.5 s of decoding each
+        batch = {"inputs": [{"image": huge_image()}] * 7}  # the most the batch budget admits: slow to decode
         answers: list[tuple[int, str | None]] = []
 
         def call() -> None:

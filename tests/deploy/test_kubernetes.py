@@ -1,5 +1,5 @@
 """``deploy/kubernetes/``: every manifest validates against Kubernetes 1.37's schemas (offline,
-``kubernetes-validate``, strict: no unknown fields), and says what the README promises."""
+``kubernetes-validate``, strict: no unknown fields), and says what docs/operations.md promises."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_manifest_validates(kind: str) -> None:
     kubernetes_validate.validate(manifests()[kind], VERSION, strict=True)
 
 
-def test_the_deployment_is_what_the_readme_says() -> None:
+def test_the_deployment_is_what_the_docs_say() -> None:
     docs = manifests()
     pod = docs["Deployment"]["spec"]["template"]
     labels = pod["metadata"]["labels"]

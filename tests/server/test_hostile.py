@@ -60,7 +60,7 @@ def test_twenty_worst_case_images_at_once_stay_within_memory(weights: Path, logs
     assert all(r.status_code == 200 or is_json_error(r, "overloaded") for r in answers), \
         [(r.status_code, r.text[:100]) for r in answers]
     assert sum(r.status_code == 200 for r in answers) >= 10
-    assert peak < 400, f"peak RSS {peak:.0f} MB (start {before:.0f} MB)"  # the README's bound for one worker
+    assert peak < 400, f"peak RSS {peak:.0f} MB (start {before:.0f} MB)"  # docs/benchmarks.md's bound for one worker
     assert all(r.status_code == 422 and r.json()["code"] == "image_too_large" for r in too_big)
 
 
@@ -104,13 +104,13 @@ def test_health_does_not_wait_behind_work(weights: Path, logs: Path) -> None:
 
         answers, latencies = asyncio.run(run())
     assert sum(r.status_code == 200 for r in answers) >= 2  # the work was really there
-    # Behind 24 requests of ~0.5 s each on 2 threads a queued health check would wait seconds.
+    # Queued behind 24 batches of worst-case images, a health check would wait seconds.
     assert max(latencies) < 1.0, latencies
 
 
 def test_work_for_a_client_that_hung_up_is_abandoned(weights: Path, logs: Path) -> None:
     with serving(logs, weights, cpu_threads=1, max_batch_pixels=10**9) as s:
-        long_batch = json.dumps({"inputs": [{"image": huge_image()}] * 60}).encode()  # ~4 s of decoding
+        long_batch = json.dumps({"inputs": [{"image": huge_image()}] * 60}).encode()  # seconds of decoding
         with socket.create_connection(("127.0.0.1", s.port)) as sock:
             sock.sendall(b"POST /api/predict/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                          b"Content-Length: " + str(len(long_batch)).encode() + b"\r\n\r\n" + long_batch)

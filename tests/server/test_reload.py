@@ -100,7 +100,7 @@ def test_ten_reloads_under_load_fail_no_request(tmp_path: Path, workers: int) ->
 
 def test_a_reload_asked_while_the_workers_start_kills_none(tmp_path: Path) -> None:
     """SIGHUPs sent while two workers are still starting are held until each has loaded its
-    weights, then honoured: no worker dies of them (they used to, one a reload under load), and
+    weights, then honoured: no worker dies of them (a SIGHUP's default action ends a process), and
     both end up serving the file swapped in before them."""
     a, b = two_versions(tmp_path)
     served = tmp_path / "served.npz"
