@@ -41,7 +41,7 @@ class Served:
                 return int(line.split()[1]) / 1024
         raise AssertionError(f"no {field} for {self.proc.pid}")
 
-    def stop(self, timeout: float = 20) -> int:
+    def stop(self, timeout: float = 60) -> int:
         """SIGTERM, then the exit code."""
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout)
@@ -73,17 +73,17 @@ def serving(log_dir: Path, weights: Path, *, fd_limit: int | None = None, wait: 
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
 
 
-def wait_ready(served: Served, deadline_s: float = 30) -> None:
+def wait_ready(served: Served, deadline_s: float = 120) -> None:
     deadline = time.monotonic() + deadline_s
     while True:
         try:
-            with urllib.request.urlopen(f"{served.url}/readyz", timeout=1) as r:
+            with urllib.request.urlopen(f"{served.url}/readyz", timeout=5) as r:
                 if r.status == 200:
                     return
         except OSError:
