@@ -72,12 +72,12 @@ def post(url: str, body: dict[str, Any], timeout: float = 30) -> tuple[int, Any]
         return e.code, json.loads(e.read() or b"null")
 
 
-def wait_ready(base: str, deadline_s: float = 60) -> float:
+def wait_ready(base: str, deadline_s: float = 120) -> float:
     """Poll /readyz every 20 ms until 200; the seconds it took. Bounded by deadline_s."""
     start = time.perf_counter()
     while time.perf_counter() - start < deadline_s:
         try:
-            if get(f"{base}/readyz", timeout=1)[0] == 200:
+            if get(f"{base}/readyz", timeout=5)[0] == 200:
                 return time.perf_counter() - start
         except (OSError, ValueError):
             pass

@@ -43,7 +43,7 @@ class Served:
                 return int(line.split()[1]) / 1024
         raise AssertionError(f"no {field} for {self.proc.pid}")
 
-    def stop(self, timeout: float = 20) -> int:
+    def stop(self, timeout: float = 60) -> int:
         """SIGTERM, then the exit code."""
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout)
@@ -72,7 +72,7 @@ def running(log_dir: Path, command: list[str], port: int, env: dict[str, str], *
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -90,11 +90,11 @@ def serving(log_dir: Path, weights: Path, *, fd_limit: int | None = None, wait: 
         yield s
 
 
-def wait_ready(served: Served, deadline_s: float = 60) -> None:
+def wait_ready(served: Served, deadline_s: float = 120) -> None:
     deadline = time.monotonic() + deadline_s
     while True:
         try:
-            with urllib.request.urlopen(f"{served.url}{served.ready_path}", timeout=1) as r:
+            with urllib.request.urlopen(f"{served.url}{served.ready_path}", timeout=5) as r:
                 if r.status == 200:
                     return
         except OSError:

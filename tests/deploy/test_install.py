@@ -56,7 +56,7 @@ def test_pip_install_serves_the_page_and_the_shipped_weights(tmp_path: Path) -> 
                               stdout=log, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_ready(base, deadline_s=60)
+        wait_ready(base)
         with urllib.request.urlopen(f"{base}/", timeout=5) as r:
             assert 'data-testid="pad"' in r.read().decode()
         status, info = get(f"{base}/api/model")
@@ -71,5 +71,5 @@ def test_pip_install_serves_the_page_and_the_shipped_weights(tmp_path: Path) -> 
         raise
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.wait(timeout=60)
         log.close()

@@ -1,15 +1,18 @@
 """Hostile traffic against a real ``digitpad-serve`` on 127.0.0.1: huge-but-small images,
 saturation, clients that hang up, slow clients, shutdown with work in flight, workers.
 
-Every load here is bounded in count and time. Times are asserted only with wide margins
-and only where the behaviour *is* a time (a deadline, "does not wait behind work"); the
-figures themselves come from ``python -m scripts.bench.hostile``."""
+Every load here is bounded in count and time. Times are asserted only where the behaviour
+*is* a time (a deadline, "does not wait behind work"), and then against a baseline measured
+on the same server in the same test or as a multiple of a configured timeout, never against a
+fixed figure: the tests pass on an idle machine and on a busy one. The figures themselves
+come from ``python -m scripts.bench.hostile``."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import math
 import resource
 import socket
 import subprocess
@@ -20,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.runtime.shutdown import MARGIN
 from scripts.harness.server import ROOT, huge_image, serving
 from tests.app_fixtures import app_weights
 
@@ -41,6 +45,20 @@ def logs(tmp_path: Path) -> Path:
 
 def is_json_error(r: httpx.Response, *codes: str) -> bool:
     return r.headers.get("content-type") == "application/json" and r.json().get("code") in codes
+
+
+def fastest_answer(url: str, body: dict[str, object], times: int = 3) -> float:
+    """Seconds of the fastest of ``times`` answers to ``body`` from an otherwise idle server: the
+    baseline that the timings below are compared with. It grows with the machine's load as the
+    server's work does."""
+    best = math.inf
+    with httpx.Client(timeout=300) as c:
+        for _ in range(times):
+            t = time.monotonic()
+            r = c.post(url, json=body)
+            best = min(best, time.monotonic() - t)
+            assert r.status_code == 200, r.text
+    return best
 
 
 async def gather_posts(url: str, bodies: list[dict[str, object]], timeout: float = 60) -> list[httpx.Response]:
@@ -86,51 +104,71 @@ def test_backpressure_answers_overloaded_at_once(weights: Path, logs: Path) -> N
 
 
 def test_health_does_not_wait_behind_work(weights: Path, logs: Path) -> None:
-    with serving(logs, weights) as s:
+    threads, batches = 2, 16
+    with serving(logs, weights, cpu_threads=threads, max_queue=batches) as s:
         slow: dict[str, object] = {"inputs": [{"image": huge_image()}] * 7}
+        one = fastest_answer(f"{s.url}/api/predict/batch", slow, times=2)  # one batch, alone
 
-        async def run() -> tuple[list[httpx.Response], list[float]]:
-            async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=40)) as c:
-                work = [asyncio.ensure_future(c.post(f"{s.url}/api/predict/batch", json=slow)) for _ in range(24)]
-                await asyncio.sleep(0.5)  # every CPU thread is busy now, and the queue is long
+        async def run() -> tuple[list[httpx.Response], list[float], int]:
+            async with httpx.AsyncClient(timeout=300, limits=httpx.Limits(max_connections=batches + 4)) as c:
+                finished: list[float] = []
+
+                async def work() -> httpx.Response:
+                    r = await c.post(f"{s.url}/api/predict/batch", json=slow)
+                    finished.append(time.monotonic())
+                    return r
+
+                pending = [asyncio.ensure_future(work()) for _ in range(batches)]
+                await asyncio.sleep(one / 2)  # every CPU thread is busy now, and the queue is long
                 latencies = []
                 for path in ["/healthz", "/readyz"] * 10:
                     t = time.monotonic()
                     r = await c.get(s.url + path)
                     assert r.status_code == 200, r.text
                     latencies.append(time.monotonic() - t)
-                    await asyncio.sleep(0.05)
-                return list(await asyncio.gather(*work)), latencies
+                    await asyncio.sleep(one / 20)
+                checked = time.monotonic()
+                answers = list(await asyncio.gather(*pending))
+                return answers, latencies, sum(t > checked for t in finished)
 
-        answers, latencies = asyncio.run(run())
-    assert sum(r.status_code == 200 for r in answers) >= 2  # the work was really there
-    # Queued behind 24 batches of worst-case images, a health check would wait seconds.
-    assert max(latencies) < 1.0, latencies
+        answers, latencies, after = asyncio.run(run())
+    assert [r.status_code for r in answers] == [200] * batches  # the work was really there
+    # A health check queued behind the batches would wait for several of them (8 × one to drain),
+    # and one answered by a blocked event loop for the rest of a batch; here each takes a fraction.
+    assert max(latencies) < one / 2, (latencies, one)
+    assert after > threads, after  # every thread was still busy, with a queue, after the last check
 
 
 def test_work_for_a_client_that_hung_up_is_abandoned(weights: Path, logs: Path) -> None:
     with serving(logs, weights, cpu_threads=1, max_batch_pixels=10**9) as s:
-        long_batch = json.dumps({"inputs": [{"image": huge_image()}] * 60}).encode()  # seconds of decoding
+        image = huge_image()
+        per_image = fastest_answer(f"{s.url}/api/predict", {"image": image})
+        long_batch = json.dumps({"inputs": [{"image": image}] * 60}).encode()  # 60 × per_image of decoding
         with socket.create_connection(("127.0.0.1", s.port)) as sock:
             sock.sendall(b"POST /api/predict/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                          b"Content-Length: " + str(len(long_batch)).encode() + b"\r\n\r\n" + long_batch)
-            time.sleep(0.6)
+            time.sleep(max(0.6, 3 * per_image))  # a few images into the batch
         t = time.monotonic()  # hung up: the one thread must be free again soon
-        r = httpx.post(f"{s.url}/api/predict", json={"pixels": PIXELS}, timeout=30)
+        r = httpx.post(f"{s.url}/api/predict", json={"pixels": PIXELS}, timeout=300)
         waited = time.monotonic() - t
     assert r.status_code == 200
-    assert waited < 2.0, f"a small request waited {waited:.1f} s behind abandoned work"
+    # Abandoned, the batch stops after the image it is on; carried on, it would hold the thread
+    # for the fifty-odd images left.
+    assert waited < 15 * per_image, f"a small request waited {waited:.1f} s behind abandoned work " \
+                                    f"({per_image:.2f} s an image)"
 
 
 # ----- slow clients -------------------------------------------------------------------
 
 def test_slow_headers_and_body_are_cut_off(weights: Path, logs: Path) -> None:
-    with serving(logs, weights, header_timeout=1.5, body_timeout=1.5) as s:
+    deadline = 1.5  # seconds, for the headers and for the body
+    with serving(logs, weights, header_timeout=deadline, body_timeout=deadline) as s:
+        t = time.monotonic()  # the server's deadline starts when the connection opens, or later
         with socket.create_connection(("127.0.0.1", s.port), timeout=10) as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
-            t = time.monotonic()
             head = sock.recv(65536)
-            assert 1.0 < time.monotonic() - t < 5
+            # not before the deadline, and at it: not at the default (10 s), not never
+            assert 0.9 * deadline < time.monotonic() - t < 4 * deadline
             assert head.startswith(b"HTTP/1.1 408") and b'"header_timeout"' in head
             assert sock.recv(100) == b""  # closed
         with socket.create_connection(("127.0.0.1", s.port), timeout=10) as sock:
@@ -172,7 +210,8 @@ def test_a_thousand_slow_connections_do_not_lock_out_real_clients(weights: Path,
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < n_slow + 200:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
-    with serving(logs, weights, fd_limit=1024, header_timeout=30) as s:
+    patience = 30  # seconds a real client waits; the slow ones are not cut off by their deadline before
+    with serving(logs, weights, fd_limit=1024, header_timeout=4 * patience) as s:
         slow = []
         try:
             for _ in range(n_slow):
@@ -187,10 +226,10 @@ def test_a_thousand_slow_connections_do_not_lock_out_real_clients(weights: Path,
             answered = 0
             for _ in range(10):
                 try:
-                    r = httpx.post(f"{s.url}/api/predict", json={"pixels": PIXELS}, timeout=5)
+                    r = httpx.post(f"{s.url}/api/predict", json={"pixels": PIXELS}, timeout=patience)
                     answered += r.status_code == 200
                 except httpx.HTTPError:
-                    pass
+                    break
         finally:
             for sock in slow:
                 sock.close()
@@ -202,26 +241,38 @@ def test_a_thousand_slow_connections_do_not_lock_out_real_clients(weights: Path,
 # ----- shutdown and workers -----------------------------------------------------------
 
 def test_sigterm_with_slow_requests_in_flight(weights: Path, logs: Path) -> None:
-    with serving(logs, weights, cpu_threads=1, graceful_timeout=3, max_batch_pixels=10**9) as s:
-        slow: dict[str, object] = {"inputs": [{"image": huge_image()}] * 7}
+    grace = 5.0
+    with serving(logs, weights, cpu_threads=1, max_queue=200, graceful_timeout=grace, max_batch_pixels=10**9) as s:
+        image = huge_image()
+        per_image = fastest_answer(f"{s.url}/api/predict", {"image": image})
+        # Batches that take about a quarter of the time the requests in flight have to finish, and
+        # four grace periods of them queued: the one running at the SIGTERM can finish, most cannot.
+        size = min(max(round((grace - MARGIN) / 4 / per_image), 1), 7)
+        count = min(math.ceil(4 * grace / (size * per_image)), 200)
+        slow: dict[str, object] = {"inputs": [{"image": image}] * size}
 
-        async def run() -> list[httpx.Response]:
-            async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=20)) as c:
-                work = [asyncio.ensure_future(c.post(f"{s.url}/api/predict/batch", json=slow)) for _ in range(16)]
-                await asyncio.sleep(0.8)
+        async def run() -> tuple[list[tuple[httpx.Response, float]], float]:
+            async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=count + 4)) as c:
+                async def timed() -> tuple[httpx.Response, float]:
+                    r = await c.post(f"{s.url}/api/predict/batch", json=slow)
+                    return r, time.monotonic()
+
+                work = [asyncio.ensure_future(timed()) for _ in range(count)]
+                await asyncio.wait(work, return_when=asyncio.FIRST_COMPLETED)  # the next one is running now
+                signalled = time.monotonic()
                 s.proc.send_signal(15)
-                return list(await asyncio.gather(*work))
+                return list(await asyncio.gather(*work)), signalled
 
-        t = time.monotonic()
-        answers = asyncio.run(run())
-        code = s.proc.wait(timeout=15)
-        took = time.monotonic() - t
+        answers, signalled = asyncio.run(run())
+        code = s.proc.wait(timeout=4 * grace)
+        took = time.monotonic() - signalled
         log = s.log()
-    statuses = sorted(r.status_code for r in answers)
-    assert all(r.status_code == 200 or is_json_error(r, "shutting_down", "overloaded") for r in answers), statuses
-    assert 200 in statuses and 503 in statuses  # some finished; the rest could not, and were told so
+    statuses = sorted(r.status_code for r, _ in answers)
+    assert all(r.status_code == 200 or is_json_error(r, "shutting_down") for r, _ in answers), statuses
+    assert any(r.status_code == 200 and at > signalled for r, at in answers), statuses  # in flight, then finished
+    assert 503 in statuses  # the rest could not finish, and were told so
     assert code == 0
-    assert took < 3 + 3
+    assert took < 2 * grace, f"exit {took:.1f} s after SIGTERM; draining the queue would take {4 * grace:g} s"
     assert "Traceback" not in log and "Internal Server Error" not in log
 
 

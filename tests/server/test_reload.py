@@ -3,7 +3,7 @@
 Two weights files that differ (the same network, another name in the metadata, so another
 SHA-256 and version) are swapped into ``DIGITPAD_WEIGHTS`` in turn, atomically, each swap
 followed by a SIGHUP, while 16 clients keep calling /api/predict: no request may fail, and
-the clients must see the version change. Bounded: 10 reloads, each awaited at most 15 s."""
+the clients must see the version change. Bounded: 10 reloads, each awaited at most 60 s."""
 
 from __future__ import annotations
 
@@ -42,12 +42,12 @@ def swap(source: Path, target: Path) -> None:
 
 
 def served_version(url: str) -> str:
-    return str(httpx.get(f"{url}/api/model", timeout=5).json()["version"])
+    return str(httpx.get(f"{url}/api/model", timeout=30).json()["version"])
 
 
 def await_version(server: Served, version: str, times: int = 1) -> None:
     """Until /api/model says ``version`` ``times`` in a row (with several workers, every worker)."""
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60
     streak = 0
     while streak < times:
         assert time.monotonic() < deadline, f"still not serving {version}:\n{server.log()}"
@@ -70,7 +70,7 @@ def test_ten_reloads_under_load_fail_no_request(tmp_path: Path, workers: int) ->
         lock = threading.Lock()
 
         def client() -> None:
-            with httpx.Client(base_url=server.url, timeout=10) as c:
+            with httpx.Client(base_url=server.url, timeout=60) as c:
                 while not stop.is_set():
                     r = c.post("/api/predict?preview=false", json={"pixels": PIXELS})
                     with lock:
@@ -91,7 +91,7 @@ def test_ten_reloads_under_load_fail_no_request(tmp_path: Path, workers: int) ->
         finally:
             stop.set()
             for t in threads:
-                t.join(timeout=30)
+                t.join(timeout=60)
         assert set(statuses) == {200}, (statuses, server.log())
         assert sum(statuses.values()) > 100
         assert seen[versions[a]] > 0 and seen[versions[b]] > 0  # the clients saw the version change
@@ -106,7 +106,7 @@ def test_a_reload_asked_while_the_workers_start_kills_none(tmp_path: Path) -> No
     served = tmp_path / "served.npz"
     swap(a, served)
     with serving(tmp_path, served, wait=False, workers=2) as server:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while "Started parent process" not in server.log():  # the parent passes SIGHUP on from here
             assert time.monotonic() < deadline and server.proc.poll() is None, server.log()
             time.sleep(0.02)
@@ -135,7 +135,7 @@ def test_a_reload_asked_while_the_server_starts_is_not_fatal(tmp_path: Path, wor
     served = tmp_path / "served.npz"
     swap(a, served)
     with serving(tmp_path, served, wait=False, workers=workers) as server:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while not held_unhandled(server.proc.pid):  # from the first line of app/runtime/cli.py
             assert time.monotonic() < deadline and server.proc.poll() is None, server.log()
             time.sleep(0.005)
@@ -145,7 +145,7 @@ def test_a_reload_asked_while_the_server_starts_is_not_fatal(tmp_path: Path, wor
         await_version(server, weights.version(b), times=4 * workers)
         assert server.proc.poll() is None
         if workers == 1:  # the held signal, delivered once started
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 60
             while "now serving version" not in server.log():
                 assert time.monotonic() < deadline, server.log()
                 time.sleep(0.05)
@@ -159,7 +159,7 @@ def test_a_broken_file_keeps_the_old_model(tmp_path: Path) -> None:
         before = served_version(server.url)
         served.write_bytes(b"not weights at all")
         server.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while "reload failed" not in server.log():
             assert time.monotonic() < deadline, server.log()
             time.sleep(0.05)
@@ -170,7 +170,7 @@ def test_a_broken_file_keeps_the_old_model(tmp_path: Path) -> None:
         assert "Traceback" not in server.log()
         served.unlink()  # a missing file: the same
         server.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while server.log().count("reload failed") < 2:
             assert time.monotonic() < deadline, server.log()
             time.sleep(0.05)
