@@ -21,7 +21,6 @@ import contextlib
 import os
 import platform
 import resource
-import socket
 import statistics
 import tempfile
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 import httpx
 
 from scripts.harness.machine import cpu_name
-from scripts.harness.server import ROOT, Served, huge_image, serving
+from scripts.harness.server import ROOT, Served, huge_image, serving, slow_connections
 
 PIXELS = [[0.0] * 28 for _ in range(10)] + [[0.0] * 12 + [1.0] * 4 + [0.0] * 12 for _ in range(8)] + \
          [[0.0] * 28 for _ in range(10)]
@@ -101,24 +100,13 @@ def slow_loris(weights: Path, logs: Path, n_slow: int) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n_slow + 1024), hard))
     with serving(logs, weights, fd_limit=1024, header_timeout=30) as s:
-        socks = []
-        for _ in range(n_slow):
-            sock = socket.socket()
-            sock.setblocking(False)
-            sock.connect_ex(("127.0.0.1", s.port))
-            socks.append(sock)
-        time.sleep(0.5)
-        for sock in socks:
-            with contextlib.suppress(OSError):
-                sock.send(b"POST /api/predict HTTP/1.1\r\nHost: x\r\n")
         ok, times = 0, []
-        for _ in range(20):
-            t = time.perf_counter()
-            with contextlib.suppress(httpx.HTTPError):
-                ok += httpx.post(f"{s.url}/api/predict", json={"pixels": PIXELS}, timeout=5).status_code == 200
-            times.append((time.perf_counter() - t) * 1000)
-        for sock in socks:
-            sock.close()
+        with slow_connections(s.port, n_slow):
+            for _ in range(20):
+                t = time.perf_counter()
+                with contextlib.suppress(httpx.HTTPError):
+                    ok += httpx.post(f"{s.url}/api/predict", json={"pixels": PIXELS}, timeout=5).status_code == 200
+                times.append((time.perf_counter() - t) * 1000)
         log_kb = s.log_path.stat().st_size / 1024
     print(f"4. {n_slow} slow-loris connections, server fd limit 1024: {ok}/20 legitimate requests answered, "
           f"p50 {pct(times, 50):.1f} ms, max {max(times):.0f} ms; server log {log_kb:.0f} KB")

@@ -5,10 +5,12 @@ the worst-case images they send."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -102,6 +104,27 @@ def wait_ready(served: Served, deadline_s: float = 120) -> None:
         if served.proc.poll() is not None or time.monotonic() > deadline:
             raise AssertionError(f"the server did not become ready:\n{served.log()}")
         time.sleep(0.1)
+
+
+@contextmanager
+def slow_connections(port: int, n: int) -> Iterator[list[socket.socket]]:
+    """``n`` connections to 127.0.0.1:``port`` that send the start of a request's headers and then
+    nothing more (slow loris); closed after. A server may close some to make room."""
+    socks = []
+    try:
+        for _ in range(n):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            socks.append(sock)
+        time.sleep(0.5)  # let the connections be accepted
+        for sock in socks:
+            with contextlib.suppress(OSError):  # already closed by the server to make room
+                sock.send(b"POST /api/predict HTTP/1.1\r\nHost: x\r\n")
+        yield socks
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def huge_image(side: int = 2880, fmt: str = "WEBP") -> str:

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from app.runtime.shutdown import MARGIN
-from scripts.harness.server import ROOT, huge_image, serving
+from scripts.harness.server import ROOT, huge_image, serving, slow_connections
 from tests.app_fixtures import app_weights
 
 pytestmark = pytest.mark.slow  # hostile loads on real servers, each bounded in time
@@ -212,17 +212,7 @@ def test_a_thousand_slow_connections_do_not_lock_out_real_clients(weights: Path,
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
     patience = 30  # seconds a real client waits; the slow ones are not cut off by their deadline before
     with serving(logs, weights, fd_limit=1024, header_timeout=4 * patience) as s:
-        slow = []
-        try:
-            for _ in range(n_slow):
-                sock = socket.socket()
-                sock.setblocking(False)
-                sock.connect_ex(("127.0.0.1", s.port))
-                slow.append(sock)
-            time.sleep(0.5)
-            for sock in slow:
-                with contextlib.suppress(OSError):  # closed by the server to make room: that is the point
-                    sock.send(b"POST /api/predict HTTP/1.1\r\nHost: x\r\n")
+        with slow_connections(s.port, n_slow):  # the server closes the longest-waiting to make room
             answered = 0
             for _ in range(10):
                 try:
@@ -230,9 +220,6 @@ def test_a_thousand_slow_connections_do_not_lock_out_real_clients(weights: Path,
                     answered += r.status_code == 200
                 except httpx.HTTPError:
                     break
-        finally:
-            for sock in slow:
-                sock.close()
         log_size = s.log_path.stat().st_size
     assert answered == 10
     assert log_size < 100_000, f"{log_size} bytes of log"
