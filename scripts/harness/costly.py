@@ -1,0 +1,70 @@
+"""The cheapest bodies that cost a server the most (issue 25's probes), for the hostile-traffic
+benchmark and tests: small PNGs whose drawings are pathological for the reading path, and JSON
+bodies that are costly to parse or validate. Each function returns what a client sends."""
+
+from __future__ import annotations
+
+import base64
+import io
+import itertools
+import json
+
+import numpy as np
+from PIL import Image
+
+
+def png(a: np.ndarray) -> str:
+    """A uint8 "L" array (0 white paper … 255 black ink) → base64 PNG, dark ink on white."""
+    buf = io.BytesIO()
+    Image.fromarray((255 - a).astype(np.uint8), "L").save(buf, "PNG", optimize=True)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def thin_lines(width: int = 4096, lines: int = 48, gap: int = 40) -> str:
+    """``lines`` one-pixel-tall lines ``width`` wide: each a component far wider than tall."""
+    a = np.zeros((lines * gap, width), np.uint8)
+    a[gap // 2::gap] = 255
+    return png(a)
+
+
+def specks(side: int = 1024, step: int = 2) -> str:
+    """A grid of one-pixel specks, ``step`` apart: (side / step)² components (262k by default)."""
+    a = np.zeros((side, side), np.uint8)
+    a[::step, ::step] = 255
+    return png(a)
+
+
+def comb(side: int = 1024, teeth: int = 128) -> str:
+    """A serpentine: one component whose ``teeth`` vertical strokes are joined alternately at the
+    top and the bottom, so that it encloses long, bent, narrow holes."""
+    a = np.zeros((side, side), np.uint8)
+    xs = np.linspace(8, side - 8, teeth).astype(int)
+    a[8:side - 8, xs] = 255
+    for k, (x0, x1) in enumerate(itertools.pairwise(xs)):
+        a[8 if k % 2 else side - 9, x0:x1 + 1] = 255
+    return png(a)
+
+
+def checkerboard(side: int = 1024) -> str:
+    """Every other pixel inked: the most runs and holes an image of that size can hold."""
+    a = np.indices((side, side)).sum(axis=0) % 2 * 255
+    return png(a.astype(np.uint8))
+
+
+def empty_inputs(n: int = 130_000) -> bytes:
+    """A batch of ``n`` empty objects (``{"inputs":[{},{},…]}``): every one an error."""
+    return b'{"inputs":[' + b",".join([b"{}"] * n) + b"]}"
+
+
+def string_pixels(n: int = 260_000) -> bytes:
+    """``pixels`` as ``n`` strings: every one an error."""
+    return json.dumps({"pixels": ["0"] * n}).encode()
+
+
+def deep(depth: int = 100_000) -> bytes:
+    """Arrays nested ``depth`` deep in ``pixels``."""
+    return b'{"pixels":' + b"[" * depth + b"]" * depth + b"}"
+
+
+def size_kb(body: str | bytes) -> float:
+    return len(body) / 1024
