@@ -11,13 +11,23 @@ Every load is bounded in count and time.
 2. a 256-image worst-case batch: status and time; and the largest batch the budget admits;
 3. ``/healthz`` latency (p50, p99) while every CPU thread is busy and the queue is full;
 4. legitimate requests answered while ``--slow`` slow-loris connections are held (fd limit 1024);
-5. SIGTERM with 16 slow requests in flight: what each got, and the exit code."""
+5. SIGTERM with 16 slow requests in flight: what each got, and the exit code;
+6. the server's CPU seconds for each costly body (``scripts.harness.costly``) to each endpoint,
+   beside a typical request to that endpoint (``--only cpu``);
+7. 4 clients sending the costliest bodies to /api/read, /api/predict, /api/predict/batch,
+   /api/explain and /metrics for ``--seconds``: /healthz p99 and a fifth client's /api/predict
+   (``--only goodput``);
+8. peak RSS with 4 CPU threads under 20 concurrent costly requests to every endpoint
+   (``--only memory4``).
+
+    python -m scripts.bench.hostile --only cpu goodput memory4  # some probes only"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import platform
 import resource
@@ -29,6 +39,7 @@ from pathlib import Path
 
 import httpx
 
+from scripts.harness import costly
 from scripts.harness.machine import cpu_name
 from scripts.harness.server import ROOT, Served, huge_image, serving, slow_connections
 
@@ -130,23 +141,186 @@ def shutdown(weights: Path, logs: Path) -> None:
               f"exit code {code} after {time.perf_counter() - t:.1f} s")
 
 
+TYPICAL_IMAGE = costly.one()
+Probed = tuple[list[float], Counter[str]]  # each answer's milliseconds, and what the answers were
+
+
+def costly_bodies() -> dict[str, list[tuple[str, bytes]]]:
+    """Per endpoint: (what, JSON body) pairs, the typical request first."""
+    def image(img: str) -> bytes:
+        return json.dumps({"image": img}).encode()
+
+    images = {"thin lines": costly.thin_lines(), "specks": costly.specks(), "comb": costly.comb(),
+              "checkerboard": costly.checkerboard(), "8.3 MP PNG": huge_image(fmt="PNG"),
+              "8.3 MP WebP": huge_image(fmt="WEBP")}
+    drawing = [(what, image(img)) for what, img in images.items()]
+    json_bodies = [("260k string pixels", costly.string_pixels()), ("nested 100k deep", costly.deep())]
+    many = max(1, (1 << 20) // (len(images["comb"]) + 20))
+    batch = [("130k empty inputs", costly.empty_inputs()),
+             (f"{min(many, 256)} combs", json.dumps({"inputs": [{"image": images["comb"]}] * min(many, 256)}).encode()),
+             ("256 8.3 MP WebPs", json.dumps({"inputs": [{"image": images["8.3 MP WebP"]}] * 256}).encode())]
+    typical = image(TYPICAL_IMAGE)
+
+    def batch_of(n: int) -> bytes:
+        return json.dumps({"inputs": [{"image": TYPICAL_IMAGE}] * n}).encode()
+    return {"/api/predict": [("typical drawing", typical), *drawing, *json_bodies],
+            "/api/read": [("typical drawing", typical), *drawing, *json_bodies],
+            "/api/explain": [("typical drawing", typical), *drawing],
+            "/api/predict/batch": [("typical batch of 8", batch_of(8)), *batch]}
+
+
+def server_cpu(s: Served) -> float:
+    """The server process's CPU seconds so far (user + system, every thread)."""
+    fields = Path(f"/proc/{s.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(s: Served, path: str, body: bytes, times: int) -> tuple[float, str]:
+    """The server's CPU seconds for one request (the mean of ``times``, one at a time), and its answer."""
+    with httpx.Client(timeout=600) as c:
+        before = server_cpu(s)
+        for _ in range(times):
+            r = c.post(s.url + path, content=body, headers={"content-type": "application/json"})
+        return (server_cpu(s) - before) / times, outcome(r)
+
+
+def cpu(s: Served) -> None:
+    print("6. server CPU per request (one at a time): endpoint, body, size, answer, CPU, × typical")
+    for path, bodies in costly_bodies().items():
+        typical = 0.0
+        for what, body in bodies:
+            seconds, said = cpu_per_request(s, path, body, 40 if not typical else 3)
+            typical = typical or max(seconds, 1e-4)
+            print(f"   {path:20} {what:22} {len(body) / 1024:8.1f} KB  {said:28} {seconds:7.3f} s "
+                  f"{seconds / typical:7.0f}×")
+    for _ in range(3):
+        before = server_cpu(s)
+        httpx.get(f"{s.url}/metrics", timeout=60)
+    print(f"   /metrics  GET: {server_cpu(s) - before:.3f} s")
+
+
+def costliest() -> list[tuple[str, bytes | None]]:
+    """What the four hostile clients send, round and round: the costliest body found per endpoint."""
+    bodies = costly_bodies()
+    pick = {"/api/read": ["thin lines", "specks", "checkerboard", "260k string pixels"],
+            "/api/predict": ["comb", "8.3 MP WebP", "nested 100k deep"],
+            "/api/predict/batch": ["130k empty inputs", "256 8.3 MP WebPs"],
+            "/api/explain": ["comb", "8.3 MP PNG"]}
+    out: list[tuple[str, bytes | None]] = [(path, body) for path, chosen in pick.items()
+                                           for what, body in bodies[path] if what in chosen]
+    return [*out, ("/metrics", None)]
+
+
+async def hostile_client(url: str, work: list[tuple[str, bytes | None]], until: float, seen: Counter[str]) -> None:
+    async with httpx.AsyncClient(timeout=120) as c:
+        k = 0
+        while time.monotonic() < until:
+            path, body = work[k % len(work)]
+            k += 1
+            try:
+                r = await (c.get(url + path) if body is None else
+                           c.post(url + path, content=body, headers={"content-type": "application/json"}))
+                seen[f"{path} {outcome(r)}"] += 1
+            except httpx.HTTPError as e:
+                seen[f"{path} {type(e).__name__}"] += 1
+
+
+async def prober(url: str, path: str, until: float, body: dict[str, object] | None = None,
+                 timeout: float = 3) -> Probed:
+    """``path`` asked every 100 ms until ``until``: each answer's milliseconds, and the answers."""
+    times: list[float] = []
+    said: Counter[str] = Counter()
+    async with httpx.AsyncClient(timeout=timeout) as c:
+        while time.monotonic() < until:
+            t = time.perf_counter()
+            try:
+                r = await (c.get(url + path) if body is None else c.post(url + path, json=body))
+                said[outcome(r)] += 1
+            except httpx.HTTPError as e:
+                said[type(e).__name__] += 1
+            times.append((time.perf_counter() - t) * 1000)
+            await asyncio.sleep(0.1)
+    return times, said
+
+
+def goodput(s: Served, seconds: float) -> None:
+    drawing: dict[str, object] = {"image": TYPICAL_IMAGE}
+
+    async def run(hostile: int) -> tuple[Probed, Probed, Counter[str]]:
+        until, seen = time.monotonic() + seconds, Counter[str]()
+        work = costliest()
+        clients = [hostile_client(s.url, work[k:] + work[:k], until, seen) for k in range(hostile)]
+        health = asyncio.ensure_future(prober(s.url, "/healthz", until))
+        predict = asyncio.ensure_future(prober(s.url, "/api/predict", until, drawing, timeout=10))
+        await asyncio.gather(*clients)
+        return await health, await predict, seen
+
+    for hostile in (0, 4):
+        (health, h_said), (predict, p_said), seen = asyncio.run(run(hostile))
+        print(f"7. {hostile} hostile clients for {seconds:g} s: /healthz p50 {pct(health, 50):.1f} ms, "
+              f"p99 {pct(health, 99):.1f} ms {dict(h_said)}; a fifth client's /api/predict p50 "
+              f"{pct(predict, 50):.1f} ms, p99 {pct(predict, 99):.1f} ms {dict(p_said)}")
+        if seen:
+            print(f"   the hostile requests got {dict(sorted(seen.items()))}")
+
+
+def memory4(s: Served) -> None:
+    idle = s.memory_mb("VmRSS")
+    work = [(path, body) for path, body in costliest() if body is not None]
+
+    async def burst() -> Counter[str]:
+        seen: Counter[str] = Counter()
+        async with httpx.AsyncClient(timeout=600, limits=httpx.Limits(max_connections=64)) as c:
+            async def one(path: str, body: bytes) -> None:
+                r = await c.post(s.url + path, content=body, headers={"content-type": "application/json"})
+                seen[f"{path} {outcome(r)}"] += 1
+            for path, body in work:
+                await asyncio.gather(*(one(path, body) for _ in range(20)))
+        return seen
+
+    seen = asyncio.run(burst())
+    print(f"8. 20 concurrent costly requests to each endpoint, 4 CPU threads: peak RSS {s.memory_mb('VmHWM'):.0f} MB "
+          f"(idle {idle:.0f} MB); {dict(sorted(seen.items()))}")
+
+
+PROBES = ("memory", "batches", "health", "slow_loris", "shutdown", "cpu", "goodput", "memory4")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", type=Path, default=ROOT / "weights" / "digitpad.npz")
     parser.add_argument("--slow", type=int, default=1100, help="slow-loris connections to hold")
+    parser.add_argument("--seconds", type=float, default=30, help="how long the goodput probe's clients send")
+    parser.add_argument("--only", nargs="+", choices=PROBES, default=PROBES, help="the probes to run")
     args = parser.parse_args()
+    only = set(args.only)
     load = os.getloadavg()[0]
     print(f"{cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load:.2f} "
           f"at start; weights {args.weights.name}")
     with tempfile.TemporaryDirectory() as tmp:
         logs = Path(tmp)
-        with serving(logs, args.weights) as s:
-            memory(s)
-        with serving(logs, args.weights) as s:
-            batches(s)
-            health(s)
-        slow_loris(args.weights, logs, args.slow)
-        shutdown(args.weights, logs)
+        if "memory" in only:
+            with serving(logs, args.weights) as s:
+                memory(s)
+        if only & {"batches", "health"}:
+            with serving(logs, args.weights) as s:
+                if "batches" in only:
+                    batches(s)
+                if "health" in only:
+                    health(s)
+        if "slow_loris" in only:
+            slow_loris(args.weights, logs, args.slow)
+        if "shutdown" in only:
+            shutdown(args.weights, logs)
+        if "cpu" in only:
+            with serving(logs, args.weights, cpu_threads=1) as s:
+                cpu(s)
+        if "goodput" in only:
+            with serving(logs, args.weights) as s:
+                goodput(s, args.seconds)
+        if "memory4" in only:
+            with serving(logs, args.weights, cpu_threads=4) as s:
+                memory4(s)
 
 
 if __name__ == "__main__":

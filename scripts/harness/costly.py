@@ -20,6 +20,11 @@ def png(a: np.ndarray) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
+def one() -> str:
+    """A typical drawing to compare with: a "1" as a thick stroke, 240×144 px."""
+    return png(np.pad(np.full((120, 24), 255, np.uint8), 60))
+
+
 def thin_lines(width: int = 4096, lines: int = 48, gap: int = 40) -> str:
     """``lines`` one-pixel-tall lines ``width`` wide: each a component far wider than tall."""
     a = np.zeros((lines * gap, width), np.uint8)

@@ -61,7 +61,8 @@ def fastest_answer(url: str, body: dict[str, object], times: int = 3) -> float:
     return best
 
 
-async def gather_posts(url: str, bodies: list[dict[str, object]], timeout: float = 60) -> list[httpx.Response]:
+async def gather_posts(url: str, bodies: list[dict[str, object]], timeout: float = 600) -> list[httpx.Response]:
+    """Every body posted at once. The timeout is only a backstop: what is judged is the answers."""
     async with httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=len(bodies) + 4)) as c:
         return list(await asyncio.gather(*(c.post(url, json=b) for b in bodies)))
 
@@ -134,8 +135,12 @@ def test_health_does_not_wait_behind_work(weights: Path, logs: Path) -> None:
         answers, latencies, after = asyncio.run(run())
     assert [r.status_code for r in answers] == [200] * batches  # the work was really there
     # A health check queued behind the batches would wait for several of them (8 × one to drain),
-    # and one answered by a blocked event loop for the rest of a batch; here each takes a fraction.
-    assert max(latencies) < one / 2, (latencies, one)
+    # and one answered by a blocked event loop for the rest of a batch; here the usual one takes a
+    # fraction of a batch, and even the slowest (a busy machine can leave the loop unscheduled for
+    # a moment) less than two batches.
+    latencies.sort()
+    assert latencies[len(latencies) // 2] < one / 2, (latencies, one)
+    assert latencies[-1] < 2 * one, (latencies, one)
     assert after > threads, after  # every thread was still busy, with a queue, after the last check
 
 
@@ -228,15 +233,17 @@ def test_a_thousand_slow_connections_do_not_lock_out_real_clients(weights: Path,
 # ----- shutdown and workers -----------------------------------------------------------
 
 def test_sigterm_with_slow_requests_in_flight(weights: Path, logs: Path) -> None:
-    grace = 5.0
-    with serving(logs, weights, cpu_threads=1, max_queue=200, graceful_timeout=grace, max_batch_pixels=10**9) as s:
-        image = huge_image()
+    image = huge_image()
+    with serving(logs, weights, cpu_threads=1, max_queue=200, max_batch_pixels=10**9) as s:
         per_image = fastest_answer(f"{s.url}/api/predict", {"image": image})
-        # Batches that take about a quarter of the time the requests in flight have to finish, and
-        # four grace periods of them queued: the one running at the SIGTERM can finish, most cannot.
-        size = min(max(round((grace - MARGIN) / 4 / per_image), 1), 7)
-        count = min(math.ceil(4 * grace / (size * per_image)), 200)
-        slow: dict[str, object] = {"inputs": [{"image": image}] * size}
+    # The grace period is set from this machine's speed now: the batch running at the SIGTERM has
+    # eight times what it needs to finish, and four grace periods of batches are queued behind
+    # it, so the one running finishes and most cannot, at idle or under load.
+    size = 2
+    grace = max(5.0, MARGIN + 8 * size * per_image)
+    count = min(math.ceil(4 * (grace - MARGIN) / (size * per_image)), 200)
+    slow: dict[str, object] = {"inputs": [{"image": image}] * size}
+    with serving(logs, weights, cpu_threads=1, max_queue=200, graceful_timeout=grace, max_batch_pixels=10**9) as s:
 
         async def run() -> tuple[list[tuple[httpx.Response, float]], float]:
             async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=count + 4)) as c:
