@@ -155,10 +155,10 @@ def costly_bodies() -> dict[str, list[tuple[str, bytes]]]:
               "8.3 MP WebP": huge_image(fmt="WEBP")}
     drawing = [(what, image(img)) for what, img in images.items()]
     json_bodies = [("260k string pixels", costly.string_pixels()), ("nested 100k deep", costly.deep())]
-    many = max(1, (1 << 20) // (len(images["comb"]) + 20))
-    batch = [("130k empty inputs", costly.empty_inputs()),
-             (f"{min(many, 256)} combs", json.dumps({"inputs": [{"image": images["comb"]}] * min(many, 256)}).encode()),
-             ("256 8.3 MP WebPs", json.dumps({"inputs": [{"image": images["8.3 MP WebP"]}] * 256}).encode())]
+    combs = 64_000_000 // 1024**2  # as many 1-megapixel combs as the default DIGITPAD_MAX_BATCH_PIXELS admits
+    batch = [("260k empty inputs", costly.empty_inputs()),
+             (f"{combs} combs", json.dumps({"inputs": [{"image": images["comb"]}] * combs}).encode()),
+             ("7 8.3 MP WebPs", json.dumps({"inputs": [{"image": images["8.3 MP WebP"]}] * 7}).encode())]
     typical = image(TYPICAL_IMAGE)
 
     def batch_of(n: int) -> bytes:
@@ -204,7 +204,7 @@ def costliest() -> list[tuple[str, bytes | None]]:
     bodies = costly_bodies()
     pick = {"/api/read": ["thin lines", "specks", "checkerboard", "260k string pixels"],
             "/api/predict": ["comb", "8.3 MP WebP", "nested 100k deep"],
-            "/api/predict/batch": ["130k empty inputs", "256 8.3 MP WebPs"],
+            "/api/predict/batch": ["260k empty inputs", "61 combs", "7 8.3 MP WebPs"],
             "/api/explain": ["comb", "8.3 MP PNG"]}
     out: list[tuple[str, bytes | None]] = [(path, body) for path, chosen in pick.items()
                                            for what, body in bodies[path] if what in chosen]

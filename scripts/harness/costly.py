@@ -56,14 +56,14 @@ def checkerboard(side: int = 1024) -> str:
     return png(a.astype(np.uint8))
 
 
-def empty_inputs(n: int = 130_000) -> bytes:
+def empty_inputs(n: int = 260_000) -> bytes:
     """A batch of ``n`` empty objects (``{"inputs":[{},{},…]}``): every one an error."""
     return b'{"inputs":[' + b",".join([b"{}"] * n) + b"]}"
 
 
 def string_pixels(n: int = 260_000) -> bytes:
-    """``pixels`` as ``n`` strings: every one an error."""
-    return json.dumps({"pixels": ["0"] * n}).encode()
+    """``pixels`` as ``n`` empty strings: every one an error."""
+    return json.dumps({"pixels": [""] * n}, separators=(",", ":")).encode()
 
 
 def deep(depth: int = 100_000) -> bytes:

@@ -1,5 +1,5 @@
 """Corrections from users: ``POST /api/feedback``, its summary, the rate limit, and the storage
-underneath on a real SQLite file and a real PostgreSQL server (``tests/postgres.py``)."""
+underneath on a real SQLite file and a real PostgreSQL server (``scripts/harness/postgres.py``)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from app.storage.tables import feedback as feedback_table
 from model.mnist import read_idx
 from scripts import feedback as feedback_cli
 from tests.drawing import drawing
-from tests.postgres import postgres_server
+from scripts.harness.postgres import postgres_server
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the storage tests: a real one, not a mock.
+"""A throwaway PostgreSQL server for the storage tests and benchmarks: a real one, not a mock.
 
 Debian's ``postgresql`` package (``./run.sh test`` installs it) gives ``initdb`` and ``pg_ctl``
 under /usr/lib/postgresql/<version>/bin. PostgreSQL refuses to run as root, so as root the
@@ -10,12 +10,15 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 
 def bin_dir() -> Path:
@@ -58,3 +61,30 @@ def postgres_server() -> Iterator[str]:
         subprocess.run(_as_owner([str(pg / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def cluster_pids(url: str) -> list[int]:
+    """The processes of the throwaway cluster serving ``url``: its postmaster (found by port in the
+    ``postmaster.pid`` files of /tmp/digitpad-pg-*) and the postmaster's children."""
+    port = str(make_url(url).port)
+    for pid_file in glob.glob(os.path.join(tempfile.gettempdir(), "digitpad-pg-*", "data", "postmaster.pid")):
+        lines = Path(pid_file).read_text().splitlines()
+        if len(lines) > 3 and lines[3].strip() == port:
+            main = int(lines[0])
+            children = Path(f"/proc/{main}/task/{main}/children").read_text().split()
+            return [main, *map(int, children)]
+    raise LookupError(f"no throwaway cluster listens on port {port}")
+
+
+@contextmanager
+def hung(url: str) -> Iterator[None]:
+    """The cluster serving ``url`` stopped (SIGSTOP to every one of its processes), as a database
+    that hangs without closing its connections; continued (SIGCONT) after."""
+    pids = cluster_pids(url)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
