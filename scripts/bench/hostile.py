@@ -31,16 +31,21 @@ import json
 import os
 import platform
 import resource
+import shutil
+import signal
+import socket
 import statistics
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from scripts.harness import costly
 from scripts.harness.machine import cpu_name
+from scripts.harness.postgres import hung, postgres_server
 from scripts.harness.server import ROOT, Served, huge_image, serving, slow_connections
 
 PIXELS = [[0.0] * 28 for _ in range(10)] + [[0.0] * 12 + [1.0] * 4 + [0.0] * 12 for _ in range(8)] + \
@@ -48,7 +53,12 @@ PIXELS = [[0.0] * 28 for _ in range(10)] + [[0.0] * 12 + [1.0] * 4 + [0.0] * 12 
 
 
 def outcome(r: httpx.Response) -> str:
-    return str(r.status_code) if r.status_code == 200 else f"{r.status_code} {r.json().get('code')}"
+    if r.status_code < 300:
+        return str(r.status_code)
+    try:
+        return f"{r.status_code} {r.json().get('code') or r.json().get('error', '')[:40]}"
+    except ValueError:
+        return f"{r.status_code} (not JSON)"
 
 
 async def burst(url: str, bodies: list[dict[str, object]]) -> list[httpx.Response]:
@@ -283,7 +293,127 @@ def memory4(s: Served) -> None:
           f"(idle {idle:.0f} MB); {dict(sorted(seen.items()))}")
 
 
-PROBES = ("memory", "batches", "health", "slow_loris", "shutdown", "cpu", "goodput", "memory4")
+def correction(_: int) -> dict[str, object]:
+    return {"pixels": PIXELS, "label": 1}
+
+
+async def post_many(url: str, body: Callable[[int], dict[str, object]], n: int,
+                    clients: int = 4) -> tuple[list[float], Counter[str]]:
+    """``n`` posts (the i-th of ``body(i)``) from ``clients`` clients: each one's milliseconds, and the
+    answers."""
+    times: list[float] = []
+    said: Counter[str] = Counter()
+    async with httpx.AsyncClient(timeout=60) as c:
+        async def client(k: int) -> None:
+            for i in range(k, n, clients):
+                t = time.perf_counter()
+                try:
+                    r = await c.post(url, json=body(i))
+                    said[outcome(r)] += 1
+                except httpx.HTTPError as e:
+                    said[type(e).__name__] += 1
+                times.append((time.perf_counter() - t) * 1000)
+        await asyncio.gather(*(client(k) for k in range(clients)))
+    return times, said
+
+
+def database_hung(weights: Path, logs: Path, seconds: float) -> None:
+    with postgres_server() as url, serving(logs, weights, database_url=url, feedback_per_minute=10**6) as s:
+        async def run() -> tuple[Probed, Probed, Probed, tuple[list[float], Counter[str]]]:
+            until = time.monotonic() + seconds
+            asked: list[tuple[str, dict[str, object] | None]] = [("/api/predict", {"pixels": PIXELS}),
+                                                                 ("/healthz", None), ("/readyz", None)]
+            probes = [asyncio.ensure_future(prober(s.url, path, until, body, timeout=30)) for path, body in asked]
+            feedback = asyncio.ensure_future(post_many(f"{s.url}/api/feedback", correction, 12))
+            predict, health, ready = [await p for p in probes]
+            return predict, health, ready, await feedback
+
+        idle, *_ = asyncio.run(run())
+        with hung(url):
+            predict, health, ready, (feedback, said) = asyncio.run(run())
+        after = httpx.post(f"{s.url}/api/feedback", json=correction(0), timeout=60)
+    print(f"9a. PostgreSQL hung (SIGSTOP) for {seconds:g} s: /api/predict p99 {pct(predict[0], 99):.0f} ms "
+          f"(idle {pct(idle[0], 99):.0f} ms) {dict(predict[1])}; /healthz p99 {pct(health[0], 99):.0f} ms "
+          f"{dict(health[1])}; /readyz {dict(ready[1])}; 12 corrections: {dict(said)}, slowest answer "
+          f"{max(feedback) / 1000:.1f} s; after SIGCONT: {outcome(after)}")
+
+
+def database_deleted(weights: Path, logs: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "feedback.db"
+        with serving(logs, weights, database_url=f"sqlite:///{db}", feedback_per_minute=10**6) as s:
+            _, before = asyncio.run(post_many(f"{s.url}/api/feedback", correction, 5))
+            for path in Path(tmp).glob("feedback.db*"):
+                path.unlink()
+            _, after = asyncio.run(post_many(f"{s.url}/api/feedback", correction, 50))
+        with serving(logs, weights, database_url=f"sqlite:///{db}") as s:
+            kept = httpx.get(f"{s.url}/api/feedback/summary", timeout=60).json()["total"]
+    saved = before["201"] + after["201"]
+    print(f"9b. SQLite file deleted while serving: 50 more corrections got {dict(after)}; after a restart "
+          f"{kept} rows: {saved - kept} of {saved} acknowledged corrections lost")
+
+
+def made_up_versions(weights: Path, logs: Path) -> None:
+    def made_up(i: int) -> dict[str, object]:
+        return {**correction(i), "model_version": f"made-up-{i}"}
+
+    with tempfile.TemporaryDirectory() as tmp, \
+            serving(logs, weights, database_url=f"sqlite:///{tmp}/f.db", feedback_per_minute=10**6) as s:
+        _, said = asyncio.run(post_many(f"{s.url}/api/feedback", made_up, 2000))
+        listed = len(httpx.get(f"{s.url}/api/feedback/summary", timeout=60).json()["models"])
+    print(f"9c. 2,000 corrections with made-up model versions: {dict(said)}; the public summary lists {listed}")
+
+
+def raw(port: int, request: bytes) -> str:
+    """The status line the server answers a raw request, sent in one write, with."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        try:
+            return sock.recv(65536).split(b"\r\n", 1)[0].decode(errors="replace")
+        except OSError as e:
+            return type(e).__name__
+
+
+def protocol(weights: Path, logs: Path) -> None:
+    with serving(logs, weights) as s:
+        deep = httpx.post(f"{s.url}/v2/models/digitpad/infer", content=costly.deep(),
+                          headers={"content-type": "application/json"}, timeout=60)
+        heads = {kb: raw(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(
+            b"X-Filler-%d: %s\r\n" % (i, b"a" * 1000) for i in range(kb)) + b"\r\n") for kb in (60, 80, 100, 200)}
+    print(f"10a. /v2 infer with JSON nested 100k deep: {deep.status_code} {deep.text[:80]!r}")
+    print("10b. headers sent in one write: " + "; ".join(f"{kb} KB → {line}" for kb, line in heads.items()))
+
+
+def respawn_sigterm(weights: Path, logs: Path, runs: int = 2) -> None:
+    codes = []
+    for pause in (0.25, 0.5, 1.0) * runs:
+        with serving(logs, weights, workers=2) as s:
+            worker = int(Path(f"/proc/{s.proc.pid}/task/{s.proc.pid}/children").read_text().split()[0])
+            os.kill(worker, signal.SIGKILL)
+            time.sleep(pause)  # the supervisor notices and starts a replacement
+            codes.append(s.stop())
+    print(f"10c. two workers, SIGTERM 0.25, 0.5 and 1 s after a worker is killed (its replacement starting), "
+          f"{runs} rounds: exit codes {codes}")
+
+
+def reload_other_architecture(weights: Path, logs: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        served = Path(tmp) / "digitpad.npz"
+        shutil.copy(weights, served)
+        with serving(logs, served) as s:
+            before = [m["name"] for m in httpx.get(f"{s.url}/api/models", timeout=30).json()["models"]]
+            shutil.copy(ROOT / "weights" / "mlp.npz", served)
+            s.proc.send_signal(signal.SIGHUP)
+            time.sleep(3)
+            after = [m["name"] for m in httpx.get(f"{s.url}/api/models", timeout=30).json()["models"]]
+            named = httpx.post(f"{s.url}/api/predict", json={"pixels": PIXELS, "model": before[0]}, timeout=30)
+    print(f"10d. SIGHUP with weights of another architecture: models {before} → {after}; a request naming "
+          f"{before[0]!r}: {outcome(named)}")
+
+
+PROBES = ("memory", "batches", "health", "slow_loris", "shutdown", "cpu", "goodput", "memory4",
+          "database_hung", "database_deleted", "made_up_versions", "protocol", "respawn_sigterm",
+          "reload_other_architecture")
 
 
 def main() -> None:
@@ -321,6 +451,12 @@ def main() -> None:
         if "memory4" in only:
             with serving(logs, args.weights, cpu_threads=4) as s:
                 memory4(s)
+        if "database_hung" in only:
+            database_hung(args.weights, logs, 20)
+        for name in ("database_deleted", "made_up_versions", "protocol", "respawn_sigterm",
+                     "reload_other_architecture"):
+            if name in only:
+                globals()[name](args.weights, logs)
 
 
 if __name__ == "__main__":
