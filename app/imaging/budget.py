@@ -36,7 +36,7 @@ class Budget:
     """The most of each count one drawing may reach (see the module)."""
 
     ink_runs: int = 60_000
-    ink_pixels: int = 400_000
+    ink_pixels: int = 600_000
     pieces: int = 2_000
     hull_runs: int = 8_000
     cut_work: int = 3_000_000
@@ -48,8 +48,8 @@ class Budget:
 
 
 WHY = {  # what was too much, in the user's words
-    "ink_runs": "The drawing's ink breaks into {n:,} separate stretches along its rows; a drawing may have "
-                "at most {limit:,}. Draw with fewer, more solid strokes.",
+    "ink_runs": "The drawing has {n:,} separate specks or stretches of ink along its rows; a drawing may "
+                "have at most {limit:,}. Draw with fewer, more solid strokes.",
     "ink_pixels": "The drawing has {n:,} pixels of ink; a drawing may have at most {limit:,}. Draw with a "
                   "thinner pen, or on a smaller canvas.",
     "pieces": "The drawing has {n:,} separate specks or pieces; a drawing may have at most {limit:,}.",
