@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     max_batch: int = Field(default=256, gt=0, description="most inputs in one /api/predict/batch request")
     max_batch_pixels: int = Field(default=64_000_000, gt=0,
                                   description="most image pixels, summed over a batch, checked before decoding")
+    max_work: float = Field(default=1.0, gt=0, description="scales every limit of the drawing's cost model "
+                            "(ink runs, pieces, holes, cuts, candidate digits; docs/imaging.md): over one is "
+                            "422 too_complex, refused before the work")
     # Work and back-pressure, per worker process
     cpu_threads: int = Field(default_factory=_cores, gt=0,
                              description="decodes and predictions run at once (default: one per core)")

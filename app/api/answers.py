@@ -13,6 +13,7 @@ from fastapi import File, Query, Request
 from numpy.typing import NDArray
 
 from app.api.schemas import Drawing
+from app.imaging.budget import Budget, Work
 from app.imaging.decode import ImageLimits, payload_bytes
 from app.imaging.preprocess import prepare_image, prepare_pixels
 from app.observability.metrics import predicted
@@ -28,7 +29,8 @@ UploadParam: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty."
 
 
 def image_limits(settings: Settings) -> ImageLimits:
-    return ImageLimits(max_side=settings.max_side, max_pixels=settings.max_pixels)
+    return ImageLimits(max_side=settings.max_side, max_pixels=settings.max_pixels,
+                       budget=Budget().scaled(settings.max_work))
 
 
 def client_gone(request: Request) -> Callable[[], Awaitable[None]]:
@@ -39,9 +41,14 @@ def client_gone(request: Request) -> Callable[[], Awaitable[None]]:
     return wait
 
 
-def prepare(body: Drawing, limits: ImageLimits) -> NDArray[np.float32]:
+def _never() -> None:
+    return None
+
+
+def prepare(body: Drawing, limits: ImageLimits, check: Callable[[], None] | None = None) -> NDArray[np.float32]:
+    """A drawing's 28×28 input; ``check`` (a job's) is called between the costly stages."""
     if body.image is not None:
-        return prepare_image(payload_bytes(body.image), limits)
+        return prepare_image(payload_bytes(body.image), limits, Work(limits.budget, check or _never))
     assert body.pixels is not None
     return prepare_pixels(body.pixels)
 

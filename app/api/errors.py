@@ -44,7 +44,9 @@ CODES: dict[int, dict[str, str]] = {
           "empty_image": "no ink found: blank, only specks, or prepared pixels all below the ink threshold",
           "invalid_pixels": "pixels of the wrong shape, NaN, infinite or outside [0, 1]",
           "batch_too_large": "more inputs, or more image pixels in all, than a batch may hold",
-          "too_many_digits": "/api/read: more than 12 digits or pieces in the drawing"},
+          "too_many_digits": "/api/read: more than 12 digits or pieces in the drawing",
+          "too_complex": "the drawing would cost more work than its budget (too many specks, pieces, "
+                         "enclosed spaces or cuts), refused before the work"},
     429: {"rate_limited": "/api/feedback: more corrections from one client than the rate limit allows "
                           "(retry after Retry-After seconds)"},
     503: {"not_ready": "the model is not loaded yet, or the server is shutting down",

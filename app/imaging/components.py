@@ -6,6 +6,8 @@ first run."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -57,17 +59,25 @@ def resolve(n: int, i: I64, j: I64) -> tuple[I64, int]:
     return numbers.astype(np.int64), len(roots)
 
 
-def components(mask: NDArray[np.bool_], diagonal: bool = True) -> list[tuple[I64, I64]]:
+def _any(_: int) -> None:
+    return None
+
+
+def components(mask: NDArray[np.bool_], diagonal: bool = True,
+               found: Callable[[int], None] = _any) -> list[tuple[I64, I64]]:
     """The (rows, columns) of each 8-connected component's pixels (4-connected: not
-    ``diagonal``), components in the order of their first pixel (row-major)."""
-    return grouped(*runs(mask), mask.shape[1], diagonal)
+    ``diagonal``), components in the order of their first pixel (row-major). ``found`` is told
+    how many there are before their pixels are gathered (it may raise to stop there)."""
+    return grouped(*runs(mask), mask.shape[1], diagonal, found)
 
 
-def grouped(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True) -> list[tuple[I64, I64]]:
+def grouped(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True,
+            found: Callable[[int], None] = _any) -> list[tuple[I64, I64]]:
     """``components`` of a mask ``width`` wide given as its runs (``runs``)."""
     if len(rows) == 0:
         return []
     number, k = resolve(len(rows), *links(rows, starts, ends, width, diagonal))
+    found(k)
     return pixels(rows, starts, ends, number, k)
 
 

@@ -23,10 +23,11 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps
 
+from app.imaging.budget import Budget
 from app.imaging.errors import ImageTooLarge, InvalidImage, UnsupportedFormat, excerpt
 
 FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "GIF"}
@@ -42,11 +43,13 @@ warnings.simplefilter("error", Image.DecompressionBombWarning)
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """The largest image accepted, checked on the header before decoding. The defaults fit a
-    full-screen canvas on a 4K display (3840×2160, 8.3 megapixels); see ``Settings``."""
+    """The largest image accepted, checked on the header before decoding, and the budget of the
+    work on the decoded drawing (``app.imaging.budget``). The defaults fit a full-screen canvas
+    on a 4K display (3840×2160, 8.3 megapixels); see ``Settings``."""
 
     max_side: int = 4096
     max_pixels: int = 8_294_400
+    budget: Budget = field(default_factory=Budget)
 
 
 class MemoryBudget:

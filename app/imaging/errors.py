@@ -46,3 +46,9 @@ class ImageTooLarge(InputError):
 
 class InvalidPixels(InputError):
     code = "invalid_pixels"
+
+
+class TooComplex(InputError):
+    """The drawing would cost more work than its budget allows (``app.imaging.budget``)."""
+
+    code = "too_complex"

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from app.imaging.budget import Work
 from app.imaging.components import Runs, expand, holes, runs
 
 INK = 40       # of 255: what counts as ink when telling strokes and holes apart
@@ -44,24 +45,33 @@ SKETCHED = 6.0  # tiny holes for each line's height of the ink's width: strokes 
 MAX_LONG = 200  # long holes to take the hull of: a number in outlines has a few per digit
 
 
-def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None) -> NDArray[np.bool_]:
+def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None,
+                  work: Work | None = None) -> NDArray[np.bool_]:
     """Which pixels of the paper are the insides of outlined or sketched strokes (see the
     module): a mask of ``inked``'s shape, all False unless the drawing is in outlines or
     sketched. ``inked``: the pixels that count as ink (``ink``: their runs, if known); ``line``:
     the height of the line of digits, in pixels. Every hole is measured at once, in numpy; only
     the long ones have their hull taken, one by one, and a drawing with more than ``MAX_LONG``
-    of them is no number."""
+    of them is no number. ``work`` counts the ink's runs and the long holes' runs against its
+    budget before they are worked on (``app.imaging.budget``)."""
+    work = work or Work()
     rows, starts, ends = ink or runs(inked)
+    work.count("ink_runs", len(rows))
     filled = np.zeros_like(inked)
     if len(rows) == 0:
         return filled
     h_rows, h_starts, h_ends, number = holes(rows, starts, ends, inked.shape[1])
     k = int(number.max()) + 1 if len(number) else 0
     ink_area, widths = int((ends - starts).sum()), (int(ends.max()) - int(starts.min())) / line
+    work.count("ink_pixels", ink_area)
     if int((h_ends - h_starts).sum()) < HOLLOW * ink_area and k < SKETCHED * widths:
         return filled  # too little paper enclosed, and too few holes: neither outlines nor sketched
     ys, xs = expand(h_rows, h_starts, h_ends)
-    beside = inked[ys - 1, xs] | inked[ys + 1, xs] | inked[ys, xs - 1] | inked[ys, xs + 1]
+    flat, width, paper = ys * inked.shape[1] + xs, inked.shape[1], inked.ravel()
+    beside = paper[flat - width] | paper[flat + width]  # ink above or below
+    ends_ = np.cumsum(h_ends - h_starts)
+    beside[ends_ - 1] = True  # a gap's first and last pixels touch the ink runs either side
+    beside[ends_ - (h_ends - h_starts)] = True
     area = np.bincount(number, weights=h_ends - h_starts, minlength=k)
     perimeter = np.bincount(np.repeat(number, h_ends - h_starts), weights=beside, minlength=k)
     tiny = 2 * area < TINY * line * perimeter
@@ -70,8 +80,11 @@ def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None) 
         return filled
     bent = np.zeros(k, bool)
     order = np.argsort(number, kind="stable")  # each hole's runs together
-    bounds = np.r_[0, np.cumsum(np.bincount(number, minlength=k))]
+    per_hole = np.bincount(number, minlength=k)
+    work.count("hull_runs", int(per_hole[long].sum()))
+    bounds = np.r_[0, np.cumsum(per_hole)]
     for h in np.flatnonzero(long):
+        work.check()
         mine = order[bounds[h]:bounds[h + 1]]
         bent[h] = area[h] < BENT * hull_area(h_rows[mine], h_starts[mine], h_ends[mine])
     if area[tiny | bent].sum() >= HOLLOW * ink_area:  # in outlines
@@ -85,15 +98,15 @@ def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None) 
     return filled
 
 
-def solid(ink: Image.Image) -> Image.Image:
+def solid(ink: Image.Image, work: Work | None = None) -> Image.Image:
     """"L" ink coverage with some ink → the same, its outlined strokes filled with full ink
-    (the line's height is the ink's)."""
+    (the line's height is the ink's; ``work``: as for ``fill_outlines``)."""
     a = np.asarray(ink)
     inked = a > INK
     rows = np.flatnonzero(inked.any(axis=1))
     if len(rows) == 0:
         return ink
-    filled = fill_outlines(inked, int(rows[-1] - rows[0]) + 1)
+    filled = fill_outlines(inked, int(rows[-1] - rows[0]) + 1, work=work)
     return Image.fromarray(np.where(filled, np.uint8(255), a)) if filled.any() else ink
 
 

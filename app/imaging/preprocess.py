@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageChops
 
+from app.imaging.budget import Work
 from app.imaging.decode import ImageLimits, decode_image
 from app.imaging.errors import EmptyImage, InvalidPixels
 from app.imaging.outlines import solid
@@ -52,13 +53,18 @@ FLOOR = 0.15  # fraction of the strongest ink treated as background noise
 MIN_INK = 0.1  # prepared pixels whose strongest value is below this hold no drawing (empty_image)
 
 
-def prepare_image(data: bytes, limits: ImageLimits | None = None) -> F32:
+def prepare_image(data: bytes, limits: ImageLimits | None = None, work: Work | None = None) -> F32:
     """Image file bytes (PNG, JPEG, WebP, GIF) → (28, 28) float32 in [0, 1], white ink on black.
+    ``work`` counts the costly stages' work against its budget (default: ``limits.budget``)
+    and calls its ``check`` between them.
 
-    Raises InvalidImage, UnsupportedFormat, ImageTooLarge or EmptyImage."""
-    img = decode_image(data, limits or ImageLimits())
+    Raises InvalidImage, UnsupportedFormat, ImageTooLarge, EmptyImage or TooComplex."""
+    limits = limits or ImageLimits()
+    work = work or Work(limits.budget)
+    img = decode_image(data, limits)
+    work.check()
     ink, box = ink_map(img)
-    return fit_mnist(solid(drop_specks(ink, box[:2], img.size)))
+    return fit_mnist(solid(drop_specks(ink, box[:2], img.size), work))
 
 
 def prepare_pixels(values: list[float] | list[list[float]]) -> F32:

@@ -47,6 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from app.imaging.budget import Work
 from app.imaging.components import components, grouped, label
 from app.imaging.components import runs as row_runs  # ``runs`` here: runs of atoms
 from app.imaging.errors import EmptyImage, InputError
@@ -130,10 +131,18 @@ class Atom:
 def slant(parts: list[tuple[I64, I64]]) -> float:
     """The shear (of SLANTS) that sets these components upright: the one under which their
     column profile is sharpest (greatest sum of squares), as the strokes of italic digits then
-    stand in fewest columns; the least shear of equals."""
-    ys, xs = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    pick = slice(None, None, max(1, len(ys) // 5000))
-    ys, xs = ys[pick], xs[pick]
+    stand in fewest columns; the least shear of equals. Measured on about 5,000 of their pixels
+    (every n-th of them all, taken part by part without joining them: each wide component asks
+    this of all the others)."""
+    total = sum(len(p[0]) for p in parts)
+    step = max(1, total // 5000)
+    ys_, xs_, at = [], [], 0  # ``at``: the index, in all the pixels, of this part's first
+    for p_ys, p_xs in parts:
+        first = -at % step
+        ys_.append(p_ys[first::step])
+        xs_.append(p_xs[first::step])
+        at += len(p_ys)
+    ys, xs = np.concatenate(ys_), np.concatenate(xs_)
 
     def sharpness(t: float) -> float:
         sheared = np.round(xs - t * ys).astype(np.int64)
@@ -177,18 +186,29 @@ def starts(weights: NDArray[np.uint8], ys: I64, xs: I64, line: int) -> list[int]
     profile = np.convolve(np.bincount(xs - x0, weights=weights, minlength=width), np.ones(k) / k, "same")
     lo, hi = int(0.15 * width), int(0.85 * width)
     inner = profile[lo:hi]
-    minima = [lo + i for i in range(1, len(inner) - 1) if inner[i] <= inner[i - 1] and inner[i] < inner[i + 1]]
+    minima = (lo + 1 + np.flatnonzero((inner[1:-1] <= inner[:-2]) & (inner[1:-1] < inner[2:]))).tolist()
     # Where two digits overlap, the profile peaks rather than dips at the join: a component that
     # must hold several digits is also tried at even spacing.
-    n = round(width / (DIGIT_WIDTH * max(height, line))) if width > SEVERAL * max(height, line) else 0
+    n = evenly(width, height, line)
     chosen: list[int] = [round(width * i / n) for i in range(1, n)]
-    most = max(1, int(CUTS_PER_HEIGHT * width / max(height, line))) + len(chosen)
+    most = most_cuts(width, height, line)
     for c in sorted(minima, key=lambda c: profile[c]):
         if len(chosen) >= most:
             break
         if all(abs(c - o) >= CUT_APART * height for o in chosen):
             chosen.append(c)
     return sorted(chosen)
+
+
+def evenly(width: int, height: int, line: int) -> int:
+    """Digits a component ``width`` by ``height`` holds if it must hold several, else 0."""
+    return round(width / (DIGIT_WIDTH * max(height, line))) if width > SEVERAL * max(height, line) else 0
+
+
+def most_cuts(width: int, height: int, line: int) -> int:
+    """The most cuts ``starts`` tries in a component ``width`` by ``height``."""
+    n = evenly(width, height, line)
+    return max(1, int(CUTS_PER_HEIGHT * width / max(height, line))) + max(n - 1, 0)
 
 
 def paths(own: NDArray[np.float64], columns: list[int]) -> list[I64]:
@@ -228,20 +248,30 @@ def paths(own: NDArray[np.float64], columns: list[int]) -> list[I64]:
 
 
 def atoms(ink: NDArray[np.uint8], parts: list[tuple[I64, I64]], sizes: list[tuple[int, int]],
-          line: int) -> list[Atom]:
+          line: int, work: Work | None = None) -> list[Atom]:
     """Each component (``sizes``: their widths and heights) as one atom, or cut along its paths;
-    ordered by horizontal centre."""
+    ordered by horizontal centre. ``work`` counts the cuts' work before any is cut."""
+    work = work or Work()
+    cuttable = []
+    for k in range(len(parts)):
+        work.check()
+        cuttable.append(wide(parts, sizes, k, line))
+    work.count("cut_work", sum(most_cuts(*sizes[k], line) * (len(parts[k][0]) + CUT_ROWS * CUT_ROWS)
+                               for k in range(len(parts)) if cuttable[k]))
     out = []
     for k, (ys, xs) in enumerate(parts):
-        weights = ink[ys, xs]
-        columns = starts(weights, ys, xs, line) if wide(parts, sizes, k, line) else []
+        work.check()
+        weights = ink[ys, xs] if cuttable[k] else None
+        columns = starts(weights, ys, xs, line) if weights is not None else []
+        if weights is None or not columns:
+            out.append(Atom(k, ys, xs))
+            continue
         side = np.zeros(len(xs), np.int64)
-        if columns:
-            y0, x0 = int(ys.min()), int(xs.min())
-            own = np.zeros((int(ys.max()) + 1 - y0, int(xs.max()) + 1 - x0))
-            own[ys - y0, xs - x0] = weights
-            for cut in paths(own, columns):
-                side += xs - x0 >= cut[ys - y0]
+        y0, x0 = int(ys.min()), int(xs.min())
+        own = np.zeros((int(ys.max()) + 1 - y0, int(xs.max()) + 1 - x0))
+        own[ys - y0, xs - x0] = weights
+        for cut in paths(own, columns):
+            side += xs - x0 >= cut[ys - y0]
         for s in range(len(columns) + 1):
             sel = side == s
             if sel.any():
@@ -283,6 +313,11 @@ class Canvas:
         owner = self.owner[box]
         own = np.where((owner >= i) & (owner < j), self.ink[box], self.faint[box])
         return (x0, y0, x1 - x0, y1 - y0), Image.fromarray(own)
+
+
+def box_area(run: list[Atom]) -> int:
+    """The pixels of the box round a run of atoms: what drawing and fitting it costs."""
+    return (max(a.x1 for a in run) - min(a.x0 for a in run)) * (max(a.y1 for a in run) - min(a.y0 for a in run))
 
 
 def shape_cost(box: Box, line: int) -> float:
@@ -367,20 +402,26 @@ def nested(parts: list[tuple[I64, I64]]) -> list[tuple[I64, I64]]:
             for g in groups.values()]
 
 
-def segment(ink: Image.Image, read: Reader) -> list[Piece]:
-    """"L" ink coverage of a drawn number → its digits, left to right. Raises EmptyImage or
-    TooManyDigits."""
+def segment(ink: Image.Image, read: Reader, work: Work | None = None) -> list[Piece]:
+    """"L" ink coverage of a drawn number → its digits, left to right. Raises EmptyImage,
+    TooManyDigits, or TooComplex when a count of ``work`` is over its budget (checked before the
+    stage it bounds; ``work.check`` is called between pieces of work)."""
+    work = work or Work()
     a = np.asarray(ink)
     inked = a > INK
     ink_runs = row_runs(inked)
-    parts = grouped(*ink_runs, a.shape[1])
+    work.count("ink_runs", len(ink_runs[0]))
+    work.count("ink_pixels", int((ink_runs[2] - ink_runs[1]).sum()))
+    parts = grouped(*ink_runs, a.shape[1], found=lambda k: work.count("pieces", k))
     if not parts:
         raise EmptyImage("The drawing is empty: draw a number.")
     line = max(size(p)[1] for p in parts)
-    hollow = fill_outlines(inked, line, ink_runs)
+    hollow = fill_outlines(inked, line, ink_runs, work)
     if hollow.any():  # a drawing in outlines, or sketched: its strokes made solid
         a, inked = np.where(hollow, np.uint8(255), a), inked | hollow
-        parts = components(inked)
+        work.count("ink_pixels", int(np.count_nonzero(inked)))
+        parts = components(inked, found=lambda k: work.count("pieces", k))
+    work.check()
     sizes = [size(p) for p in parts]
     speck = [max(w, h) < SPECK * line for w, h in sizes]
     strokes = gathered([p for p, s in zip(parts, speck, strict=True) if s], a.shape, line)
@@ -390,15 +431,21 @@ def segment(ink: Image.Image, read: Reader) -> list[Piece]:
                             f"{MAX_PIECES} digits.")
     parts = nested(parts)
     sizes = [size(p) for p in parts]  # once the nested ones are joined to theirs
-    found = atoms(a, parts, sizes, line)
+    found = atoms(a, parts, sizes, line, work)
     if len(found) > MAX_ATOMS:  # before reading them: every run of them would be read
         raise TooManyDigits(f"The drawing falls into {len(found)} pieces; a number may have at most "
                             f"{MAX_PIECES} digits.")
     runs = [(i, j) for i in range(len(found)) for j in range(i + 1, min(i + MAX_RUN, len(found)) + 1)
             if j == i + 1 or joinable(found[i:j], line)]
+    work.count("candidate_pixels", sum(box_area(found[i:j]) for i, j in runs))
     canvas = Canvas(a, inked, found)
-    drawn = [canvas.draw(i, j) for i, j in runs]
-    X = np.stack([fit_mnist(img) for _, img in drawn])
+    drawn, fitted = [], []
+    for i, j in runs:
+        work.check()
+        drawn.append(canvas.draw(i, j))
+        fitted.append(fit_mnist(drawn[-1][1]))
+    X = np.stack(fitted)
+    work.check()
     confidence = read(X)
     score = {(i, j): math.log(max(float(c), 1e-9)) + shape_cost(box, line)
              + JOIN_COST * (len({a.component for a in found[i:j]}) - 1)

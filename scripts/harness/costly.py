@@ -73,3 +73,44 @@ def deep(depth: int = 100_000) -> bytes:
 
 def size_kb(body: str | bytes) -> float:
     return len(body) / 1024
+
+
+def mesh(side: int = 1024, step: int = 2) -> str:
+    """A grid of one-pixel lines ``step`` apart, inside a margin of paper: one component that
+    encloses ((side - 16) / step)² one-pixel holes."""
+    a = np.zeros((side, side), np.uint8)
+    a[8:side - 8:step, 8:side - 8] = 255
+    a[8:side - 8, 8:side - 8:step] = 255
+    return png(a)
+
+
+def rings(side: int = 1024, step: int = 4) -> str:
+    """Nested square rings ``step`` apart: every ring a piece inside the one round it, and every
+    gap between two a long, thin, bent hole."""
+    a = np.zeros((side, side), np.uint8)
+    for k in range(8, side // 2, step):
+        a[k, k:side - k] = a[side - k - 1, k:side - k] = 255
+        a[k:side - k, k] = a[k:side - k, side - k - 1] = 255
+    return png(a)
+
+
+def zigzag(side: int = 1024, teeth: int = 64) -> str:
+    """One long diagonal zigzag stroke across the canvas, ``teeth`` times up and down: one wide
+    component whose every column holds ink at two heights."""
+    a = np.zeros((side, side), np.uint8)
+    x = np.arange(8, side - 8)
+    period = (side - 16) / teeth
+    y = (8 + (side - 17) * np.abs(((x - 8) / period) % 2 - 1)).astype(int)
+    a[y, x] = 255
+    a[np.minimum(y + 1, side - 1), x] = 255
+    return png(a)
+
+
+def wide_pieces(side: int = 1024, pieces: int = 48) -> str:
+    """``pieces`` horizontal bars, each wide and a few pixels tall, stacked: under the limit of
+    pieces a number may have, but each wide enough to be cut many times."""
+    a = np.zeros((side, side), np.uint8)
+    gap = side // (pieces + 1)
+    for k in range(1, pieces + 1):
+        a[k * gap:k * gap + 3, 8:side - 8] = 255
+    return png(a)

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from app.api.routes.read import UNSURE
 from app.imaging.components import components
-from app.imaging.errors import EmptyImage
+from app.imaging.errors import EmptyImage, TooComplex
 from app.imaging.outlines import INK
 from app.imaging.preprocess import ink_map, nudges
 from app.imaging.segment import TooManyDigits, atoms, segment, size
@@ -211,8 +211,8 @@ def test_empty_and_too_many(predictor: Predictor) -> None:
 
 
 def test_a_scribble_of_many_pieces_is_refused_before_any_is_read() -> None:
-    """Thirty zigzag lines, cut into hundreds of pieces: refused as soon as the pieces are counted,
-    before any run of them is read."""
+    """Thirty zigzag lines, each wide enough to be cut into dozens of pieces: refused as too
+    complex as soon as the cuts are counted, before any is cut or any run of pieces is read."""
     ink = Image.new("L", (1024, 1024), 0)
     d = ImageDraw.Draw(ink)
     for r in range(30):
@@ -222,7 +222,7 @@ def test_a_scribble_of_many_pieces_is_refused_before_any_is_read() -> None:
     def read(X: np.ndarray) -> np.ndarray:
         calls.append(len(X))
         return np.ones(len(X))
-    with pytest.raises(TooManyDigits, match="pieces"):
+    with pytest.raises(TooComplex, match="cutting them"):
         segment(ink, read)
     assert calls == []
 

@@ -22,7 +22,7 @@ router = APIRouter()
 
 
 def explain_one(job: Job, body: ExplainRequest, limits: ImageLimits, predictor: Predictor) -> bytes:
-    x = prepare(body, limits)
+    x = prepare(body, limits, job.check)
     job.check()
     answer = predictions(predictor, x[None], preview=True)[0]
     e = explain_drawing(predictor.net, x)

@@ -31,6 +31,7 @@ from app.api.answers import (
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.errors import ApiError, responses
 from app.api.schemas import BatchRequest, BatchResponse, Drawing, Prediction, PredictRequest
+from app.imaging.budget import Work
 from app.imaging.decode import ImageLimits, image_pixels, payload_bytes
 from app.imaging.errors import InputError
 from app.imaging.preprocess import prepare_image
@@ -43,13 +44,13 @@ ERRORS = responses(400, 404, 408, 413, 415, 422, 503)
 
 
 def predict_one(job: Job, body: PredictRequest, limits: ImageLimits, predictor: Predictor, preview: bool) -> bytes:
-    x = prepare(body, limits)
+    x = prepare(body, limits, job.check)
     job.check()
     return json_bytes(predictions(predictor, x[None], preview)[0])
 
 
 def predict_upload(job: Job, data: bytes, limits: ImageLimits, predictor: Predictor, preview: bool) -> bytes:
-    x = prepare_image(data, limits)
+    x = prepare_image(data, limits, Work(limits.budget, job.check))
     job.check()
     return json_bytes(predictions(predictor, x[None], preview)[0])
 
@@ -81,7 +82,8 @@ def predict_many(job: Job, inputs: list[Drawing], settings: Settings, predictor:
     for i, item in enumerate(inputs):
         job.check()
         with _item(i):
-            xs.append(prepare_image(images[i], limits) if i in images else prepare(item, limits))
+            xs.append(prepare_image(images[i], limits, Work(limits.budget, job.check)) if i in images
+                      else prepare(item, limits))
     return json_bytes({"results": predictions(predictor, np.stack(xs), preview) if xs else []})
 
 

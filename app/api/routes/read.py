@@ -16,6 +16,7 @@ from app.api.answers import ModelQuery, PreviewQuery, UploadParam, client_gone, 
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.errors import responses
 from app.api.schemas import PredictRequest, ReadResponse
+from app.imaging.budget import Work
 from app.imaging.decode import ImageLimits, decode_image, open_image, payload_bytes
 from app.imaging.preprocess import ink_map, nudges, prepare_pixels
 from app.imaging.segment import segment
@@ -67,6 +68,7 @@ def steadied(predictor: Predictor, X: NDArray[np.float32], P: NDArray[np.float64
 def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, predictor: Predictor,
                 preview: bool) -> bytes:
     ink, (ox, oy), scale = number_ink(data, pixels, limits)
+    job.check()
     readings: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []  # the candidates', kept
 
     def confidence(X: NDArray[np.float32]) -> NDArray[np.float64]:
@@ -74,7 +76,7 @@ def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, 
         readings.append((P, none))
         return P.max(axis=1) * (1.0 - none)
 
-    found = segment(ink, confidence)
+    found = segment(ink, confidence, Work(limits.budget, job.check))
     job.check()
     X = np.stack([piece.x for piece in found])
     if len(readings) == 1:  # segment reads every candidate in one batch: each digit names its row
@@ -83,6 +85,7 @@ def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, 
     else:
         P, none = predictor.predict(X)
     if len(found) > 1:  # a lone digit reads as /api/predict reads it
+        job.check()
         P, none = steadied(predictor, X, P, none)
     answers = predictions(predictor, X, preview, in_a_number(predictor.thresholds), (P, none))
     digits = []
