@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     max_side: int = Field(default=4096, gt=0, description="largest image width or height, checked before decoding")
     max_pixels: int = Field(default=8_294_400, gt=0,
                             description="largest image area (default: a 3840×2160 canvas), checked before decoding")
-    max_batch: int = Field(default=256, gt=0, description="most inputs in one /api/predict/batch request")
-    max_batch_pixels: int = Field(default=64_000_000, gt=0,
+    max_batch: int = Field(default=64, gt=0, description="most inputs in one /api/predict/batch request")
+    max_batch_pixels: int = Field(default=8_294_400, gt=0,
                                   description="most image pixels, summed over a batch, checked before decoding")
     max_work: float = Field(default=1.0, gt=0, description="scales every limit of the drawing's cost model "
                             "(ink runs, pieces, holes, cuts, candidate digits; docs/imaging.md): over one is "

@@ -70,16 +70,27 @@ def _never() -> None:
 class Work:
     """One drawing's counts, each checked against ``budget`` before the stage it bounds, and the
     job's ``check`` (raises to stop the work: its client has gone). ``counts`` keeps the largest
-    of each count seen, for the benchmark that sets the defaults."""
+    of each count seen, for the benchmark that sets the defaults. The drawings of one request share
+    the budget: ``spent`` holds what the ones before this one counted (``Work.after``)."""
 
     budget: Budget = field(default_factory=Budget)
     check: Callable[[], None] = _never
     counts: dict[str, int] = field(default_factory=dict)
+    spent: dict[str, int] = field(default_factory=dict)
 
     def count(self, what: str, n: int) -> None:
         """Record ``n`` of ``what`` (a ``Budget`` field); raise TooComplex if it is over the limit."""
         self.check()
         self.counts[what] = max(n, self.counts.get(what, 0))
-        limit = getattr(self.budget, what)
-        if n > limit:
-            raise TooComplex(WHY[what].format(n=n, limit=limit))
+        limit, before = getattr(self.budget, what), self.spent.get(what, 0)
+        if before + n > limit:
+            why = WHY[what].format(n=before + n, limit=limit)
+            if before:  # a batch's drawings, together
+                why = why.replace("The drawing has", "The batch's drawings have, together,").replace(
+                    "a drawing may", "a batch may")
+            raise TooComplex(why)
+
+    def after(self) -> Work:
+        """The counting for the next drawing of the same request: what this one spent is spent."""
+        spent = {what: self.spent.get(what, 0) + self.counts.get(what, 0) for what in {*self.spent, *self.counts}}
+        return Work(self.budget, self.check, spent=spent)

@@ -121,7 +121,7 @@ def test_batch_in_order(client: TestClient, weights_path: Path) -> None:
 
 
 def test_batch_limit(weights_path: Path) -> None:
-    assert Settings().max_batch == 256
+    assert Settings().max_batch == 64
     with TestClient(create_app(Settings(weights=weights_path, max_batch=2))) as client:
         body = {"inputs": [{"pixels": [0.5] * 784}] * 3}
         r = client.post("/api/predict/batch", json=body)

@@ -161,3 +161,13 @@ def test_the_openapi_document_lists_too_complex(api: TestClient) -> None:
     doc = api.get("/openapi.json").json()
     for path in ("/api/predict", "/api/read", "/api/explain", "/api/predict/batch"):
         assert "too_complex" in doc["paths"][path]["post"]["responses"]["422"]["description"]
+
+
+def test_a_batch_shares_one_drawings_budget(api: TestClient) -> None:
+    comb = costly.comb(side=360, teeth=20)  # answered alone; many of them outgrow one drawing's budget
+    assert api.post("/api/predict/batch", json={"inputs": [{"image": comb}]}).status_code == 200
+    r = api.post("/api/predict/batch", json={"inputs": [{"image": comb}] * 64})
+    assert (r.status_code, r.json()["code"]) == (422, "too_complex")
+    assert "The batch's drawings have, together" in r.json()["detail"]
+    digit = base64.b64encode(DIGIT.read_bytes()).decode()
+    assert api.post("/api/predict/batch", json={"inputs": [{"image": digit}] * 64}).status_code == 200

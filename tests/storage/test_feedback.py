@@ -22,8 +22,8 @@ from app.storage.database import StorageError, connect, open_database
 from app.storage.tables import feedback as feedback_table
 from model.mnist import read_idx
 from scripts import feedback as feedback_cli
-from tests.drawing import drawing
 from scripts.harness.postgres import postgres_server
+from tests.drawing import drawing
 
 
 @pytest.fixture(scope="module")

@@ -78,12 +78,15 @@ def predict_many(job: Job, inputs: list[Drawing], settings: Settings, predictor:
     if total > settings.max_batch_pixels:
         raise ApiError(422, "batch_too_large", f"The batch's images hold {total / 1e6:.1f} megapixels; "
                        f"a batch may hold {settings.max_batch_pixels / 1e6:g} in all.")
-    xs = []
+    xs, work = [], Work(limits.budget, job.check)  # the batch's drawings share one drawing's budget
     for i, item in enumerate(inputs):
         job.check()
         with _item(i):
-            xs.append(prepare_image(images[i], limits, Work(limits.budget, job.check)) if i in images
-                      else prepare(item, limits))
+            if i in images:
+                xs.append(prepare_image(images[i], limits, work))
+                work = work.after()
+            else:
+                xs.append(prepare(item, limits))
     return json_bytes({"results": predictions(predictor, np.stack(xs), preview) if xs else []})
 
 
