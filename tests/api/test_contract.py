@@ -142,7 +142,7 @@ def test_batch_pixel_budget_is_checked_before_decoding(client: TestClient) -> No
     r = client.post("/api/predict/batch", json={"inputs": [{"image": huge}] * 2})
     assert (r.status_code, r.json()["code"]) == (422, "batch_too_large")
     assert "megapixels" in r.json()["detail"]
-    large = huge_image(2800)  # 7.8 megapixels: room for seven small drawings beside it
+    large = huge_image(2400)  # 5.8 megapixels: room for seven small drawings beside it
     r = client.post("/api/predict/batch", json={"inputs": [{"image": large}] + [{"image": png_url()}] * 7})
     assert r.status_code == 200 and len(r.json()["results"]) == 8
 

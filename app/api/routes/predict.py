@@ -77,7 +77,7 @@ def predict_many(job: Job, inputs: list[Drawing], settings: Settings, predictor:
             total += image_pixels(data, limits)
     if total > settings.max_batch_pixels:
         raise ApiError(422, "batch_too_large", f"The batch's images hold {total / 1e6:.1f} megapixels; "
-                       f"a batch may hold {settings.max_batch_pixels / 1e6:g} in all.")
+                       f"a batch may hold {settings.max_batch_pixels / 1e6:.1f} in all.")
     xs, work = [], Work(limits.budget, job.check)  # the batch's drawings share one drawing's budget
     for i, item in enumerate(inputs):
         job.check()
