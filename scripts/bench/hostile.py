@@ -43,6 +43,7 @@ from pathlib import Path
 
 import httpx
 
+from app.settings import Settings
 from scripts.harness import costly
 from scripts.harness.machine import cpu_name
 from scripts.harness.postgres import hung, postgres_server
@@ -165,10 +166,13 @@ def costly_bodies() -> dict[str, list[tuple[str, bytes]]]:
               "8.3 MP WebP": huge_image(fmt="WEBP")}
     drawing = [(what, image(img)) for what, img in images.items()]
     json_bodies = [("260k string pixels", costly.string_pixels()), ("nested 100k deep", costly.deep())]
-    combs = 64_000_000 // 1024**2  # as many 1-megapixel combs as the default DIGITPAD_MAX_BATCH_PIXELS admits
+    most, small = Settings().max_batch, costly.comb(side=360, teeth=20)
+    combs = Settings().max_batch_pixels // 1024**2  # as many 1-megapixel combs as the pixel budget admits
     batch = [("260k empty inputs", costly.empty_inputs()),
              (f"{combs} combs", json.dumps({"inputs": [{"image": images["comb"]}] * combs}).encode()),
-             ("7 8.3 MP WebPs", json.dumps({"inputs": [{"image": images["8.3 MP WebP"]}] * 7}).encode())]
+             (f"{most} small combs", json.dumps({"inputs": [{"image": small}] * most}).encode()),
+             (f"{most} typical drawings", json.dumps({"inputs": [{"image": TYPICAL_IMAGE}] * most}).encode()),
+             ("8.3 MP WebP", json.dumps({"inputs": [{"image": images["8.3 MP WebP"]}]}).encode())]
     typical = image(TYPICAL_IMAGE)
 
     def batch_of(n: int) -> bytes:
@@ -214,7 +218,7 @@ def costliest() -> list[tuple[str, bytes | None]]:
     bodies = costly_bodies()
     pick = {"/api/read": ["thin lines", "specks", "checkerboard", "260k string pixels"],
             "/api/predict": ["comb", "8.3 MP WebP", "nested 100k deep"],
-            "/api/predict/batch": ["260k empty inputs", "61 combs", "7 8.3 MP WebPs"],
+            "/api/predict/batch": ["260k empty inputs", "7 combs", "64 small combs", "8.3 MP WebP"],
             "/api/explain": ["comb", "8.3 MP PNG"]}
     out: list[tuple[str, bytes | None]] = [(path, body) for path, chosen in pick.items()
                                            for what, body in bodies[path] if what in chosen]
