@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def bin_dir() -> Path:
@@ -58,3 +59,29 @@ def postgres_server() -> Iterator[str]:
         subprocess.run(_as_owner([str(pg / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _process_table() -> dict[int, tuple[int, list[str]]]:
+    """pid → (parent pid, argv) of every process."""
+    table = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # gone already
+        table[int(proc.name)] = (ppid, argv)
+    return table
+
+
+def processes(url: str) -> list[int]:
+    """The process ids of the cluster serving ``url``: its postmaster (the ``postgres`` process
+    started with ``-p <port>``) and every process it started."""
+    port = str(urlsplit(url).port)
+    table = _process_table()
+    main = [pid for pid, (_, argv) in table.items()
+            if Path(argv[0]).name == "postgres" and f"-p\0{port}\0" in "\0".join(argv) + "\0"]
+    assert len(main) == 1, f"not one postmaster on port {port}: {main}"
+    return main + [pid for pid, (ppid, _) in table.items() if ppid == main[0]]

@@ -16,12 +16,14 @@ from sqlalchemy import Engine, inspect, text
 
 from app.api.ratelimit import RateLimited, RateLimiter
 from app.main import create_app
+from app.serving.reload import reload_models
 from app.settings import Settings
 from app.storage import feedback as store
 from app.storage.database import StorageError, connect, open_database
 from app.storage.tables import feedback as feedback_table
 from model.mnist import read_idx
 from scripts import feedback as feedback_cli
+from tests.app_fixtures import app_weights
 from tests.drawing import drawing
 from tests.postgres import postgres_server
 
@@ -161,6 +163,11 @@ def api(tmp_path: Path, weights_path: Path) -> Iterator[tuple[TestClient, Engine
         engine.dispose()
 
 
+def served_version(client: TestClient) -> str:
+    version: str = client.get("/api/model").json()["version"]
+    return version
+
+
 def seven_png() -> str:
     return "data:image/png;base64," + base64.b64encode(drawing()).decode()
 
@@ -169,7 +176,8 @@ def test_feedback_stores_only_what_the_network_saw(api: tuple[TestClient, Engine
     client, engine = api
     image = seven_png()
     preview = client.post("/api/predict", json={"image": image}).json()["preview"]
-    r = client.post("/api/feedback", json={"image": image, "label": 7, "predicted": 1, "model_version": "abc123"})
+    version = served_version(client)
+    r = client.post("/api/feedback", json={"image": image, "label": 7, "predicted": 1, "model_version": version})
     assert r.status_code == 201 and set(r.json()) == {"id"} and isinstance(r.json()["id"], int)
     r2 = client.post("/api/feedback", json={"pixels": preview, "label": "not_a_digit", "predicted": None})
     assert r2.status_code == 201 and r2.json()["id"] > r.json()["id"]
@@ -179,7 +187,7 @@ def test_feedback_stores_only_what_the_network_saw(api: tuple[TestClient, Engine
     assert np.array_equal(images[1], expected) and labels.tolist() == [7, 10]
     with engine.connect() as c:
         row = c.execute(text("SELECT * FROM feedback ORDER BY id")).mappings().first()
-    assert row is not None and len(row["pixels"]) == 784 and row["model_version"] == "abc123"
+    assert row is not None and len(row["pixels"]) == 784 and row["model_version"] == version
     assert row["predicted"] == 1 and row["created_at"] is not None
 
 
@@ -233,16 +241,45 @@ def test_rate_limiter_is_per_client_and_refills() -> None:
     limiter.take("a", now=31.0)  # half a minute later: one more
 
 
-def test_summary_counts_and_agreement(api: tuple[TestClient, Engine]) -> None:
-    client, _ = api
+def test_summary_counts_and_agreement(api: tuple[TestClient, Engine], weights_path: Path) -> None:
+    client, engine = api
     px = (digit() / 255).tolist()
-    for label, predicted, version in [(1, 1, "m1"), (7, 1, "m1"), (7, 7, "m2"), ("not_a_digit", 4, "m2")]:
+    first = served_version(client)
+    app_weights(weights_path, seed=1)  # a new version of the same model, then SIGHUP's reload
+    reload_models(client.app)  # type: ignore[arg-type]
+    second = served_version(client)
+    assert second != first
+    for label, predicted, version in [(1, 1, first), (7, 1, first), (7, 7, second), ("not_a_digit", 4, second)]:
         assert client.post("/api/feedback", json={"pixels": px, "label": label, "predicted": predicted,
                                                   "model_version": version}).status_code == 201
+    store.add(engine, digit(), 3, 3, "made-up")  # stored before versions were checked, or by another server
     s = client.get("/api/feedback/summary").json()
-    assert s["total"] == 4 and s["labels"]["7"] == 2 and s["labels"]["not_a_digit"] == 1 and s["labels"]["1"] == 1
-    assert s["models"] == [{"version": "m1", "corrections": 2, "agreed": 1, "agreement": 0.5},
-                           {"version": "m2", "corrections": 2, "agreed": 1, "agreement": 0.5}]
+    assert s["total"] == 5 and s["labels"]["7"] == 2 and s["labels"]["not_a_digit"] == 1 and s["labels"]["1"] == 1
+    assert s["models"] == sorted([{"version": first, "corrections": 2, "agreed": 1, "agreement": 0.5},
+                                  {"version": second, "corrections": 2, "agreed": 1, "agreement": 0.5}],
+                                 key=lambda m: str(m["version"]))
+
+
+@pytest.mark.parametrize("version", ["abc123", "3f9a0c1d2b7e", "user.name-at-example.com", "0" * 64])
+def test_feedback_names_only_a_served_model_version(api: tuple[TestClient, Engine], version: str) -> None:
+    client, engine = api
+    r = client.post("/api/feedback", json={"pixels": (digit() / 255).tolist(), "label": 1, "model_version": version})
+    assert r.status_code == 422 and r.json()["code"] == "unknown_model_version", r.json()
+    assert version not in r.json()["detail"]  # never echoed
+    assert store.count(engine) == 0
+    assert client.get("/api/feedback/summary").json()["models"] == []
+
+
+def test_summary_lists_no_version_of_another_process(api: tuple[TestClient, Engine]) -> None:
+    """Rows whose version this process has never served stay in the database, out of the summary;
+    rows without a version are listed (as null)."""
+    client, engine = api
+    for k in range(20):
+        store.add(engine, digit(), k % 11, None, f"v{k}")
+    store.add(engine, digit(), 4, 4, None)
+    s = client.get("/api/feedback/summary").json()
+    assert s["total"] == 21 and s["models"] == [{"version": None, "corrections": 1, "agreed": 1, "agreement": 1.0}]
+    assert store.count(engine) == 21
 
 
 def test_feedback_when_the_database_is_gone_is_a_json_503(api: tuple[TestClient, Engine], tmp_path: Path) -> None:
