@@ -8,7 +8,10 @@ work the path is compared with the file opened (device and inode):
   the server to start an empty one;
 - another file is there (a backup put back, say): it is opened in place of the old one, migrated,
   and the work goes to it;
-- the file changed while the work ran: ``Unavailable``, since what was written went to the old one.
+- the file changed while the work ran: ``Unavailable``, since what was written went to the old one;
+- a write-ahead log (``-wal``) lies beside it: ``Unavailable``. SQLite would open it and map its
+  ``-shm`` index into memory, where a fault kills the process with SIGBUS (see
+  ``app.storage.database``); a restart folds the log into the file and goes on without one.
 
 Any error of the database itself is ``Unavailable`` too, with a line in the log saying what."""
 
@@ -50,6 +53,13 @@ def identity(path: Path) -> Identity:
     return st.st_dev, st.st_ino
 
 
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0
+
+
 class Database:
     def __init__(self, url: str, timeout: float) -> None:
         """Open (and migrate) ``url``; StorageError with one line if that fails."""
@@ -89,6 +99,9 @@ class Database:
                 raise Unavailable(MISSING)
             if now != self._opened:
                 self._reopen(now)
+            if _size(self.path.with_name(self.path.name + "-wal")):
+                logger.error("database file %s has a write-ahead log beside it: restart to fold it in", self.path)
+                raise Unavailable(UNREACHABLE)
             return self.engine, self._opened
 
     def _reopen(self, now: Identity) -> None:
