@@ -80,8 +80,8 @@ class Database:
         engine, opened = self._current()
         try:
             result = fn(engine, *args, **kwargs)
-        except SQLAlchemyError as e:
-            logger.warning("database error: %s", one_line(e))
+        except (SQLAlchemyError, StorageError) as e:
+            logger.warning("database error: %s", one_line(e) if isinstance(e, SQLAlchemyError) else e)
             raise Unavailable(UNREACHABLE) from None
         if self.path is not None and identity(self.path) != opened:
             logger.error("database file %s was deleted or replaced during a request; its work is lost", self.path)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -289,3 +291,27 @@ def test_feedback_when_the_database_is_gone_is_a_json_503(api: tuple[TestClient,
     r = client.post("/api/feedback", json={"pixels": (digit() / 255).tolist(), "label": 1})
     assert r.status_code == 503 and r.json()["code"] == "storage_unavailable" and "Retry-After" in r.headers
     assert client.get("/api/feedback/summary").json()["code"] == "storage_unavailable"
+
+
+def test_a_locked_database_is_a_503_within_the_timeout_and_saves_nothing(tmp_path: Path, weights_path: Path) -> None:
+    """Another process holds SQLite's write lock: the correction waits at most the database
+    timeout, answers 503, and is not written once the lock is free."""
+    url = f"sqlite:///{tmp_path}/locked.db"
+    body = {"pixels": (digit() / 255).tolist(), "label": 1}
+    with TestClient(create_app(Settings(weights=weights_path, database_url=url, database_timeout=0.5))) as client:
+        assert client.post("/api/feedback", json=body).status_code == 201
+        holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            t = time.monotonic()
+            answers = [client.post("/api/feedback", json=body) for _ in range(3)]
+            waited = (time.monotonic() - t) / 3
+            assert client.post("/api/predict", json={"pixels": body["pixels"]}).status_code == 200
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert all(r.status_code == 503 and r.json()["code"] == "storage_unavailable" for r in answers)
+        assert waited < 0.5 * 4, waited  # the timeout, not SQLite's own 30 s
+        assert client.post("/api/feedback", json=body).status_code == 201
+        time.sleep(0.5)  # the writes that waited for the lock have ended, rolled back
+        assert client.get("/api/feedback/summary").json()["total"] == 2
