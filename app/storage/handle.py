@@ -61,6 +61,9 @@ def _size(path: Path) -> int:
 
 
 class Database:
+    """``write`` and ``read`` run a query function of ``app.storage.feedback`` on a storage thread's
+    behalf, against the file now at the path, turning every database failure into ``Unavailable``."""
+
     def __init__(self, url: str, timeout: float) -> None:
         """Open (and migrate) ``url``; StorageError with one line if that fails."""
         self.url, self.timeout, self.path = url, timeout, sqlite_file(url)
