@@ -1,5 +1,6 @@
-"""The app's lifespan: load the models, open the database, start the CPU pool, before the first
-request; refuse to start without them. It also points SIGHUP's reload at this app."""
+"""The app's lifespan: load the models, open the database, start the CPU pool and the storage
+threads, before the first request; refuse to start without them. It also points SIGHUP's reload
+at this app."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from app.serving.models import load_models
 from app.serving.predictor import StartupError
 from app.serving.reload import reload_models, reloader, warm
 from app.settings import Settings
-from app.storage.database import StorageError, open_database
+from app.storage.database import StorageError
+from app.storage.handle import Database
+from app.storage.threads import QUEUE, THREADS, StorageThreads
 
 
 @asynccontextmanager
@@ -24,9 +27,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     models = load_models(settings)
     try:
-        app.state.db = open_database(settings.database_url)
+        app.state.db = Database(settings.database_url, settings.database_timeout)
     except StorageError as e:
         raise StartupError(f"digitpad cannot start: {e}") from None
+    app.state.storage = StorageThreads(THREADS, QUEUE, settings.database_timeout)
     pool = app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue)
     for p in models.by_name.values():
         pool.warm_up(functools.partial(warm, p))
@@ -40,5 +44,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     reloader.target = None
     app.state.pool.shutdown()
+    app.state.storage.shutdown()
     app.state.predictor = app.state.models = None
     app.state.db.dispose()

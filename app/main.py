@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.models = None
     app.state.pool = None
     app.state.db = None
+    app.state.storage = None
     app.state.feedback_limiter = RateLimiter(settings.feedback_per_minute)
     errors.install(app)
     app.include_router(predict.router)

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///data/digitpad.db",
                               description="where corrections are kept: sqlite:///relative/or/absolute/path.db "
                               "(the folder is created) or postgresql://user:password@host:port/database")
+    database_timeout: float = Field(default=4.0, gt=0, le=60,
+                                    description="seconds a correction or the summary may wait for the database "
+                                    "(connecting, a free connection, the statement, SQLite's lock, and the whole "
+                                    "request) before 503 storage_unavailable")
     feedback_per_minute: int = Field(default=30, gt=0,
                                      description="corrections one client (IP address) may send a minute, per worker "
                                      "(then 429 rate_limited)")

@@ -10,9 +10,10 @@ from model.weights import save
 TINY = [{"type": "dense", "n_in": 784, "n_out": 10}]
 
 
-def app_weights(path: Path) -> Path:
-    """A seeded one-layer network in the shipped file format, with the metadata the API reports."""
-    net = Network.from_config(TINY, seed=0)
+def app_weights(path: Path, seed: int = 0) -> Path:
+    """A seeded one-layer network in the shipped file format, with the metadata the API reports
+    (another ``seed``: another version of the same model)."""
+    net = Network.from_config(TINY, seed=seed)
     save(path, net, {
         "name": "test", "preset": "tiny", "description": "784 → 10, untrained, for tests",
         "n_params": net.n_params(),

@@ -1,5 +1,5 @@
-"""What routes depend on: the served model, the settings, the CPU pool, the database, the
-feedback rate limit.
+"""What routes depend on: the served model, the settings, the CPU pool, the database and its
+threads, the feedback rate limit.
 
 All ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, a hop
 per request that the health checks in particular must not wait for."""
@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
 
 from app.api.errors import NotReady
 from app.api.ratelimit import RateLimiter
@@ -18,6 +17,8 @@ from app.serving.executor import CpuPool
 from app.serving.models import Models
 from app.serving.predictor import Predictor
 from app.settings import Settings
+from app.storage.handle import Database
+from app.storage.threads import StorageThreads
 
 
 def _loaded(request: Request, name: str) -> Any:
@@ -48,9 +49,14 @@ async def get_pool(request: Request) -> CpuPool:
     return pool
 
 
-async def get_database(request: Request) -> Engine:
-    db: Engine = _loaded(request, "db")
+async def get_database(request: Request) -> Database:
+    db: Database = _loaded(request, "db")
     return db
+
+
+async def get_storage(request: Request) -> StorageThreads:
+    storage: StorageThreads = _loaded(request, "storage")
+    return storage
 
 
 async def get_feedback_limiter(request: Request) -> RateLimiter:
@@ -71,5 +77,6 @@ ModelsDep = Annotated[Models, Depends(get_models)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PoolDep = Annotated[CpuPool, Depends(get_pool)]
 ReadyDep = Annotated[Predictor, Depends(ready)]
-DatabaseDep = Annotated[Engine, Depends(get_database)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+StorageDep = Annotated[StorageThreads, Depends(get_storage)]
 FeedbackLimiterDep = Annotated[RateLimiter, Depends(get_feedback_limiter)]

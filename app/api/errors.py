@@ -22,6 +22,7 @@ from app.observability.metrics import REJECTED
 from app.serving.executor import Abandoned, Overloaded
 from app.serving.models import UnknownModel
 from app.settings import Settings
+from app.storage.threads import Unavailable
 
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
               415: "unsupported_format", 422: "invalid_request", 429: "rate_limited", 503: "not_ready"}
@@ -46,11 +47,14 @@ CODES: dict[int, dict[str, str]] = {
           "batch_too_large": "more inputs, or more image pixels in all, than a batch may hold",
           "too_many_digits": "/api/read: more than 12 digits or pieces in the drawing",
           "too_complex": "the drawing would cost more work than its budget (too many specks, pieces, "
-                         "enclosed spaces or cuts), refused before the work"},
+                         "enclosed spaces or cuts), refused before the work",
+          "unknown_model_version": "/api/feedback: model_version is not the version of a model this server "
+                                   "serves or has served since it started (GET /api/models)"},
     429: {"rate_limited": "/api/feedback: more corrections from one client than the rate limit allows "
                           "(retry after Retry-After seconds)"},
     503: {"not_ready": "the model is not loaded yet, or the server is shutting down",
-          "storage_unavailable": "/api/feedback: the corrections database cannot be reached right now",
+          "storage_unavailable": "/api/feedback: the corrections database did not answer within the database "
+                                 "timeout, every storage thread is waiting for it, or its file is missing",
           "overloaded": "every CPU thread is busy and the queue is full: retry after Retry-After seconds",
           "shutting_down": "the request could not finish before the server's shutdown deadline"},
 }
@@ -178,6 +182,10 @@ async def _overloaded(request: Request, exc: Exception) -> JSONResponse:
     return error_response(503, "overloaded", "The server is busy; try again in a moment.", {"Retry-After": "1"})
 
 
+async def _storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(503, "storage_unavailable", str(exc), {"Retry-After": "5"})
+
+
 async def _abandoned(request: Request, exc: Exception) -> JSONResponse:
     # The client has gone (or the server is stopping); nobody reads this. 499 as nginx logs it.
     return error_response(499, "client_closed_request", "The client closed the connection.")
@@ -205,6 +213,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(Abandoned, _abandoned)
+    app.add_exception_handler(Unavailable, _storage_unavailable)
     app.add_exception_handler(UnknownModel, _unknown_model)
     app.add_exception_handler(V2Error, _v2_error)
     app.add_exception_handler(Exception, _server_error)

@@ -64,7 +64,7 @@ Label = Annotated[int, Strict(), Field(ge=0, le=9)] | Literal["not_a_digit"]
 
 def _feedback_schema(schema: dict[str, Any]) -> None:
     schema["oneOf"] = [{"required": ["image", "label"]}, {"required": ["pixels", "label"]}]
-    schema["examples"] = [{"pixels": PIXELS_2, "label": 2, "predicted": 7, "model_version": "3f9a0c1d2b7e"}]
+    schema["examples"] = [{"pixels": PIXELS_2, "label": 2, "predicted": 7}]
 
 
 class FeedbackRequest(Drawing):
@@ -76,7 +76,8 @@ class FeedbackRequest(Drawing):
     label: Label = Field(description="What the drawing really is: 0–9, or \"not_a_digit\".")
     predicted: Label | None = Field(None, description="What the model had answered (null: not known).")
     model_version: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None = Field(
-        None, description="The `version` of the model that answered (GET /api/model).")
+        None, description="The `version` of the model that answered (GET /api/model): one this server serves "
+        "or has served since it started, else 422 unknown_model_version.")
 
 
 class FeedbackSaved(BaseModel):

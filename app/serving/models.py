@@ -5,7 +5,8 @@ Without it: every model in the packaged folder (the shipped CNN, the ``handwriti
 ``mlp`` preset and the tutorial's ``blog`` 784-10-10) when ``DIGITPAD_WEIGHTS`` is the packaged
 default, else that one file. The default model is the one from ``DIGITPAD_WEIGHTS`` if it is
 served, else ``digitpad``, else the first by name. Names are the weights' own (``metadata.name``), so
-they must differ."""
+they must differ. ``SEEN_VERSIONS`` keeps every version served since the process started, so that
+a correction naming the version that answered it is still accepted after a reload."""
 
 from __future__ import annotations
 
@@ -37,10 +38,16 @@ def model_paths(settings: Settings) -> list[Path]:
     return [settings.weights]
 
 
+SEEN_VERSIONS: set[str] = set()  # every model version this process has served since it started
+
+
 @dataclass
 class Models:
     by_name: dict[str, Predictor]
     default: str
+
+    def __post_init__(self) -> None:  # served from now on (a reload builds a new Models)
+        SEEN_VERSIONS.update(p.version for p in self.by_name.values())
 
     def get(self, name: str | None) -> Predictor:
         if name is None:

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import urllib.request
 from pathlib import Path
 
 from app.api.examples import PIXELS_2
@@ -43,12 +44,14 @@ def main() -> None:
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="digitpad-bench-"))
     url = args.database or f"sqlite:///{tmp}/feedback.db"
-    feedback = json.dumps({"pixels": PIXELS_2, "label": 2, "predicted": 7, "model_version": "bench"})
     predict = json.dumps({"pixels": PIXELS_2})
     print(f"{cpu_name()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; database "
           f"{url.split('@')[-1]}; {args.connections} connections, {args.seconds:g} s a load")
     answered = 0
     with serving(tmp, ROOT / "weights" / "digitpad.npz", database_url=url, feedback_per_minute=10**9) as s:
+        with urllib.request.urlopen(f"{s.url}/api/model") as r:  # a correction names a served version
+            version = json.load(r)["version"]
+        feedback = json.dumps({"pixels": PIXELS_2, "label": 2, "predicted": 7, "model_version": version})
         for k in range(args.rounds):
             if shutil.which("wrk"):
                 f = wrk(s.url, feedback, args.seconds, args.connections, tmp, "/api/feedback")

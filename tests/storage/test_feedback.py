@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from sqlalchemy import Engine, inspect, text
 
 from app.api.ratelimit import RateLimited, RateLimiter
 from app.main import create_app
+from app.serving.reload import reload_models
 from app.settings import Settings
 from app.storage import feedback as store
 from app.storage.database import StorageError, connect, open_database
@@ -23,6 +26,7 @@ from app.storage.tables import feedback as feedback_table
 from model.mnist import read_idx
 from scripts import feedback as feedback_cli
 from scripts.harness.postgres import postgres_server
+from tests.app_fixtures import app_weights
 from tests.drawing import drawing
 
 
@@ -161,6 +165,11 @@ def api(tmp_path: Path, weights_path: Path) -> Iterator[tuple[TestClient, Engine
         engine.dispose()
 
 
+def served_version(client: TestClient) -> str:
+    version: str = client.get("/api/model").json()["version"]
+    return version
+
+
 def seven_png() -> str:
     return "data:image/png;base64," + base64.b64encode(drawing()).decode()
 
@@ -169,7 +178,8 @@ def test_feedback_stores_only_what_the_network_saw(api: tuple[TestClient, Engine
     client, engine = api
     image = seven_png()
     preview = client.post("/api/predict", json={"image": image}).json()["preview"]
-    r = client.post("/api/feedback", json={"image": image, "label": 7, "predicted": 1, "model_version": "abc123"})
+    version = served_version(client)
+    r = client.post("/api/feedback", json={"image": image, "label": 7, "predicted": 1, "model_version": version})
     assert r.status_code == 201 and set(r.json()) == {"id"} and isinstance(r.json()["id"], int)
     r2 = client.post("/api/feedback", json={"pixels": preview, "label": "not_a_digit", "predicted": None})
     assert r2.status_code == 201 and r2.json()["id"] > r.json()["id"]
@@ -179,7 +189,7 @@ def test_feedback_stores_only_what_the_network_saw(api: tuple[TestClient, Engine
     assert np.array_equal(images[1], expected) and labels.tolist() == [7, 10]
     with engine.connect() as c:
         row = c.execute(text("SELECT * FROM feedback ORDER BY id")).mappings().first()
-    assert row is not None and len(row["pixels"]) == 784 and row["model_version"] == "abc123"
+    assert row is not None and len(row["pixels"]) == 784 and row["model_version"] == version
     assert row["predicted"] == 1 and row["created_at"] is not None
 
 
@@ -233,16 +243,45 @@ def test_rate_limiter_is_per_client_and_refills() -> None:
     limiter.take("a", now=31.0)  # half a minute later: one more
 
 
-def test_summary_counts_and_agreement(api: tuple[TestClient, Engine]) -> None:
-    client, _ = api
+def test_summary_counts_and_agreement(api: tuple[TestClient, Engine], weights_path: Path) -> None:
+    client, engine = api
     px = (digit() / 255).tolist()
-    for label, predicted, version in [(1, 1, "m1"), (7, 1, "m1"), (7, 7, "m2"), ("not_a_digit", 4, "m2")]:
+    first = served_version(client)
+    app_weights(weights_path, seed=1)  # a new version of the same model, then SIGHUP's reload
+    reload_models(client.app)  # type: ignore[arg-type]
+    second = served_version(client)
+    assert second != first
+    for label, predicted, version in [(1, 1, first), (7, 1, first), (7, 7, second), ("not_a_digit", 4, second)]:
         assert client.post("/api/feedback", json={"pixels": px, "label": label, "predicted": predicted,
                                                   "model_version": version}).status_code == 201
+    store.add(engine, digit(), 3, 3, "made-up")  # stored before versions were checked, or by another server
     s = client.get("/api/feedback/summary").json()
-    assert s["total"] == 4 and s["labels"]["7"] == 2 and s["labels"]["not_a_digit"] == 1 and s["labels"]["1"] == 1
-    assert s["models"] == [{"version": "m1", "corrections": 2, "agreed": 1, "agreement": 0.5},
-                           {"version": "m2", "corrections": 2, "agreed": 1, "agreement": 0.5}]
+    assert s["total"] == 5 and s["labels"]["7"] == 2 and s["labels"]["not_a_digit"] == 1 and s["labels"]["1"] == 1
+    assert s["models"] == sorted([{"version": first, "corrections": 2, "agreed": 1, "agreement": 0.5},
+                                  {"version": second, "corrections": 2, "agreed": 1, "agreement": 0.5}],
+                                 key=lambda m: str(m["version"]))
+
+
+@pytest.mark.parametrize("version", ["abc123", "3f9a0c1d2b7e", "user.name-at-example.com", "0" * 64])
+def test_feedback_names_only_a_served_model_version(api: tuple[TestClient, Engine], version: str) -> None:
+    client, engine = api
+    r = client.post("/api/feedback", json={"pixels": (digit() / 255).tolist(), "label": 1, "model_version": version})
+    assert r.status_code == 422 and r.json()["code"] == "unknown_model_version", r.json()
+    assert version not in r.json()["detail"]  # never echoed
+    assert store.count(engine) == 0
+    assert client.get("/api/feedback/summary").json()["models"] == []
+
+
+def test_summary_lists_no_version_of_another_process(api: tuple[TestClient, Engine]) -> None:
+    """Rows whose version this process has never served stay in the database, out of the summary;
+    rows without a version are listed (as null)."""
+    client, engine = api
+    for k in range(20):
+        store.add(engine, digit(), k % 11, None, f"v{k}")
+    store.add(engine, digit(), 4, 4, None)
+    s = client.get("/api/feedback/summary").json()
+    assert s["total"] == 21 and s["models"] == [{"version": None, "corrections": 1, "agreed": 1, "agreement": 1.0}]
+    assert store.count(engine) == 21
 
 
 def test_feedback_when_the_database_is_gone_is_a_json_503(api: tuple[TestClient, Engine], tmp_path: Path) -> None:
@@ -252,3 +291,27 @@ def test_feedback_when_the_database_is_gone_is_a_json_503(api: tuple[TestClient,
     r = client.post("/api/feedback", json={"pixels": (digit() / 255).tolist(), "label": 1})
     assert r.status_code == 503 and r.json()["code"] == "storage_unavailable" and "Retry-After" in r.headers
     assert client.get("/api/feedback/summary").json()["code"] == "storage_unavailable"
+
+
+def test_a_locked_database_is_a_503_within_the_timeout_and_saves_nothing(tmp_path: Path, weights_path: Path) -> None:
+    """Another process holds SQLite's write lock: the correction waits at most the database
+    timeout, answers 503, and is not written once the lock is free."""
+    url = f"sqlite:///{tmp_path}/locked.db"
+    body = {"pixels": (digit() / 255).tolist(), "label": 1}
+    with TestClient(create_app(Settings(weights=weights_path, database_url=url, database_timeout=0.5))) as client:
+        assert client.post("/api/feedback", json=body).status_code == 201
+        holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            t = time.monotonic()
+            answers = [client.post("/api/feedback", json=body) for _ in range(3)]
+            waited = (time.monotonic() - t) / 3
+            assert client.post("/api/predict", json={"pixels": body["pixels"]}).status_code == 200
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert all(r.status_code == 503 and r.json()["code"] == "storage_unavailable" for r in answers)
+        assert waited < 0.5 * 4, waited  # the timeout, not SQLite's own 30 s
+        assert client.post("/api/feedback", json=body).status_code == 201
+        time.sleep(0.5)  # the writes that waited for the lock have ended, rolled back
+        assert client.get("/api/feedback/summary").json()["total"] == 2
