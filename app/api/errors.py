@@ -132,7 +132,8 @@ def _loc_part(part: object) -> str:
     return text if isinstance(part, int) or (text.isidentifier() and len(text) <= 40) else excerpt(text, 40)
 
 
-def _summary(errors: list[Any]) -> str:
+def summary(errors: list[Any]) -> str:
+    """Pydantic's errors in a sentence: the first few, where they are, never what was sent."""
     parts = []
     for err in errors[:MAX_SHOWN]:
         if err.get("type") == "json_invalid":
@@ -152,7 +153,7 @@ async def _input_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, "invalid_request", _summary(list(exc.errors())))
+    return error_response(422, "invalid_request", summary(list(exc.errors())))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

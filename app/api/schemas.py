@@ -10,6 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 from app.api.examples import IMAGE_7, PIXELS_2
 
 Number = Annotated[float, Strict()]  # a JSON number: strings and booleans are refused
+FailFast = Field(fail_fast=True)  # a list's validation stops at its first bad item: one error, not one per item
 _UNIT = {"type": "number", "minimum": 0, "maximum": 1}
 # The shape and range are checked by the code (code `invalid_pixels`, with a hint); the
 # schema states them for clients and fuzzers.
@@ -35,7 +36,8 @@ class Drawing(BaseModel):
         description="A data URL (data:image/png;base64,…) or bare base64 of a PNG, JPEG, WebP or GIF "
         "drawing, dark on light, light on dark, coloured or on transparency, within the size limits "
         "(DIGITPAD_MAX_SIDE, DIGITPAD_MAX_PIXELS; see docs/api.md).")
-    pixels: list[Number] | list[list[Number]] | SkipJsonSchema[None] = Field(
+    pixels: (Annotated[list[Number], FailFast] | Annotated[list[Annotated[list[Number], FailFast]], FailFast]
+            | SkipJsonSchema[None]) = Field(
         None, json_schema_extra=_PIXELS_SCHEMA,
         description="An already prepared MNIST-style input: 28 lists of 28 numbers or a flat list "
         "of 784, in [0, 1], white ink (1) on black (0). Its strongest pixel must reach 0.1, or it is "
@@ -100,7 +102,7 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"inputs": _EXAMPLES}]})
 
     inputs: list[Drawing] = Field(
-        description="Bodies as for /api/predict (without `model`), answered in order: at most "
+        fail_fast=True, description="Bodies as for /api/predict (without `model`), answered in order: at most "
         "DIGITPAD_MAX_BATCH of them, and at most DIGITPAD_MAX_BATCH_PIXELS image pixels in all.")
     model: ModelName | SkipJsonSchema[None] = MODEL_FIELD
 

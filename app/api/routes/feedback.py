@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.answers import client_gone, image_limits, prepare
+from app.api.body import BodyInPool
 from app.api.deps import DatabaseDep, FeedbackLimiterDep, PoolDep, SettingsDep
 from app.api.errors import ApiError, responses
 from app.api.schemas import FeedbackRequest, FeedbackSaved, FeedbackSummary, Label
@@ -23,7 +24,7 @@ from app.serving.executor import Job
 from app.storage import feedback as store
 from app.storage.tables import NOT_A_DIGIT
 
-router = APIRouter()
+router = APIRouter(route_class=BodyInPool)
 
 
 class StorageUnavailable(ApiError):
