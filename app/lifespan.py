@@ -40,5 +40,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     reloader.target = None
     app.state.pool.shutdown()
+    app.state.scrapes.shutdown()
     app.state.predictor = app.state.models = None
     app.state.db.dispose()
