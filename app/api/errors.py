@@ -38,7 +38,8 @@ CODES: dict[int, dict[str, str]] = {
     413: {"body_too_large": "the body is over the body limit, checked before it is read"},
     431: {"headers_too_large": "the request line and headers are over 64 KiB (then the connection closes)"},
     415: {"unsupported_format": "not a PNG, JPEG, WebP or GIF image"},
-    422: {"invalid_request": "the JSON does not match the schema (the problems are listed, never echoed)",
+    422: {"invalid_request": "the JSON does not match the schema (the first problems are listed, never echoed), "
+                             "or holds more arrays, objects and fields than a full batch needs",
           "invalid_image": "not readable as an image: bad base64, damaged or truncated file, empty file",
           "image_too_large": "the image header claims more than the side or pixel limit",
           "empty_image": "no ink found: blank, only specks, or prepared pixels all below the ink threshold",
