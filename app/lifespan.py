@@ -45,5 +45,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     reloader.target = None
     app.state.pool.shutdown()
     app.state.storage.shutdown()
+    app.state.scrapes.shutdown()
     app.state.predictor = app.state.models = None
     app.state.db.dispose()

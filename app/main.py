@@ -19,6 +19,7 @@ from app.middleware.observe import Observe
 from app.middleware.startup import OneLineStartupError
 from app.observability.logs import lean
 from app.observability.metrics import exposition
+from app.observability.scrape import Scrapes
 from app.settings import Settings
 
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = None
     app.state.storage = None
     app.state.feedback_limiter = RateLimiter(settings.feedback_per_minute)
+    app.state.scrapes = Scrapes(exposition)
     errors.install(app)
     app.include_router(predict.router)
     app.include_router(read.router)
@@ -52,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Prometheus's text format (a scrape target: keep it off the public internet)."""
         if not settings.metrics:
             raise ApiError(404, "not_found", "Metrics are off (DIGITPAD_METRICS=false).")
-        body, content_type = exposition()
+        body, content_type = await app.state.scrapes.latest()  # rendered on a thread of its own
         return Response(body, media_type=content_type)
 
     @app.get("/docs", include_in_schema=False)

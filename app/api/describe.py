@@ -1,6 +1,8 @@
 """A model and its insides as the API sends them: the layer table, the first convolution's
 kernels, a layer's output, all as compact ``Grid`` objects (bytes 0–255 between a low and a high
-value, base64), so that an explanation of one drawing stays well under 200 KB."""
+value, base64), so that an explanation of one drawing stays well under 200 KB. A model's whole
+description (``info_json``) is written once per model name and version, on a CPU thread, and
+kept as JSON bytes."""
 
 from __future__ import annotations
 
@@ -10,10 +12,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from app.api.answers import json_bytes
+from app.api.schemas import ModelInfo
+from app.serving.executor import Job
 from app.serving.predictor import Predictor
 from model.network import Network
 
 HIDDEN = {"image", "flatten", "dropout"}  # reshapes and the identity at inference: nothing new to see
+KEPT = 16  # model descriptions kept: every served model, and those of a few reloads before
+_described: dict[tuple[str, str], bytes] = {}  # (name, version) → ModelInfo as JSON
 
 
 def grid(a: NDArray[Any]) -> dict[str, Any]:
@@ -71,3 +78,17 @@ def info(p: Predictor) -> dict[str, Any]:
         "test_errors": meta.get("test_errors") or [],
         "verdict": {**(meta.get("verdict") or {}), **p.thresholds},
     }
+
+
+def described(p: Predictor) -> bytes | None:
+    """``info_json(p)`` if it has been written already."""
+    return _described.get((p.name, p.version))
+
+
+def info_json(job: Job, p: Predictor) -> bytes:
+    """``info(p)`` checked against ``ModelInfo`` and written as JSON, kept for the next requests."""
+    answer = json_bytes(ModelInfo.model_validate(info(p)).model_dump(mode="json"))
+    if len(_described) >= KEPT:
+        _described.clear()
+    _described[p.name, p.version] = answer
+    return answer

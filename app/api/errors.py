@@ -39,7 +39,8 @@ CODES: dict[int, dict[str, str]] = {
     413: {"body_too_large": "the body is over the body limit, checked before it is read"},
     431: {"headers_too_large": "the request line and headers are over 64 KiB (then the connection closes)"},
     415: {"unsupported_format": "not a PNG, JPEG, WebP or GIF image"},
-    422: {"invalid_request": "the JSON does not match the schema (the problems are listed, never echoed)",
+    422: {"invalid_request": "the JSON does not match the schema (the first problems are listed, never echoed), "
+                             "or holds more arrays, objects and fields than a full batch needs",
           "invalid_image": "not readable as an image: bad base64, damaged or truncated file, empty file",
           "image_too_large": "the image header claims more than the side or pixel limit",
           "empty_image": "no ink found: blank, only specks, or prepared pixels all below the ink threshold",
@@ -138,7 +139,8 @@ def _loc_part(part: object) -> str:
     return text if isinstance(part, int) or (text.isidentifier() and len(text) <= 40) else excerpt(text, 40)
 
 
-def _summary(errors: list[Any]) -> str:
+def summary(errors: list[Any]) -> str:
+    """Pydantic's errors in a sentence: the first few, where they are, never what was sent."""
     parts = []
     for err in errors[:MAX_SHOWN]:
         if err.get("type") == "json_invalid":
@@ -158,7 +160,7 @@ async def _input_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, "invalid_request", _summary(list(exc.errors())))
+    return error_response(422, "invalid_request", summary(list(exc.errors())))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

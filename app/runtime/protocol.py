@@ -8,7 +8,9 @@ otherwise the client gets a JSON 408 and the connection is closed. The body has 
 own deadline in the app (``app.middleware.body``); this class only closes a
 connection whose body is still trickling in a little after that (a request the app
 answered without reading its body). Headers over ``MAX_HEADER_BYTES`` get a JSON 431,
-and a request httptools cannot parse a JSON 400 (uvicorn's own is plain text).
+however they are written: counted as the parser reads each one (all of them may come in one
+write) and, for headers still incomplete, as bytes arrive. A request httptools cannot parse
+gets a JSON 400 (uvicorn's own is plain text).
 
 Every connection is a file descriptor, and a process that runs out of them stops
 accepting anyone. So the connections are capped a little under the open-file
@@ -30,6 +32,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 BACKSTOP = 2.0  # seconds after the app's body deadline that the connection itself is closed
 MAX_HEADER_BYTES = 64 * 1024  # request line and headers; httptools itself sets no limit
+REQUEST_LINE = 16  # bytes of a request line besides its target: method, spaces, version, CRLF
 RESERVED_FDS = 128  # descriptors kept for everything but connections (weights, logs, pipes, sockets)
 
 
@@ -59,6 +62,10 @@ def _error_response(status: bytes, code: str, detail: str, headers: list[tuple[b
     return b"\r\n".join(head) + b"\r\n\r\n" + body
 
 
+class HeadersTooLarge(Exception):
+    """Raised from a parser callback: stops httptools reading a request whose headers are too long."""
+
+
 class TimedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, config: ServeConfig, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
@@ -68,6 +75,8 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
         self._body_timer: asyncio.TimerHandle | None = None
         self._waiting_since = 0.0  # when this connection started waiting for headers
         self._header_bytes = 0  # received while waiting for them
+        self._parsed_bytes = 0  # of the request line and headers the parser has read
+        self._too_large = False
         self.cap = connection_cap()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -93,12 +102,26 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
         if waiting and self._header_timer is not None:  # the headers are still not complete
             self._header_bytes += len(data)
             if self._header_bytes > MAX_HEADER_BYTES:
-                self._refuse(b"431 Request Header Fields Too Large", "headers_too_large",
-                             f"The request line and headers are longer than {MAX_HEADER_BYTES // 1024} KiB.")
+                self._headers_too_large()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._arm_header_timer()
+        self._parsed_bytes = REQUEST_LINE
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def _count(self, n: int) -> None:
+        self._parsed_bytes += n
+        if self._parsed_bytes > MAX_HEADER_BYTES:
+            self._too_large = True
+            raise HeadersTooLarge  # httptools stops; uvicorn calls send_400_response, answered 431 below
 
     def on_headers_complete(self) -> None:
         self._cancel_timers()
@@ -122,7 +145,14 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         """A request httptools cannot parse: JSON like every other error, not uvicorn's plain text."""
-        self._refuse(b"400 Bad Request", "bad_request", "The request is not valid HTTP/1.1.")
+        if self._too_large:
+            self._headers_too_large()
+        else:
+            self._refuse(b"400 Bad Request", "bad_request", "The request is not valid HTTP/1.1.")
+
+    def _headers_too_large(self) -> None:
+        self._refuse(b"431 Request Header Fields Too Large", "headers_too_large",
+                     f"The request line and headers are longer than {MAX_HEADER_BYTES // 1024} KiB.")
 
     def _headers_too_slow(self) -> None:
         self._refuse(b"408 Request Timeout", "header_timeout",

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.api import describe
 from app.api.answers import client_gone, image_limits, json_bytes, predictions, prepare
+from app.api.body import BodyInPool
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.errors import responses
 from app.api.schemas import ExplainRequest, Explanation
@@ -18,7 +19,7 @@ from app.serving.executor import Job
 from app.serving.predictor import Predictor
 from model.explain import explain as explain_drawing
 
-router = APIRouter()
+router = APIRouter(route_class=BodyInPool)
 
 
 def explain_one(job: Job, body: ExplainRequest, limits: ImageLimits, predictor: Predictor) -> bytes:

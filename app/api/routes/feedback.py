@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from numpy.typing import NDArray
 
 from app.api.answers import client_gone, image_limits, prepare
+from app.api.body import BodyInPool
 from app.api.deps import DatabaseDep, FeedbackLimiterDep, PoolDep, SettingsDep, StorageDep
 from app.api.errors import ApiError, responses
 from app.api.schemas import FeedbackRequest, FeedbackSaved, FeedbackSummary, Label
@@ -25,7 +26,7 @@ from app.serving.models import SEEN_VERSIONS
 from app.storage import feedback as store
 from app.storage.tables import NOT_A_DIGIT
 
-router = APIRouter()
+router = APIRouter(route_class=BodyInPool)
 
 
 def _code(label: Label | None) -> int | None:

@@ -28,6 +28,7 @@ from app.api.answers import (
     predictions,
     prepare,
 )
+from app.api.body import BodyInPool
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.errors import ApiError, responses
 from app.api.schemas import BatchRequest, BatchResponse, Drawing, Prediction, PredictRequest
@@ -39,7 +40,7 @@ from app.serving.executor import Job
 from app.serving.predictor import Predictor
 from app.settings import Settings
 
-router = APIRouter()
+router = APIRouter(route_class=BodyInPool)
 ERRORS = responses(400, 404, 408, 413, 415, 422, 503)
 
 

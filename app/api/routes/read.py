@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from app.api.answers import ModelQuery, PreviewQuery, UploadParam, client_gone, image_limits, json_bytes, predictions
+from app.api.body import BodyInPool
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.errors import responses
 from app.api.schemas import PredictRequest, ReadResponse
@@ -24,7 +25,7 @@ from app.serving.executor import Job
 from app.serving.predictor import Predictor
 from model.verdict import in_a_number
 
-router = APIRouter()
+router = APIRouter(route_class=BodyInPool)
 ERRORS = responses(400, 404, 408, 413, 415, 422, 503)
 UNSURE = 0.75  # a digit of a number read with less confidence than this is read again, steadied
 

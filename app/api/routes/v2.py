@@ -9,7 +9,9 @@
 
 Inputs come as JSON ``data`` (flat or nested) or, as Triton's clients send by default, as binary
 tensor data after the JSON header (``Inference-Header-Content-Length``, ``binary_data_size``);
-answers are always JSON, which every client reads. Errors are the protocol's ``{"error": "…"}``
+answers are always JSON, which every client reads. The whole request is worked on a CPU thread
+(``infer_job``): parsing its JSON (nesting too deep for Python's parser is a 400) and its binary
+data, checking the tensor, predicting. Errors are the protocol's ``{"error": "…"}``
 with 400 for a bad request, 404 for an unknown model, 503 when not ready (``V2Error``, answered by
 ``app.api.errors``)."""
 
@@ -35,6 +37,7 @@ from model.verdict import verdict
 
 router = APIRouter(prefix="/v2", tags=["Open Inference Protocol (V2)"])
 SHAPES = "[N, 784] or [N, 28, 28]"
+OUTPUTS = ("probabilities", "digit", "verdict")
 
 
 class ErrorV2(BaseModel):
@@ -103,9 +106,15 @@ def parse(body: bytes, header_length: str | None) -> tuple[dict[str, Any], bytes
         request = json.loads(body[:split])
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise V2Error(400, "the request is not JSON (or its Inference-Header-Content-Length is wrong)") from None
-    if not isinstance(request, dict):
-        raise V2Error(400, "the request must be a JSON object")
-    return request, body[split:]
+    except RecursionError:
+        raise V2Error(400, "the request's JSON is nested too deeply") from None
+    return _object(request, "the request"), body[split:]
+
+
+def _object(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise V2Error(400, f"{what} must be a JSON object")
+    return value
 
 
 def tensor(request: dict[str, Any], binary: bytes, max_batch: int) -> NDArray[np.float32]:
@@ -123,9 +132,9 @@ def tensor(request: dict[str, Any], binary: bytes, max_batch: int) -> NDArray[np
             and (shape[1:] == [784] or shape[1:] == [28, 28]) and shape[0] >= 1):
         raise V2Error(400, f"input shape must be {SHAPES} with N ≥ 1, not {str(shape)[:60]}")
     if shape[0] > max_batch:
-        raise V2Error(400, f"at most {max_batch} inputs at once, not {shape[0]}")
+        raise V2Error(400, f"at most {max_batch} inputs at once, not {str(shape[0])[:20]}")
     n = shape[0] * 784
-    size = (spec.get("parameters") or {}).get("binary_data_size")
+    size = _object(spec.get("parameters") or {}, "the input's parameters").get("binary_data_size")
     if size is not None:
         if size != 4 * n or len(binary) != size:
             raise V2Error(400, f"binary_data_size must be {4 * n} bytes for shape {shape}, and be all the binary data")
@@ -133,7 +142,7 @@ def tensor(request: dict[str, Any], binary: bytes, max_batch: int) -> NDArray[np
     else:
         try:
             X = np.asarray(spec.get("data"), dtype=np.float32).reshape(-1)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, RecursionError):
             raise V2Error(400, "input data must be numbers") from None
         if X.size != n:
             raise V2Error(400, f"input data holds {X.size} numbers; shape {shape} needs {n}")
@@ -142,7 +151,23 @@ def tensor(request: dict[str, Any], binary: bytes, max_batch: int) -> NDArray[np
     return X.reshape(shape[0], 784)
 
 
-def infer_job(job: Job, request: dict[str, Any], X: NDArray[np.float32], p: Predictor) -> bytes:
+def wanted_outputs(request: dict[str, Any]) -> list[str]:
+    """The outputs the request names (none: all of them)."""
+    outputs = request.get("outputs") or []
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
+        raise V2Error(400, "outputs must be a list of objects, each with a \"name\"")
+    unknown = [o.get("name") for o in outputs if o.get("name") not in OUTPUTS]
+    if unknown:
+        raise V2Error(400, f"unknown output {str(unknown[0])[:40]!r}: {', '.join(OUTPUTS)}")
+    return [o["name"] for o in outputs]
+
+
+def infer_job(job: Job, body: bytes, header_length: str | None, max_batch: int, p: Predictor) -> bytes:
+    """The whole request on a CPU thread: parse and check it, predict, write the answer."""
+    request, binary = parse(body, header_length)
+    X = tensor(request, binary, max_batch)
+    wanted = wanted_outputs(request)
+    job.check()
     P, none = p.predict(X.reshape(-1, 28, 28))
     thresholds = p.thresholds
     verdicts = [verdict(row, float(q), thresholds)[0] for row, q in zip(P, none, strict=True)]
@@ -153,7 +178,6 @@ def infer_job(job: Job, request: dict[str, Any], X: NDArray[np.float32], p: Pred
         "digit": {"name": "digit", "datatype": "INT32", "shape": [n], "data": P.argmax(axis=1).tolist()},
         "verdict": {"name": "verdict", "datatype": "BYTES", "shape": [n], "data": verdicts},
     }
-    wanted = [str(o.get("name")) for o in request.get("outputs") or [] if isinstance(o, dict)]
     answer: dict[str, Any] = {"model_name": p.name, "model_version": p.version,
                               "outputs": [outputs[w] for w in wanted] if wanted else list(outputs.values())}
     if isinstance(request.get("id"), str):
@@ -170,11 +194,6 @@ async def infer(name: str, request: Request, models: ModelsDep, settings: Settin
     p = _model(models, name)
     if shutdown.draining:
         raise V2Error(503, "the server is shutting down")
-    body, binary = parse(await request.body(), request.headers.get("inference-header-content-length"))
-    X = tensor(body, binary, settings.max_batch)
-    unknown = [o.get("name") for o in body.get("outputs") or []
-               if not isinstance(o, dict) or o.get("name") not in ("probabilities", "digit", "verdict")]
-    if unknown:
-        raise V2Error(400, f"unknown output {str(unknown[0])[:40]!r}: probabilities, digit, verdict")
-    answer = await pool.run(client_gone(request), infer_job, body, X, p)
+    body, header_length = await request.body(), request.headers.get("inference-header-content-length")
+    answer = await pool.run(client_gone(request), infer_job, body, header_length, settings.max_batch, p)
     return Response(answer, media_type="application/json")
