@@ -9,9 +9,10 @@ the route's signature, so the OpenAPI document is unchanged) but hands it a requ
 pool thread, parses and validates them with pydantic-core (``model_validate_json``). FastAPI gets
 the validated model, which it accepts as it is.
 
-The cost is bounded before any work is done: a body holding more ``[``, ``{`` and ``:`` than the
-largest valid batch needs is refused after one pass over its bytes (no valid request holds them
-in a string); pydantic-core refuses nesting over 200 deep (400, like any body that cannot be
+The cost is bounded before any work is done: a body holding more ``[``, ``{`` and ``:``, or more
+``,``, than the largest valid batch needs is refused after a pass over its bytes (no valid request
+holds them in a string, but for the one comma of each data URL), so no body makes pydantic-core
+hold the interpreter for long; pydantic-core refuses nesting over 200 deep (400, like any body that cannot be
 read); lists stop at their first bad item (``fail_fast`` in ``app.api.schemas``), so the errors
 built stay few."""
 
@@ -33,20 +34,25 @@ from app.serving.executor import Job
 from app.settings import Settings
 
 STRUCTURE_PER_INPUT = 32  # [, { and : in one drawing sent as 28 rows of 28: 29 + 1 + 2, rounded up
+COMMAS_PER_INPUT = 832  # , in one drawing sent as 28 rows of 28: 27 × 28 + 27 + 2 members + 1, rounded up
 
 
-def structure_limit(settings: Settings) -> int:
-    """The most arrays, objects and members a valid body holds: a full batch of nested pixels."""
-    return STRUCTURE_PER_INPUT * (settings.max_batch + 1)
+def structure_limit(settings: Settings) -> tuple[int, int]:
+    """The most arrays, objects and members, and the most commas, a valid body holds: a full batch
+    of nested pixels."""
+    return STRUCTURE_PER_INPUT * (settings.max_batch + 1), COMMAS_PER_INPUT * (settings.max_batch + 1)
 
 
-def parse(job: Job, model: type[BaseModel], body: bytes, limit: int) -> BaseModel:
+def parse(job: Job, model: type[BaseModel], body: bytes, limits: tuple[int, int]) -> BaseModel:
     """``body`` (JSON bytes) as a valid ``model``, or an ``HTTPException``: 422 ``invalid_request``
     naming the first problems, or 400 when it is nested too deeply to read."""
-    structure = body.count(b"[") + body.count(b"{") + body.count(b":")
-    if structure > limit:
+    structure, commas = body.count(b"[") + body.count(b"{") + body.count(b":"), body.count(b",")
+    if structure > limits[0]:
         raise ApiError(422, "invalid_request", f"The request body holds {structure} arrays, objects and fields; "
-                       f"a valid one holds at most {limit}.")
+                       f"a valid one holds at most {limits[0]}.")
+    if commas > limits[1]:
+        raise ApiError(422, "invalid_request", f"The request body holds {commas} values; a valid one holds at "
+                       f"most {limits[1]} (a full batch of drawings as pixels).")
     try:
         return model.model_validate_json(body)
     except ValidationError as e:
@@ -76,8 +82,8 @@ class PooledRequest(Request):
         body = await self.body()
         try:
             pool = await get_pool(self)
-            limit = structure_limit(self.app.state.settings)
-            return await pool.run(client_gone(self), parse, self.model, body, limit)
+            limits = structure_limit(self.app.state.settings)
+            return await pool.run(client_gone(self), parse, self.model, body, limits)
         except HTTPException:
             raise
         except Exception as e:
