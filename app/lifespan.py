@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from app.observability.metrics import served
 from app.serving.executor import CpuPool
@@ -19,14 +20,25 @@ from app.settings import Settings
 from app.storage.database import StorageError, open_database
 
 
+def open_storage(url: str) -> Engine:
+    """The corrections database, migrated, or StartupError with the one line to print: a bad URL,
+    a server that does not answer, or a SQLite file where nothing can be written (a read-only
+    root). Stopping is the choice: a server that started anyway would lose every correction."""
+    try:
+        return open_database(url)
+    except StorageError as e:
+        raise StartupError(f"digitpad cannot start: {e}") from None
+    except OSError as e:  # the SQLite file's folder cannot be made
+        where = f"{e.filename}: {e.strerror}" if e.filename else str(e)
+        raise StartupError(f"digitpad cannot start: the database's folder {where} (mount a writable folder "
+                           "there, or set DIGITPAD_DATABASE_URL)") from None
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     models = load_models(settings)
-    try:
-        app.state.db = open_database(settings.database_url)
-    except StorageError as e:
-        raise StartupError(f"digitpad cannot start: {e}") from None
+    app.state.db = open_storage(settings.database_url)
     pool = app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue)
     for p in models.by_name.values():
         pool.warm_up(functools.partial(warm, p))
