@@ -30,7 +30,7 @@ def open_storage(url: str) -> Engine:
         raise StartupError(f"digitpad cannot start: {e}") from None
     except OSError as e:  # the SQLite file's folder cannot be made
         where = f"{e.filename}: {e.strerror}" if e.filename else str(e)
-        raise StartupError(f"digitpad cannot start: the database's folder {where} (mount a writable folder "
+        raise StartupError(f"digitpad cannot start: cannot make the database's folder {where} (mount a writable folder "
                            "there, or set DIGITPAD_DATABASE_URL)") from None
 
 
