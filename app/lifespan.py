@@ -22,14 +22,25 @@ from app.storage.handle import Database
 from app.storage.threads import QUEUE, THREADS, StorageThreads
 
 
+def open_storage(url: str, timeout: float) -> Database:
+    """The corrections database, migrated, or StartupError with the one line to print: a bad URL,
+    a server that does not answer, or a SQLite file where nothing can be written (a read-only
+    root). Stopping is the choice: a server that started anyway would lose every correction."""
+    try:
+        return Database(url, timeout)
+    except StorageError as e:
+        raise StartupError(f"digitpad cannot start: {e}") from None
+    except OSError as e:  # the SQLite file's folder cannot be made
+        where = f"{e.filename}: {e.strerror}" if e.filename else str(e)
+        raise StartupError(f"digitpad cannot start: cannot make the database's folder {where} (mount a writable folder "
+                           "there, or set DIGITPAD_DATABASE_URL)") from None
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     models = load_models(settings)
-    try:
-        app.state.db = Database(settings.database_url, settings.database_timeout)
-    except StorageError as e:
-        raise StartupError(f"digitpad cannot start: {e}") from None
+    app.state.db = open_storage(settings.database_url, settings.database_timeout)
     app.state.storage = StorageThreads(THREADS, QUEUE, settings.database_timeout)
     pool = app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue)
     for p in models.by_name.values():

@@ -3,9 +3,10 @@
 Nothing else in the app reads a ``DIGITPAD_*`` variable; ``create_app`` builds a ``Settings()``
 unless it is handed one (tests hand it one pointing at their own weights file). The one other
 variable the app looks at is prometheus-client's own ``PROMETHEUS_MULTIPROC_DIR``, which the
-worker supervisor sets for its workers (``app.observability.metrics``): plumbing between processes,
-not a setting. The API's descriptions are read from these fields, and a test keeps
-docs/api.md's settings table in step with them."""
+worker supervisor sets for its workers to a folder it makes under ``metrics_dir``
+(``app.observability.metrics``): plumbing between processes, not a setting. The API's
+descriptions are read from these fields, and a test keeps docs/api.md's settings table in step
+with them."""
 
 from __future__ import annotations
 
@@ -97,4 +98,7 @@ class Settings(BaseSettings):
                                                 "one JSON object each (the container: json)")
     metrics: bool = Field(default=True, description="count requests, latencies, predictions and errors for "
                           "GET /metrics (Prometheus)")
+    metrics_dir: Path | None = Field(default=None, description="with several workers, where their metrics files go: "
+                                     "a folder made in it for each run and removed on exit (default: the system's "
+                                     "temporary folder; one worker keeps its metrics in memory)")
     graceful_timeout: float = Field(default=8.0, ge=1, description="seconds to finish in-flight requests on SIGTERM")

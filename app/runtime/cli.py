@@ -19,6 +19,7 @@ import sys
 # (run_workers) or, with one worker, the server's once it has started (Server.startup).
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
 
+from app.lifespan import open_storage
 from app.middleware.headers import API_CSP, COMMON
 from app.observability.logs import log_config
 from app.runtime.protocol import ServeConfig, TimedHttpToolsProtocol
@@ -26,7 +27,6 @@ from app.runtime.supervisor import raise_fd_limit, run_one, run_workers
 from app.serving.models import load_models
 from app.serving.predictor import StartupError
 from app.settings import Settings
-from app.storage.database import StorageError, open_database
 
 
 def config_from(settings: Settings) -> ServeConfig:
@@ -61,16 +61,18 @@ def main() -> None:
     settings = Settings()
     try:
         load_models(settings)  # the same check every worker makes, once, before any starts
-        open_database(settings.database_url).dispose()  # and the migrations, once, before workers race to
+        # and the migrations, once, before workers race to apply them
+        open_storage(settings.database_url, settings.database_timeout).dispose()
     except StartupError as e:
         print(e, file=sys.stderr)
         sys.exit(3)
-    except StorageError as e:
-        print(f"digitpad cannot start: {e}", file=sys.stderr)
-        sys.exit(3)
     raise_fd_limit()
     config = config_from(settings)
-    sys.exit(run_workers(config, settings.workers) if settings.workers > 1 else run_one(config))
+    try:
+        sys.exit(run_workers(config, settings) if settings.workers > 1 else run_one(config))
+    except StartupError as e:  # no place for the workers' metrics
+        print(e, file=sys.stderr)
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,15 @@
 process not ready and starts the drain deadline (``app.runtime.shutdown``), and it
 exits 0 after a graceful stop instead of re-raising the signal (which made every
 ``docker stop`` end in 143). On SIGHUP it reloads the weights file. ``run_workers`` is a
-small supervisor for ``DIGITPAD_WORKERS`` > 1: it binds one listening socket, starts the
-workers, passes SIGHUP on to each and SIGTERM to all when it gets one, and exits non-zero if
-any worker fails to start."""
+small supervisor for ``DIGITPAD_WORKERS`` > 1: it makes the workers' metrics folder, binds one
+listening socket, starts the workers (a signal sent to one while it starts is held, not fatal),
+replaces one that dies, passes SIGHUP on to each and SIGTERM to all when it gets one, removes the
+metrics folder when they have stopped, and exits non-zero if any worker fails to start."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import multiprocessing
@@ -19,22 +21,36 @@ import resource
 import signal
 import socket
 import sys
-import tempfile
 import time
+from collections.abc import Generator
 from types import FrameType
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
+from app.observability.metrics import multiprocess_folder
 from app.runtime.protocol import ServeConfig
 from app.runtime.shutdown import shutdown
+from app.serving.predictor import StartupError
 from app.serving.reload import reloader
+from app.settings import Settings
 
 logger = logging.getLogger("uvicorn.error")
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+HELD_SIGNALS = {signal.SIGHUP, *STOP_SIGNALS}
 
 
 class Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            # A worker starts with SIGTERM and SIGINT blocked (run_workers): one sent while it was
+            # starting, which would have killed it, is held until uvicorn's handlers are in place
+            # (here); the worker then finishes starting and drains.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            yield
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         self._loop.add_signal_handler(signal.SIGHUP, reloader.request)  # reload the weights
@@ -131,64 +147,98 @@ def forget_worker(pid: int | None) -> None:
     """A worker is gone: its live gauges (requests in flight) no longer count."""
     from prometheus_client import multiprocess
 
-    if pid is not None:
+    if pid is not None and "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
-def run_workers(config: ServeConfig, workers: int) -> int:
-    """Start ``workers`` processes on one socket; SIGTERM/SIGINT stops them all gracefully.
-    Returns 0 after a clean stop, 3 if a worker failed to start, 1 if one had to be killed."""
-    sock = listening_socket(config)
-    # The workers' metrics go to files here, merged by whichever worker answers /metrics
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="digitpad-metrics-"))
-    ctx = multiprocessing.get_context("spawn")
-    stopping: list[int] = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda s, _f: stopping.append(s))
+def keep_metrics(settings: Settings, stack: contextlib.ExitStack) -> None:
+    """Make the workers' shared metrics folder for this run (none when metrics are off), removed
+    when ``stack`` closes; StartupError with the one line to print when no writable place is left."""
+    if not settings.metrics:
+        return
+    try:
+        stack.enter_context(multiprocess_folder(settings.metrics_dir))
+    except OSError as e:
+        raise StartupError(f"digitpad cannot start: no writable folder for the {settings.workers} workers' metrics "
+                           f"({e}); set DIGITPAD_METRICS_DIR to a writable folder (a tmpfs or volume), or "
+                           "DIGITPAD_WORKERS=1, or DIGITPAD_METRICS=false") from None
 
-    def start() -> multiprocessing.process.BaseProcess:
-        p = ctx.Process(target=_worker, args=(config, sock), name="digitpad-worker")
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})  # the worker inherits the mask
+
+def run_workers(config: ServeConfig, settings: Settings) -> int:
+    """Start ``settings.workers`` processes on one socket; SIGTERM/SIGINT stops them all gracefully.
+    Returns 0 after a clean stop, 3 if a worker failed to start, 1 if one had to be killed or did
+    not drain. StartupError when there is no place for the workers' metrics."""
+    stopping: list[int] = []
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, lambda s, _f: stopping.append(s))
+    with contextlib.ExitStack() as stack:
+        keep_metrics(settings, stack)
+        sock = stack.enter_context(contextlib.closing(listening_socket(config)))
+        workers = Workers(config, sock, settings.workers)
+        code = workers.watch(stopping)
+        return workers.stop(code)
+
+
+class Workers:
+    """The worker processes: started, replaced when one dies, stopped together."""
+
+    def __init__(self, config: ServeConfig, sock: socket.socket, n: int) -> None:
+        self.config, self.sock = config, sock
+        self.ctx = multiprocessing.get_context("spawn")
+        self.procs: list[multiprocessing.process.BaseProcess] = []
+        signal.signal(signal.SIGHUP, self.pass_on_hup)
+        self.procs += [self.start() for _ in range(n)]
+        logger.info("Started parent process with %d workers", n)
+
+    def start(self) -> multiprocessing.process.BaseProcess:
+        p = self.ctx.Process(target=_worker, args=(self.config, self.sock), name="digitpad-worker")
+        # The worker inherits the mask: a HUP, TERM or INT sent while it starts waits until it can
+        # take it (Server) instead of killing it. Here, one sent meanwhile is taken at the unblock.
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
         try:
             p.start()
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})  # one held meanwhile: passed on now
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
         return p
 
-    def pass_on_hup(_s: int, _f: FrameType | None) -> None:
-        for p in procs:
+    def pass_on_hup(self, _s: int, _f: FrameType | None) -> None:
+        for p in self.procs:
             if p.pid is not None and p.exitcode is None:
                 os.kill(p.pid, signal.SIGHUP)
 
-    procs: list[multiprocessing.process.BaseProcess] = []
-    signal.signal(signal.SIGHUP, pass_on_hup)
-    procs += [start() for _ in range(workers)]
-    logger.info("Started parent process with %d workers", workers)
-    code = 0
-    while not stopping:
-        time.sleep(0.2)
-        for i, p in enumerate(procs):
-            if p.exitcode is None:
-                continue
-            if p.exitcode == STARTUP_FAILURE:
-                logger.error("A worker failed to start; stopping.")
-                stopping.append(signal.SIGTERM)
-                code = STARTUP_FAILURE
-                break
-            logger.warning("Worker %s exited with %s; starting another", p.pid, p.exitcode)
-            forget_worker(p.pid)
-            procs[i] = start()
-    for p in procs:
-        if p.exitcode is None:
+    def watch(self, stopping: list[int]) -> int:
+        """Replace workers that die until a stop signal, or until one fails to start (then 3)."""
+        while not stopping:
+            time.sleep(0.2)
+            for i, p in enumerate(self.procs):
+                if p.exitcode is None or stopping:
+                    continue
+                if p.exitcode == STARTUP_FAILURE:
+                    logger.error("A worker failed to start; stopping.")
+                    return STARTUP_FAILURE
+                logger.warning("Worker %s exited with %s; starting another", p.pid, p.exitcode)
+                forget_worker(p.pid)
+                self.procs[i] = self.start()
+        return 0
+
+    def stop(self, code: int) -> int:
+        """SIGTERM to every running worker (each drains), then wait for them. A worker that had
+        died before the stop was already logged; only one that fails to drain makes the code 1."""
+        running = [p for p in self.procs if p.exitcode is None]
+        for p in self.procs:
+            if p not in running and p.exitcode != STARTUP_FAILURE:
+                logger.warning("Worker %s exited with %s before the stop", p.pid, p.exitcode)
+                forget_worker(p.pid)
+        for p in running:
             p.terminate()  # SIGTERM: each worker drains gracefully
-    limit = time.monotonic() + (config.timeout_graceful_shutdown or 0) + 5
-    for p in procs:
-        p.join(max(limit - time.monotonic(), 0.1))
-        if p.exitcode is None:
-            p.kill()
-            p.join()
-            code = code or 1
-        elif p.exitcode not in (0, STARTUP_FAILURE) and code == 0:
-            code = 1
-    sock.close()
-    return code
+        limit = time.monotonic() + (self.config.timeout_graceful_shutdown or 0) + 5
+        for p in running:
+            p.join(max(limit - time.monotonic(), 0.1))
+            if p.exitcode is None:
+                p.kill()
+                p.join()
+                code = code or 1
+            elif p.exitcode not in (0, STARTUP_FAILURE) and code == 0:
+                logger.warning("Worker %s exited with %s while stopping", p.pid, p.exitcode)
+                code = 1
+        return code

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from fastapi import FastAPI
 
-from app.observability.metrics import served
-from app.serving.models import Models, model_paths, pick_default
+from app.observability.metrics import served as metrics_served
+from app.serving.models import Models, model_paths
 from app.serving.predictor import Predictor
 from app.settings import Settings
 from model.weights import WeightsError
@@ -52,27 +53,45 @@ def warm(p: Predictor) -> None:
 def reload_models(app: FastAPI) -> None:
     """Load every model's file again (and any new one in DIGITPAD_MODELS's folder) and serve them
     from the next request on; requests already running finish on the models they started with.
-    A missing or broken file keeps its current model serving; one line is logged per file either
-    way."""
+
+    Names are stable: every name served before is served after, by the same file. A file that now
+    holds a model of another name is refused (its name would change on the next restart), as is a
+    new file whose name is taken; a missing or broken file, or one no longer listed, keeps its
+    current model serving. Its architecture may change. One line is logged per file either way."""
     settings: Settings = app.state.settings
     old: Models = app.state.models
     by_path = {p.path: p for p in old.by_name.values()}
-    loaded: dict[str, Predictor] = {}
+    served = dict(old.by_name)
     for path in model_paths(settings):
-        was = by_path.get(path)
-        try:
-            new = Predictor.load(path)
-            warm(new)
-        except WeightsError as e:
-            logger.error("reload failed: weights file %s; still serving version %s", e,
-                         was.version if was else "none")
-            if was is not None:
-                loaded[was.name] = was
-            continue
-        loaded[new.name] = new
-        logger.info("reloaded %s: now serving version %s (was %s)", path, new.version, was.version if was else "none")
-    if loaded:
-        models = Models(loaded, pick_default(loaded, settings))
-        app.state.models, app.state.predictor = models, models.get(None)
-        served({n: p.version for n, p in loaded.items()}, models.default,
-               {n: p.version for n, p in old.by_name.items()})
+        new = reload_one(path, by_path.pop(path, None), served)
+        if new is not None:
+            served[new.name] = new
+    for gone in by_path.values():
+        logger.warning("reload: %s is no longer listed; still serving %r version %s until a restart",
+                       gone.path, gone.name, gone.version)
+    models = Models(served, old.default)
+    app.state.models, app.state.predictor = models, models.get(None)
+    metrics_served({n: p.version for n, p in served.items()}, models.default,
+                   {n: p.version for n, p in old.by_name.items()})
+
+
+def reload_one(path: Path, was: Predictor | None, served: dict[str, Predictor]) -> Predictor | None:
+    """``path``'s model loaded afresh and warmed, or None (with the line that says why) when the
+    current one, if any, keeps serving."""
+    still = f"still serving version {was.version}" if was else "not serving it"
+    try:
+        new = Predictor.load(path)
+    except WeightsError as e:
+        logger.error("reload failed: weights file %s; %s", e, still)
+        return None
+    if was is not None and new.name != was.name:
+        logger.error("reload refused: %s now holds model %r, served here as %r (names are kept across "
+                     "reloads: save the model under that name, or restart); %s", path, new.name, was.name, still)
+        return None
+    if was is None and new.name in served:
+        logger.error("reload refused: %s holds model %r, a name %s already serves; %s",
+                     path, new.name, served[new.name].path, still)
+        return None
+    warm(new)
+    logger.info("reloaded %s: now serving version %s (was %s)", path, new.version, was.version if was else "none")
+    return new

@@ -160,3 +160,45 @@ def test_a_code_change_reuses_the_dependency_layer(image: str, tmp_path: Path) -
     labels = json.loads(docker("image", "inspect", image, "--format", "{{json .Config.Labels}}").stdout)
     assert labels["org.opencontainers.image.source"].startswith("https://")
     assert labels["org.opencontainers.image.version"] and len(labels["org.opencontainers.image.revision"]) == 40
+
+
+# No writable /tmp whatever the engine's default (podman mounts a writable tmpfs there with --read-only).
+READ_ONLY = ["--read-only", "--tmpfs", "/tmp:ro", "--tmpfs", "/var/tmp:ro"]
+
+
+def test_a_read_only_root_serves_and_stops_cleanly(image: str) -> None:
+    """One worker needs nothing writable but the /data volume: it serves, counts, keeps a
+    correction and exits 0."""
+    name = f"digitpad-test-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    docker("run", "-d", "--name", name, *READ_ONLY, "-p", f"127.0.0.1:{port}:8000", image)
+    try:
+        wait_ready(base)
+        assert docker("exec", name, "touch", "/tmp/probe", check=False).returncode != 0  # really nothing there
+        png = drawing(style="transparent", shape="7")
+        status, body = post(f"{base}/api/predict",
+                            {"image": "data:image/png;base64," + base64.b64encode(png).decode()})
+        assert status == 200 and body["digit"] == 7, body
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as r:
+            assert 'route="/api/predict",status="200"} 1.0' in r.read().decode()
+        pixels = [[1.0 if 4 <= y < 24 and 13 <= x < 15 else 0.0 for x in range(28)] for y in range(28)]
+        assert post(f"{base}/api/feedback", {"pixels": pixels, "label": 1, "predicted": 7})[0] == 201
+        docker("stop", "-t", "10", name, timeout=60)
+        state = json.loads(docker("inspect", name, "--format", "{{json .State}}").stdout)
+        logs = docker("logs", name)
+        assert state["ExitCode"] == 0 and "Traceback" not in logs.stdout + logs.stderr
+    finally:
+        docker("rm", "-f", "-v", name, check=False)
+
+
+@pytest.mark.parametrize(("setting", "named"), [
+    ("DIGITPAD_WORKERS=2", "DIGITPAD_METRICS_DIR"),  # several workers: no place for their metrics files
+    ("DIGITPAD_DATABASE_URL=sqlite:///data/digitpad.db", "DIGITPAD_DATABASE_URL"),  # the default, under /tmp
+])
+def test_a_read_only_root_with_nowhere_to_write_stops_with_one_line(image: str, setting: str, named: str) -> None:
+    run = docker("run", "--rm", *READ_ONLY, "-e", setting, image, timeout=120, check=False)
+    said = [ln for ln in (run.stdout + run.stderr).splitlines() if "digitpad cannot start" in ln]
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert len(said) == 1 and named in said[0], run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr

@@ -1,7 +1,7 @@
 """Reloading the weights without downtime: SIGHUP to a real ``digitpad-serve``.
 
-Two weights files that differ (the same network, another name in the metadata, so another
-SHA-256 and version) are swapped into ``DIGITPAD_WEIGHTS`` in turn, atomically, each swap
+Two weights files that differ (the same network and name, another description in the metadata,
+so another SHA-256 and version) are swapped into ``DIGITPAD_WEIGHTS`` in turn, atomically, each swap
 followed by a SIGHUP, while 16 clients keep calling /api/predict: no request may fail, and
 the clients must see the version change. Bounded: 10 reloads, each awaited at most 60 s."""
 
@@ -30,7 +30,7 @@ def two_versions(tmp_path: Path) -> tuple[Path, Path]:
     a, b = tmp_path / "a.npz", tmp_path / "b.npz"
     shutil.copy(SHIPPED, a)
     net, meta = weights.load(SHIPPED)
-    weights.save(b, net, {**meta, "name": "digitpad-b"})
+    weights.save(b, net, {**meta, "description": "the same network, saved again"})
     return a, b
 
 
@@ -175,3 +175,69 @@ def test_a_broken_file_keeps_the_old_model(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, server.log()
             time.sleep(0.05)
         assert "no such file" in server.log() and served_version(server.url) == before
+
+
+def await_line(server: Served, text: str, times: int = 1) -> str:
+    """The ``times``-th log line holding ``text``, once it is there."""
+    deadline = time.monotonic() + 60
+    while (found := [ln for ln in server.log().splitlines() if text in ln])[times - 1:] == []:
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.05)
+    return found[times - 1]
+
+
+def answered_by(url: str, model: str) -> str:
+    r = httpx.post(f"{url}/api/predict?preview=false", json={"pixels": PIXELS, "model": model}, timeout=30)
+    assert r.status_code == 200, r.text
+    return str(r.json()["model"]["version"])
+
+
+def test_a_model_keeps_its_name_whatever_file_it_is_given(tmp_path: Path) -> None:
+    """Another architecture under the same name is served; a file naming another model is refused
+    with one line and the old model keeps answering to its name."""
+    served = tmp_path / "served.npz"
+    swap(SHIPPED, served)
+    mlp, _ = weights.load(ROOT / "weights" / "mlp.npz")
+    _, meta = weights.load(SHIPPED)
+    renamed = tmp_path / "mlp.npz"
+    weights.save(renamed, mlp, {**meta, "name": "mlp"})
+    same_name = tmp_path / "digitpad-mlp.npz"
+    weights.save(same_name, mlp, meta)  # another architecture, the same name
+    with serving(tmp_path, served) as server:
+        before = answered_by(server.url, "digitpad")
+        swap(renamed, served)
+        server.proc.send_signal(signal.SIGHUP)
+        line = await_line(server, "reload refused")
+        assert "'mlp'" in line and "'digitpad'" in line and f"still serving version {before}" in line
+        assert answered_by(server.url, "digitpad") == before
+        assert [m["name"] for m in httpx.get(f"{server.url}/api/models").json()["models"]] == ["digitpad"]
+
+        swap(same_name, served)
+        server.proc.send_signal(signal.SIGHUP)
+        await_line(server, "now serving version")
+        assert answered_by(server.url, "digitpad") == weights.version(same_name)
+        info = httpx.get(f"{server.url}/api/model").json()
+        assert info["name"] == "digitpad" and info["layers"] == weights.load(same_name)[1]["layers"]
+        assert "Traceback" not in server.log()
+
+
+def test_every_name_in_a_folder_survives_a_reload(tmp_path: Path) -> None:
+    """A file gone from DIGITPAD_MODELS's folder keeps its model serving; a new file whose name is
+    taken is refused; a new file with a new name is served."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for name in ("digitpad", "mlp"):
+        swap(ROOT / "weights" / f"{name}.npz", folder / f"{name}.npz")
+    with serving(tmp_path, folder / "digitpad.npz", models=folder) as server:
+        mlp_version = answered_by(server.url, "mlp")
+        (folder / "mlp.npz").unlink()
+        swap(ROOT / "weights" / "digitpad.npz", folder / "copy.npz")  # a second "digitpad"
+        swap(ROOT / "weights" / "blog.npz", folder / "blog.npz")
+        server.proc.send_signal(signal.SIGHUP)
+        assert "mlp.npz" in await_line(server, "no longer listed")
+        assert "copy.npz" in await_line(server, "reload refused")
+        await_line(server, "blog.npz: now serving")
+        names = sorted(m["name"] for m in httpx.get(f"{server.url}/api/models").json()["models"])
+        assert names == ["blog", "digitpad", "mlp"]
+        assert answered_by(server.url, "mlp") == mlp_version
+        assert answered_by(server.url, "blog") == weights.version(folder / "blog.npz")

@@ -1,0 +1,88 @@
+"""The worker supervisor (``app/runtime/supervisor.py``) on a real two-worker ``digitpad-serve``:
+a worker killed and SIGTERM sent at once, or while its replacement is still starting, still drains
+and exits 0; the run's metrics folder exists while it serves and is gone after SIGTERM or SIGINT.
+
+The start-up window is found, not timed: the test waits for the replacement process to appear and
+signals the supervisor at once, then checks from the log that the replacement had not yet started
+serving when the signal went out."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scripts.harness.server import Served, serving
+from tests.app_fixtures import app_weights
+
+pytestmark = pytest.mark.slow  # real servers with two workers
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return app_weights(tmp_path_factory.mktemp("w") / "tiny.npz")
+
+
+def workers_of(parent: int) -> set[int]:
+    """The worker processes (multiprocessing's spawned children) of ``parent``, from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if ppid == parent and b"spawn_main" in cmdline:
+            found.add(int(entry.name))
+    return found
+
+
+def replacement(s: Served, before: set[int]) -> int:
+    """The pid of the worker the supervisor starts after one of ``before`` died, once it exists."""
+    deadline = time.monotonic() + 60
+    while not (new := workers_of(s.proc.pid) - before):
+        assert time.monotonic() < deadline, f"no replacement worker:\n{s.log()}"
+        time.sleep(0.005)
+    return new.pop()
+
+
+def metrics_folders(base: Path) -> list[Path]:
+    return sorted(base.glob("digitpad-metrics-*")) if base.exists() else []
+
+
+@pytest.mark.parametrize("when", ["at once", "while the replacement starts"])
+def test_sigterm_after_a_worker_is_killed_drains_and_exits_0(weights: Path, tmp_path: Path, when: str) -> None:
+    base = tmp_path / "metrics"
+    with serving(tmp_path, weights, workers=2, metrics_dir=base) as s:
+        before = workers_of(s.proc.pid)
+        assert len(before) == 2, s.log()
+        os.kill(min(before), signal.SIGKILL)
+        new = replacement(s, before) if when != "at once" else None
+        log_at_signal = s.log()
+        s.proc.send_signal(signal.SIGTERM)
+        code = s.proc.wait(timeout=60)
+        log = s.log()
+    assert code == 0, log
+    assert "Traceback" not in log
+    if new is not None:
+        assert f"[{new}]" not in log_at_signal, "the replacement had started serving before the signal"
+        assert f"Finished server process [{new}]" in log, log  # it finished starting, then drained
+    assert metrics_folders(base) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_the_runs_metrics_folder_is_removed_on_exit(weights: Path, tmp_path: Path, sig: int) -> None:
+    base = tmp_path / "metrics"
+    with serving(tmp_path, weights, workers=2, metrics_dir=base) as s:
+        assert httpx.get(f"{s.url}/healthz", timeout=30).status_code == 200
+        [folder] = metrics_folders(base)
+        assert any(folder.glob("*.db")), "the workers write their samples there"
+        s.proc.send_signal(sig)
+        assert s.proc.wait(timeout=60) == 0, s.log()
+    assert metrics_folders(base) == []
