@@ -84,7 +84,7 @@ def test_twenty_worst_case_images_at_once_stay_within_memory(weights: Path, logs
 
 
 def test_backpressure_answers_overloaded_at_once(weights: Path, logs: Path) -> None:
-    with serving(logs, weights, cpu_threads=1, max_queue=2) as s:
+    with serving(logs, weights, cpu_threads=1, max_queue=2, max_batch_pixels=10**9) as s:
         slow: dict[str, object] = {"inputs": [{"image": huge_image()}] * 6}
         t0 = time.monotonic()
 
@@ -106,7 +106,7 @@ def test_backpressure_answers_overloaded_at_once(weights: Path, logs: Path) -> N
 
 def test_health_does_not_wait_behind_work(weights: Path, logs: Path) -> None:
     threads, batches = 2, 16
-    with serving(logs, weights, cpu_threads=threads, max_queue=batches) as s:
+    with serving(logs, weights, cpu_threads=threads, max_queue=batches, max_batch_pixels=10**9) as s:
         slow: dict[str, object] = {"inputs": [{"image": huge_image()}] * 7}
         one = fastest_answer(f"{s.url}/api/predict/batch", slow, times=2)  # one batch, alone
 
