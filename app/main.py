@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, Response
@@ -22,12 +24,17 @@ from app.observability.metrics import exposition
 from app.observability.scrape import Scrapes
 from app.settings import Settings
 
+# An upload is one file: Starlette parses a form on the event loop, and its default of a thousand
+# parts would let one body hold the loop for tens of milliseconds.
+FORM_LIMITS: Any = {"max_files": 1, "max_fields": 4, "max_part_size": 4096}
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     lean()  # log records without what no line prints: the request log line costs less
     app = FastAPI(title="digitpad", version="0.2.0", lifespan=lifespan, description=errors.describe(settings),
-                  docs_url=None, redoc_url=None)  # served below from static/, no CDN
+                  docs_url=None, redoc_url=None,  # served below from static/, no CDN
+                  form_limits=FORM_LIMITS)
     app.state.settings = settings
     app.state.predictor = None
     app.state.models = None

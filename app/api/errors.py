@@ -170,6 +170,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(status, exc.code, str(exc.detail), headers)
     if status == 400:
         detail = "The request body could not be read: send UTF-8 JSON, or multipart form data to /api/predict/file."
+        if exc.detail and exc.detail != "Bad Request":  # what the form parser found (an upload is one file)
+            detail += f" {str(exc.detail)[:120]}"
     elif status == 404:
         detail = f"There is nothing at {excerpt(request.url.path)}."
     elif status == 405:

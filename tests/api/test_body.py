@@ -65,6 +65,17 @@ def test_costly_bodies_get_a_4xx_quickly(client: TestClient, path: str) -> None:
         assert spent <= 20 * normal, f"{name}: {spent * 1e3:.0f} ms of CPU, a normal body {normal * 1e3:.0f} ms"
 
 
+@pytest.mark.parametrize("path", ["/api/predict/file", "/api/read/file"])
+def test_an_upload_is_one_file_and_the_form_parser_stops_there(client: TestClient, path: str) -> None:
+    png = base64.b64decode(costly.one())
+    assert client.post(path, files={"file": ("d.png", png, "image/png")}).status_code == 200
+    r = client.post(path, files=[("file", ("d.png", png, "image/png"))] * 2)
+    assert (r.status_code, r.json()["code"]) == (400, "bad_request") and "files" in r.json()["detail"]
+    fields = {f"f{i}": "x" * 900 for i in range(999)}  # a thousand parts: refused at the fifth
+    r = client.post(path, files={"file": ("d.png", png, "image/png")}, data=fields)
+    assert (r.status_code, r.json()["code"]) == (400, "bad_request") and "fields" in r.json()["detail"]
+
+
 @pytest.mark.parametrize("path", list(NORMAL))
 def test_deep_nesting_is_a_4xx(client: TestClient, path: str) -> None:
     for depth in (300, 5_000, 100_000):
