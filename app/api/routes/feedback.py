@@ -44,7 +44,7 @@ def _served(version: str | None) -> None:
 
 
 def prepared(job: Job, body: FeedbackRequest, limits: ImageLimits) -> NDArray[np.uint8]:
-    x = prepare(body, limits)
+    x = prepare(body, limits, job.check)
     job.check()
     return np.round(x * 255).astype(np.uint8)
 
