@@ -13,11 +13,12 @@ from __future__ import annotations
 import signal
 import sys
 
-# SIGHUP asks a running server to reload its weights, but Python's default for it is to die: one sent
-# while this process starts (imports, the weights and database checked: about a second) would stop
-# the server. It is held from here, the first line run, until a handler is in place: the parent's
-# (run_workers) or, with one worker, the server's once it has started (Server.startup).
-signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+# SIGHUP asks a running server to reload its weights, and SIGTERM or SIGINT to stop gracefully, but
+# Python's default for the first two is to die: one sent while this process starts (imports, the
+# weights and database checked: about a second) would kill the server. They are held from here,
+# the first line run, until a handler is in place: the parent's (run_workers) or, with one worker,
+# the server's (Server.capture_signals for SIGTERM and SIGINT, Server.startup for SIGHUP).
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP, signal.SIGTERM, signal.SIGINT})
 
 from app.lifespan import open_storage
 from app.middleware.headers import API_CSP, COMMON

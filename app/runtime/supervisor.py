@@ -23,6 +23,7 @@ import socket
 import sys
 import time
 from collections.abc import Generator
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -45,9 +46,9 @@ class Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         with super().capture_signals():
-            # A worker starts with SIGTERM and SIGINT blocked (run_workers): one sent while it was
-            # starting, which would have killed it, is held until uvicorn's handlers are in place
-            # (here); the worker then finishes starting and drains.
+            # A worker (run_workers) or a lone server (app.runtime.cli) starts with SIGTERM and SIGINT
+            # blocked: one sent while it was starting, which would have killed it, is held until
+            # uvicorn's handlers are in place (here); the server then finishes starting and drains.
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             yield
 
@@ -171,12 +172,29 @@ def run_workers(config: ServeConfig, settings: Settings) -> int:
     stopping: list[int] = []
     for sig in STOP_SIGNALS:
         signal.signal(sig, lambda s, _f: stopping.append(s))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held since the process began (app.runtime.cli)
     with contextlib.ExitStack() as stack:
         keep_metrics(settings, stack)
         sock = stack.enter_context(contextlib.closing(listening_socket(config)))
         workers = Workers(config, sock, settings.workers)
         code = workers.watch(stopping)
         return workers.stop(code)
+
+
+def ready_for(p: multiprocessing.process.BaseProcess, sig: int, deadline: float) -> None:
+    """Wait until process ``p`` would hold or handle ``sig`` rather than die of it (its ``SigBlk``
+    or ``SigCgt`` in /proc), or has exited: a worker started a moment ago is still a bare
+    interpreter until its first line (``app.runtime.cli``) blocks the stop signals."""
+    bit = 1 << (sig - 1)
+    while p.exitcode is None and time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{p.pid}/status").read_text()
+        except OSError:
+            return  # gone
+        masks = [int(line.split()[1], 16) for line in status.splitlines() if line.startswith(("SigBlk:", "SigCgt:"))]
+        if any(mask & bit for mask in masks):
+            return
+        time.sleep(0.005)
 
 
 class Workers:
@@ -230,6 +248,7 @@ class Workers:
                 logger.warning("Worker %s exited with %s before the stop", p.pid, p.exitcode)
                 forget_worker(p.pid)
         for p in running:
+            ready_for(p, signal.SIGTERM, time.monotonic() + 30)
             p.terminate()  # SIGTERM: each worker drains gracefully
         limit = time.monotonic() + (self.config.timeout_graceful_shutdown or 0) + 5
         for p in running:

@@ -1,6 +1,7 @@
 """The worker supervisor (``app/runtime/supervisor.py``) on a real two-worker ``digitpad-serve``:
 a worker killed and SIGTERM sent at once, or while its replacement is still starting, still drains
 and exits 0; the run's metrics folder exists while it serves and is gone after SIGTERM or SIGINT.
+A lone server (one worker, or the supervisor itself) stopped while it starts exits 0 too.
 
 The start-up window is found, not timed: the test waits for the replacement process to appear and
 signals the supervisor at once, then checks from the log that the replacement had not yet started
@@ -52,6 +53,14 @@ def replacement(s: Served, before: set[int]) -> int:
     return new.pop()
 
 
+def holds(pid: int, sig: int) -> bool:
+    """Whether process ``pid`` has ``sig`` blocked now (``SigBlk`` in /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigBlk:"):
+            return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    return False
+
+
 def metrics_folders(base: Path) -> list[Path]:
     return sorted(base.glob("digitpad-metrics-*")) if base.exists() else []
 
@@ -86,3 +95,20 @@ def test_the_runs_metrics_folder_is_removed_on_exit(weights: Path, tmp_path: Pat
         s.proc.send_signal(sig)
         assert s.proc.wait(timeout=60) == 0, s.log()
     assert metrics_folders(base) == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_while_the_server_starts_is_held_then_graceful(weights: Path, tmp_path: Path, workers: int,
+                                                              sig: int) -> None:
+    with serving(tmp_path, weights, workers=workers, wait=False) as s:
+        deadline = time.monotonic() + 60
+        while not holds(s.proc.pid, sig):  # until its first line has run: it is starting, not serving
+            assert s.proc.poll() is None, s.log()
+            assert time.monotonic() < deadline, f"the server never held signal {sig} while starting"
+            time.sleep(0.001)
+        s.proc.send_signal(sig)
+        code = s.proc.wait(timeout=60)
+        log = s.log()
+    assert code == 0, log
+    assert "Traceback" not in log
