@@ -8,7 +8,7 @@ baseline measured in the same run on the same server (idle memory, idle health l
 Every load is bounded in count and time.
 
 1. peak RSS while 20 worst-case images (8.3 megapixels in a small WebP or PNG) arrive at once;
-2. a 256-image worst-case batch: status and time; and the largest batch the budget admits;
+2. a batch of two worst-case images (more pixels than a batch may hold) and of one: status and time;
 3. ``/healthz`` latency (p50, p99) while every CPU thread is busy and the queue is full;
 4. legitimate requests answered while ``--slow`` slow-loris connections are held (fd limit 1024);
 5. SIGTERM with 16 slow requests in flight: what each got, and the exit code;
@@ -80,7 +80,7 @@ def memory(s: Served) -> None:
 
 def batches(s: Served) -> None:
     huge = huge_image()
-    for n in (256, 7):
+    for n in (2, 1):  # two are more pixels than a batch may hold; one is the most
         t = time.perf_counter()
         r = httpx.post(f"{s.url}/api/predict/batch", json={"inputs": [{"image": huge}] * n}, timeout=120)
         print(f"2. batch of {n} worst-case images: {outcome(r)} in {time.perf_counter() - t:.2f} s")
@@ -440,12 +440,12 @@ def main() -> None:
         if "memory" in only:
             with serving(logs, args.weights) as s:
                 memory(s)
-        if only & {"batches", "health"}:
+        if "batches" in only:
             with serving(logs, args.weights) as s:
-                if "batches" in only:
-                    batches(s)
-                if "health" in only:
-                    health(s)
+                batches(s)
+        if "health" in only:  # batches of 7 such images: saturation, not the batch budget, is measured
+            with serving(logs, args.weights, max_batch_pixels=10**9) as s:
+                health(s)
         if "slow_loris" in only:
             slow_loris(args.weights, logs, args.slow)
         if "shutdown" in only:
