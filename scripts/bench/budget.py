@@ -29,7 +29,6 @@ import base64
 import contextlib
 import dataclasses
 import functools
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +46,7 @@ from app.imaging.segment import segment
 from app.serving.executor import Job
 from app.serving.predictor import Predictor
 from scripts.harness import costly
+from scripts.harness.costly import least_cpu
 
 UNBOUNDED = ImageLimits(budget=Budget().scaled(1e6))
 PROBES: dict[str, Callable[[], str]] = {
@@ -92,21 +92,6 @@ def real_sets(folders: list[Path], every: int, predictor: Predictor) -> None:
     print(f"{'margin':28s} {'':8s} " + " ".join(f"{getattr(limits, n) / max(worst[n], 1):15.1f}×" for n in names))
 
 
-def cpu(fn: Callable[[], object]) -> tuple[float, str]:
-    """CPU seconds of fn (the best of three runs for cheap ones) and how it ended."""
-    best, ended = float("inf"), "ok"
-    for _ in range(3):
-        t = time.process_time()
-        try:
-            fn()
-        except InputError as e:
-            ended = e.code
-        best = min(best, time.process_time() - t)
-        if best > 0.05:
-            break
-    return best, ended
-
-
 def probes(predictor: Predictor) -> None:
     limits = ImageLimits()
     typical = {"number.png (typical)": Path("examples/number.png"), "digit.png (typical)": Path("examples/digit.png")}
@@ -116,10 +101,10 @@ def probes(predictor: Predictor) -> None:
           f"{'explain ms':>11s} {'ended':>15s}")
     for name, body in bodies.items():
         data = base64.b64decode(body)
-        r = cpu(functools.partial(read_number, Job(), data, None, limits, predictor, True))
+        r = least_cpu(functools.partial(read_number, Job(), data, None, limits, predictor, True), enough=0.05)
         one, why = PredictRequest.model_validate({"image": body}), ExplainRequest.model_validate({"image": body})
-        p = cpu(functools.partial(predict_one, Job(), one, limits, predictor, True))
-        e = cpu(functools.partial(explain_one, Job(), why, limits, predictor))
+        p = least_cpu(functools.partial(predict_one, Job(), one, limits, predictor, True), enough=0.05)
+        e = least_cpu(functools.partial(explain_one, Job(), why, limits, predictor), enough=0.05)
         print(f"{name:22s} {len(data):7d} {r[0] * 1000:9.1f} {r[1]:>15s} {p[0] * 1000:11.1f} {p[1]:>15s} "
               f"{e[0] * 1000:11.1f} {e[1]:>15s}", flush=True)
 

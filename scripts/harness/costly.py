@@ -8,9 +8,30 @@ import base64
 import io
 import itertools
 import json
+import math
+import time
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
+
+
+def least_cpu(fn: Callable[[], object], runs: int = 3, enough: float = math.inf) -> tuple[float, str]:
+    """The least CPU time (this process) of up to ``runs`` runs of fn (no more once one took
+    ``enough`` seconds), and how it ended: "ok", or the code of the input error it raised."""
+    from app.imaging.errors import InputError  # the harness imports the app only where it measures it
+
+    best, ended = math.inf, "ok"
+    for _ in range(runs):
+        t = time.process_time()
+        try:
+            fn()
+        except InputError as e:
+            ended = e.code
+        best = min(best, time.process_time() - t)
+        if best > enough:
+            break
+    return best, ended
 
 
 def png(a: np.ndarray) -> str:
