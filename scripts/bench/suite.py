@@ -3,6 +3,7 @@
     python -m scripts.bench.suite                      # ./run.sh test on a fresh clone of HEAD
     python -m scripts.bench.suite --quick              # ./run.sh test --quick
     python -m scripts.bench.suite --burners 8          # beside 8 busy processes: load about 8 more
+    python -m scripts.bench.suite --burners 8 tests/server/test_hostile.py   # only these tests
 
 Clones this checkout's HEAD into a temporary folder (with ``../shared`` beside it, as CI has it),
 starts ``--burners`` processes that spin on the CPU until the run ends, runs the command there
@@ -36,6 +37,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="run ./run.sh test --quick")
     p.add_argument("--burners", type=int, default=0, help="busy processes beside the run (default: %(default)s)")
     p.add_argument("--limit", type=float, default=5400, help="seconds before the run is stopped (default: %(default)s)")
+    p.add_argument("tests", nargs="*", help="test files or folders to run (default: the whole suite)")
     args = p.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                             check=True).stdout.strip()
@@ -50,7 +52,7 @@ def main() -> None:
         burners = [multiprocessing.Process(target=burn, daemon=True) for _ in range(args.burners)]
         for b in burners:
             b.start()
-        command = ["./run.sh", "test", *(["--quick"] if args.quick else []), "-p", "no:cacheprovider"]
+        command = ["./run.sh", "test", *(["--quick"] if args.quick else []), "-p", "no:cacheprovider", *args.tests]
         start = time.monotonic()
         try:
             run = subprocess.run(command, cwd=clone, capture_output=True, text=True, timeout=args.limit,
