@@ -41,14 +41,11 @@ def client_gone(request: Request) -> Callable[[], Awaitable[None]]:
     return wait
 
 
-def _never() -> None:
-    return None
-
-
 def prepare(body: Drawing, limits: ImageLimits, check: Callable[[], None] | None = None) -> NDArray[np.float32]:
     """A drawing's 28×28 input; ``check`` (a job's) is called between the costly stages."""
     if body.image is not None:
-        return prepare_image(payload_bytes(body.image), limits, Work(limits.budget, check or _never))
+        work = Work(limits.budget, check) if check else Work(limits.budget)
+        return prepare_image(payload_bytes(body.image), limits, work)
     assert body.pixels is not None
     return prepare_pixels(body.pixels)
 
