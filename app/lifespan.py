@@ -42,7 +42,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     models = load_models(settings)
     app.state.db = open_storage(settings.database_url, settings.database_timeout)
     app.state.storage = StorageThreads(THREADS, QUEUE, settings.database_timeout)
-    pool = app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue)
+    pool = app.state.pool = CpuPool(settings.cpu_threads, settings.max_queue, settings.max_wait)
     for p in models.by_name.values():
         pool.warm_up(functools.partial(warm, p))
     app.state.models, app.state.predictor = models, models.get(None)

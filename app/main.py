@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
+from app.api.direct import DirectRoutes
 from app.api.errors import ApiError
 from app.api.ratelimit import RateLimiter
 from app.api.routes import explain, feedback, predict, read, service, v2
@@ -27,6 +28,9 @@ from app.settings import Settings
 # An upload is one file: Starlette parses a form on the event loop, and its default of a thousand
 # parts would let one body hold the loop for tens of milliseconds.
 FORM_LIMITS: Any = {"max_files": 1, "max_fields": 4, "max_part_size": 4096}
+# FastAPI's own OpenTelemetry spans, metrics and logs: off. digitpad counts and logs its requests
+# itself (app.middleware.observe), and the checks FastAPI makes for them cost every request.
+TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     lean()  # log records without what no line prints: the request log line costs less
     app = FastAPI(title="digitpad", version="0.2.0", lifespan=lifespan, description=errors.describe(settings),
                   docs_url=None, redoc_url=None,  # served below from static/, no CDN
-                  form_limits=FORM_LIMITS)
+                  form_limits=FORM_LIMITS, telemetry=TELEMETRY)
     app.state.settings = settings
     app.state.predictor = None
     app.state.models = None
@@ -77,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return FileResponse(settings.static_dir / "explore.html")
 
     # add_middleware puts each one outside the ones before it: the last is the outermost.
+    app.add_middleware(DirectRoutes, routes=[*predict.DIRECT, *read.DIRECT, *explain.DIRECT])
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
     if settings.cors_origins:  # closed unless DIGITPAD_CORS_ORIGINS lists origins
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],

@@ -10,11 +10,12 @@ with them."""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic.functional_validators import BeforeValidator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -29,12 +30,30 @@ def _bundled(name: str) -> Path:
 
 
 def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The cores this process may use: those it may run on, or fewer if its cgroup (a container's
+    CPU limit) gives it less time than that."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return cores
 
 
 def _workers(value: object) -> object:
     """``DIGITPAD_WORKERS=auto`` → one per core."""
     return _cores() if isinstance(value, str) and value.strip().lower() == "auto" else value
+
+
+def _threads(data: object) -> object:
+    """Without ``DIGITPAD_CPU_THREADS``: the cores shared among the workers, at least one each."""
+    if isinstance(data, dict) and data.get("cpu_threads") is None:
+        workers = _workers(data.get("workers", _cores()))
+        if isinstance(workers, int | str) and str(workers).strip().isdigit() and int(workers) > 0:
+            data = {**data, "cpu_threads": max(1, _cores() // int(workers))}
+    return data
 
 
 def _origins(value: object) -> object:
@@ -68,9 +87,12 @@ class Settings(BaseSettings):
                             "422 too_complex, refused before the work")
     # Work and back-pressure, per worker process
     cpu_threads: int = Field(default_factory=_cores, gt=0,
-                             description="decodes and predictions run at once (default: one per core)")
-    max_queue: int = Field(default=32, ge=0,
-                           description="requests waiting for a CPU thread before the next gets 503 overloaded")
+                             description="decodes and predictions run at once, per worker (default: the cores "
+                             "shared among the workers, at least one each)")
+    max_wait: float = Field(default=0.5, gt=0, description="seconds a request may expect to wait for a CPU thread; "
+                            "one that would wait longer gets 503 overloaded at once")
+    max_queue: int = Field(default=256, ge=0, description="requests waiting for a CPU thread, per worker, before "
+                           "the next gets 503 overloaded however short the wait")
     # Slow clients
     header_timeout: float = Field(default=10.0, gt=0, description="seconds a client has to send its request headers")
     body_timeout: float = Field(default=30.0, gt=0, description="seconds a client has to send its request body")
@@ -91,7 +113,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="address digitpad-serve listens on")
     port: int = Field(default=8000, ge=0, le=65535, description="port digitpad-serve listens on")
     workers: Annotated[int, BeforeValidator(_workers)] = Field(
-        default=1, ge=1, description="worker processes for digitpad-serve; auto: one per core")
+        default_factory=_cores, ge=1, description="worker processes for digitpad-serve (default: one per core)")
     access_log: bool = Field(default=True, description="log one line per request: method, route, status, "
                              "duration, request id; never a body")
     log_format: Literal["text", "json"] = Field(default="text", description="log lines as readable text or as "
@@ -102,3 +124,8 @@ class Settings(BaseSettings):
                                      "a folder made in it for each run and removed on exit (default: the system's "
                                      "temporary folder; one worker keeps its metrics in memory)")
     graceful_timeout: float = Field(default=8.0, ge=1, description="seconds to finish in-flight requests on SIGTERM")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_threads(cls, data: object) -> object:
+        return _threads(data)

@@ -4,11 +4,11 @@ JSON bytes (built on the CPU thread, so the event loop only sends them)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import numpy as np
+import orjson
 from fastapi import File, Query, Request
 from numpy.typing import NDArray
 
@@ -62,11 +62,11 @@ def predictions(predictor: Predictor, X: NDArray[np.float32], preview: bool,
     for x, p, q in zip(X, P, none, strict=True):
         said, alternatives = verdict(p, float(q), thresholds)
         answer: dict[str, Any] = {"digit": int(p.argmax()), "confidence": float(p.max()),
-                                  "probabilities": p.tolist(), "verdict": said,
+                                  "probabilities": p, "verdict": said,
                                   "alternatives": [{"digit": d, "probability": v} for d, v in alternatives],
                                   "not_a_digit_probability": float(q)}
         if preview:
-            answer["preview"] = np.round(x.astype(np.float64), 4).tolist()
+            answer["preview"] = np.round(x.astype(np.float64), 4)
         answer["model"] = ref
         out.append(answer)
         predicted(predictor.name, answer["digit"], said)
@@ -74,4 +74,5 @@ def predictions(predictor: Predictor, X: NDArray[np.float32], preview: bool,
 
 
 def json_bytes(data: object) -> bytes:
-    return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+    """``data`` as compact JSON; numpy arrays are written as nested lists of numbers."""
+    return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)

@@ -101,8 +101,8 @@ def describe(settings: Settings) -> str:
               f"{settings.max_pixels / 1e6:g} megapixels (checked on the header, before decoding)",
               f"batches of up to {settings.max_batch} inputs and {settings.max_batch_pixels / 1e6:g} megapixels",
               f"{settings.header_timeout:g} s to send the headers, {settings.body_timeout:g} s to send the body",
-              f"{settings.cpu_threads} requests worked on at once per worker, {settings.max_queue} waiting; "
-              "beyond that 503 `overloaded`"]
+              f"{settings.cpu_threads} requests worked on at once per worker, and others waiting up to "
+              f"{settings.max_wait:g} s ({settings.max_queue} at most); beyond that 503 `overloaded` at once"]
     rows = [f"| {status} | `{code}` | {meaning} |" for status, codes in CODES.items()
             for code, meaning in codes.items()]
     return "\n".join(["Draw a digit; a neural network written from scratch in numpy reads it.", "",

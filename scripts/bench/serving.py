@@ -1,39 +1,63 @@
-"""Serving speed: digitpad against a bare FastAPI app, side by side in one run, and 1 vs 2 workers.
+"""Serving efficiency, measured against the work itself: this tree against a baseline commit and a
+bare FastAPI app, 1 and 2 workers, side by side in one run.
 
-    python -m scripts.bench.serving                 # wrk if installed (apt-get install wrk), else Python
-    python -m scripts.bench.serving --seconds 10 --connections 16
+    python -m scripts.bench.serving                       # baseline 7ed631b, 5 s per load
+    python -m scripts.bench.serving --baseline HEAD~3 --seconds 8
+    python -m scripts.bench.serving --only png pixels     # some payloads
 
-The baseline is ``scripts/bench/bare_app.py`` (parses the JSON body, returns a constant) under the same
-uvicorn (httptools, uvloop, no access log, one worker). Both are started here on 127.0.0.1 and
-loaded alternately with the same payloads: a 280×280 PNG drawing as a data URL, and 784 prepared
-pixels. Printed: requests/s, p50 and p99 latency, errors, and digitpad ÷ bare. Then digitpad with
-1 and with 2 workers (the scaling), and the slowest of 200 requests on one idle keep-alive
-connection. Every load is bounded in time; wrk's own threads share the 2 cores with the server,
-so figures are for comparison within one run, not absolute."""
+Needs wrk (``apt-get install wrk``). Every server is started here on 127.0.0.1 with its default
+settings but the number of workers: the bare app (``scripts/bench/bare_app.py``: parses the JSON
+body, returns a constant; uvicorn, httptools, uvloop, one worker), the baseline commit (unpacked
+with ``git archive`` into a temporary folder and run from there) and this tree, each with 1 and 2
+workers. All run at once, idle but for the one under load, and each load goes to every server in
+turn before the next load starts.
+
+For each payload (a 280×280 canvas PNG and 784 pixels to /api/predict, a 6-digit number to
+/api/read, a PNG to /api/explain), printed per server:
+
+- in-process: this tree's CPU per request doing the route's work in this process (parse, prepare,
+  predict, the answer's JSON) — the ceiling a server can reach;
+- CPU/req: the server's CPU (all its processes, utime + stime from /proc) per 2xx answer, under
+  wrk -t2 -c16 keep-alive; efficiency = in-process ÷ that;
+- ok/s (2xx a second) at 16, 64 and 256 connections, the ratio 256 ÷ 16, the 503s and any other
+  status at 256, and p99 latency at 256 (wrk's, over every answer);
+- batch: CPU per item when 64 items come in one /api/predict/batch request (4 connections), and
+  batch efficiency = that ÷ CPU/req (1.0: a single request costs no more than an item of a batch).
+
+wrk's own threads share the cores with the server, so ok/s compare within one run only; CPU per
+request counts the server's processes alone."""
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import io
 import json
 import os
 import shutil
+import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from PIL import Image
 
 from app.api.examples import IMAGE_7, PIXELS_2
-from scripts.harness.load import Load, python_load, wrk
+from scripts.harness.load import Load, wrk
 from scripts.harness.machine import cpu_name
 from scripts.harness.ports import free_port
-from scripts.harness.server import ROOT, running, serving
+from scripts.harness.server import ROOT, Served, descendants, running
+
+BATCH = 64
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def drawing_png() -> str:
@@ -44,75 +68,197 @@ def drawing_png() -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def number_png() -> str:
+    from scripts.datasets.canvas import number_png as drawn
+    return "data:image/png;base64," + base64.b64encode(drawn(6, 0)[0]).decode()
+
+
+@dataclass
+class Payload:
+    name: str
+    path: str
+    item: dict[str, object]  # the body of one request
+    batch: bool = True  # also sent as a batch of BATCH to /api/predict/batch
+
+    @property
+    def body(self) -> str:
+        return json.dumps(self.item)
+
+    @property
+    def batch_body(self) -> str:
+        return json.dumps({"inputs": [self.item] * BATCH})
+
+
+def payloads() -> dict[str, Payload]:
+    png = drawing_png()
+    return {"png": Payload("280×280 canvas PNG", "/api/predict", {"image": png}),
+            "pixels": Payload("784 pixels", "/api/predict", {"pixels": PIXELS_2}),
+            "read": Payload("6-digit read", "/api/read", {"image": number_png()}, batch=False),
+            "explain": Payload("explain a PNG", "/api/explain", {"image": png}, batch=False)}
+
+
+def in_process(kind: str, body: str, repeats: int) -> float:
+    """This tree's CPU per request (ms) doing what the route does on its CPU thread, and parsing
+    the body: the ceiling a server can reach."""
+    from app.api.routes.explain import explain_one
+    from app.api.routes.predict import predict_one
+    from app.api.routes.read import read_number
+    from app.api.schemas import ExplainRequest, PredictRequest
+    from app.imaging.decode import ImageLimits, payload_bytes
+    from app.serving.executor import Job
+    from app.serving.predictor import Predictor
+
+    predictor, limits, job = Predictor.load(ROOT / "weights" / "digitpad.npz"), ImageLimits(), Job()
+    runs: dict[str, Callable[[], object]] = {
+        "explain": lambda: explain_one(job, ExplainRequest.model_validate_json(body), limits, predictor),
+        "read": lambda: read_number(job, payload_bytes(PredictRequest.model_validate_json(body).image or ""),
+                                    None, limits, predictor, True),
+    }
+    run = runs.get(kind, lambda: predict_one(job, PredictRequest.model_validate_json(body), limits, predictor,
+                                             True))
+    run()
+    times = []
+    for _ in range(5):
+        t = time.process_time()
+        for _ in range(repeats):
+            run()
+        times.append((time.process_time() - t) / repeats * 1000)
+    return statistics.median(times)
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` and all its descendants, from /proc."""
+    total = 0.0
+    for p in [pid, *descendants(pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
+@dataclass
+class Measured:
+    load: Load
+    cpu_s: float  # the server's CPU over the load
+
+    def cpu_per_ok_ms(self, items: int = 1) -> float:
+        return self.cpu_s * 1000 / max(1, self.load.ok * items)
+
+    @property
+    def ok_per_s(self) -> float:
+        return self.load.ok / max(self.load.requests, 1) * self.load.rps
+
+
+@dataclass
+class Server:
+    label: str
+    served: Served
+    results: dict[tuple[str, str], Measured] = field(default_factory=dict)
+
+
+def measure(server: Server, url_path: str, body: str, seconds: float, connections: int, tmp: Path) -> Measured:
+    before = tree_cpu(server.served.proc.pid)
+    load = wrk(server.served.url, body, seconds, connections, tmp, url_path)
+    return Measured(load, tree_cpu(server.served.proc.pid) - before)
+
+
+def unpack(ref: str, into: Path) -> Path:
+    """Commit ``ref`` of this repository, unpacked (``git archive``) into ``into``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def serve_command(tree: Path) -> list[str]:
+    """The tree's own ``digitpad-serve``, from its pyproject's entry point."""
+    target = tomllib.loads((tree / "pyproject.toml").read_text())["project"]["scripts"]["digitpad-serve"]
+    module, fn = target.split(":")
+    return [sys.executable, "-c", f"import sys; sys.argv[0] = 'digitpad-serve'; from {module} import {fn}; {fn}()"]
+
+
 @contextmanager
-def server(kind: str, logs: Path, workers: int = 1) -> Iterator[str]:
-    """digitpad (the shipped weights) or the bare app, on a free port; its address."""
-    if kind == "digitpad":
-        with serving(logs, ROOT / "weights" / "digitpad.npz", workers=workers) as s:
-            yield s.url
-        return
+def digitpad(tree: Path, logs: Path, workers: int | None) -> Iterator[Served]:
+    """The tree's server, on its shipped weights and default settings (``workers`` set unless None)."""
+    port = free_port()
+    env = {"OPENBLAS_NUM_THREADS": "1", **{k: v for k, v in os.environ.items() if not k.startswith("DIGITPAD_")},
+           "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
+           "DIGITPAD_DATABASE_URL": f"sqlite:///{logs}/feedback-{port}.db"}
+    if workers is not None:
+        env["DIGITPAD_WORKERS"] = str(workers)
+    with running(logs, serve_command(tree), port, env, cwd=tree) as s:
+        yield s
+
+
+@contextmanager
+def bare(logs: Path) -> Iterator[Served]:
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "scripts.bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
            "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
     with running(logs, cmd, port, {**os.environ, "OPENBLAS_NUM_THREADS": "1"}, ready_path="/healthz") as s:
-        yield s.url
+        yield s
 
 
-def load(url: str, body: str, args: argparse.Namespace, tmp: Path) -> Load:
-    if shutil.which("wrk"):
-        return wrk(url, body, args.seconds, args.connections, tmp)
-    return python_load(url, body, args.seconds, args.connections)
-
-
-def idle_keepalive(url: str, body: str, n: int = 200) -> float:
-    """The slowest of n requests, one after another, on one keep-alive connection (ms), once the
-    server is idle again (a second after any load, so no leftover work is in the queue)."""
-    time.sleep(1.0)
-    with httpx.Client(timeout=10) as c:
-        c.post(f"{url}/api/predict", content=body, headers={"Content-Type": "application/json"})
-        worst = 0.0
-        for _ in range(n):
-            t = time.perf_counter()
-            c.post(f"{url}/api/predict", content=body, headers={"Content-Type": "application/json"})
-            worst = max(worst, (time.perf_counter() - t) * 1000)
-    return worst
-
-
-def show(name: str, r: Load) -> str:
-    return f"{name}: {r.rps:7.0f} req/s, p50 {r.p50_ms:5.1f} ms, p99 {r.p99_ms:5.1f} ms, {r.errors} errors"
+def row(server: Server, name: str, ceiling: float | None, full: bool) -> str:
+    r16 = server.results[name, "16"]
+    cpu = r16.cpu_per_ok_ms()
+    eff = f"{ceiling / cpu:5.2f}" if ceiling else "    —"
+    cells = f"{cpu:8.2f} {eff} {r16.ok_per_s:8.0f}"
+    if not full or (name, "64") not in server.results:
+        return f"  {server.label:28s} {cells}"
+    r64, r256 = server.results[name, "64"], server.results[name, "256"]
+    ok_s = [r64.ok_per_s, r256.ok_per_s]
+    held = ok_s[1] / max(r16.ok_per_s, 1e-9)
+    batch = server.results.get((name, "batch"))
+    b = f"{batch.cpu_per_ok_ms(BATCH):8.2f} {batch.cpu_per_ok_ms(BATCH) / cpu:5.2f}" if batch else f"{'—':>8} {'—':>5}"
+    return (f"  {server.label:28s} {cells} {ok_s[0]:7.0f} {ok_s[1]:7.0f} {held:5.2f} {r256.load.refused:6d} "
+            f"{r256.load.other + r256.load.errors:5d} {r256.load.p99_ms:7.0f} {b}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=8.0, help="length of each load")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=2, help="bare/digitpad alternations per payload")
+    parser.add_argument("--baseline", default="7ed631b", help="the commit to compare with (default: %(default)s)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each load (default: %(default)s)")
+    parser.add_argument("--only", nargs="*", default=["png", "pixels", "read", "explain"],
+                        help="payloads: png pixels read explain (default: all)")
     args = parser.parse_args()
-    tool = "wrk -t2" if shutil.which("wrk") else "a Python asyncio client"
-    print(f"{cpu_name()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {tool}, "
-          f"{args.connections} connections, {args.seconds:g} s per load")
-    payloads = {"280×280 PNG": json.dumps({"image": drawing_png()}), "784 pixels": json.dumps({"pixels": PIXELS_2})}
-    with tempfile.TemporaryDirectory() as tmp, server("bare", Path(tmp)) as bare, server("digitpad", Path(tmp)) as ours:
-        for name, body in payloads.items():
-            runs: dict[str, list[Load]] = {"bare": [], "digitpad": []}
-            for _ in range(args.rounds):
-                runs["bare"].append(load(bare, body, args, Path(tmp)))
-                runs["digitpad"].append(load(ours, body, args, Path(tmp)))
-            b = max(runs["bare"], key=lambda r: r.rps)
-            d = max(runs["digitpad"], key=lambda r: r.rps)
-            print(f"{name}:\n  {show('bare    ', b)}\n  {show('digitpad', d)}\n  digitpad ÷ bare: {d.rps / b.rps:.2f}×")
-        worst = idle_keepalive(ours, payloads["784 pixels"])
-    print(f"one idle keep-alive connection, 1 worker: slowest of 200 requests {worst:.1f} ms")
-    body = payloads["280×280 PNG"]
-    with tempfile.TemporaryDirectory() as tmp:
-        with server("digitpad", Path(tmp), workers=1) as one:
-            r1 = load(one, body, args, Path(tmp))
-        with server("digitpad", Path(tmp), workers=2) as two:
-            r2 = load(two, body, args, Path(tmp))
-            worst2 = idle_keepalive(two, payloads["784 pixels"])
-    print(f"workers (280×280 PNG):\n  {show('1 worker ', r1)}\n  {show('2 workers', r2)}\n"
-          f"  2 ÷ 1: {r2.rps / r1.rps:.2f}×; one idle keep-alive connection, 2 workers: slowest of 200 "
-          f"{worst2:.1f} ms")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported: as the servers run
+    if not shutil.which("wrk"):
+        raise SystemExit("this benchmark needs wrk: apt-get install wrk")
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    print(f"{cpu_name()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; this tree {commit} "
+          f"(+ uncommitted changes if any), baseline {args.baseline}; wrk -t2, {args.seconds:g} s per load")
+    chosen = {k: v for k, v in payloads().items() if k in args.only}
+    ceilings = {k: in_process(k, p.body, 20 if k == "read" else 100) for k, p in chosen.items()}
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        tmp_path = Path(tmp)
+        base = unpack(args.baseline, tmp_path / "baseline")
+        servers = [Server("bare FastAPI app", stack.enter_context(bare(tmp_path)))]
+        for label, tree in ((args.baseline, base), ("this tree", ROOT)):
+            for workers in (1, 2):
+                servers.append(Server(f"{label}, {workers} worker{'s' if workers > 1 else ''}",
+                                      stack.enter_context(digitpad(tree, tmp_path, workers))))
+        servers.append(Server("this tree, default settings", stack.enter_context(digitpad(ROOT, tmp_path, None))))
+        for key, p in chosen.items():
+            full = p.path == "/api/predict"
+            loads = [("16", p.body, 16)] + ([("64", p.body, 64), ("256", p.body, 256)] if full else [])
+            for label, body, connections in loads + ([("batch", p.batch_body, 4)] if p.batch else []):
+                for s in servers:
+                    if s.label.startswith("bare") and (p.path != "/api/predict" or label != "16"):
+                        continue
+                    path = "/api/predict/batch" if label == "batch" else p.path
+                    s.results[key, label] = measure(s, path, body, args.seconds, connections, tmp_path)
+            print(f"\n{p.name} → {p.path}: in-process {ceilings[key]:.2f} ms of CPU per request")
+            head = f"  {'server':28s} {'CPU/req':>8} {'eff.':>5} {'ok/s@16':>8}"
+            if full:
+                head += (f" {'ok/s@64':>7} {'@256':>7} {'256÷16':>5} {'503s':>6} {'other':>5} {'p99 ms':>7} "
+                         f"{'batch/item':>8} {'b.eff':>5}")
+            print(head)
+            for s in servers:
+                if (key, "16") in s.results:
+                    print(row(s, key, None if s.label.startswith("bare") else ceilings[key], full))
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -22,12 +22,31 @@ class Load:
     p99_ms: float
     errors: int
     requests: int = 0  # answered in all
+    ok: int = 0  # of those, 2xx (counted by wrk's script)
+    refused: int = 0  # 503
+    other: int = 0  # any other status
+
+
+STATUSES = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok, refused, other = 0, 0, 0 end
+function response(status, headers, body)
+  if status >= 200 and status < 300 then ok = ok + 1 elseif status == 503 then refused = refused + 1
+  else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local o, r, x = 0, 0, 0
+  for _, t in ipairs(threads) do o = o + t:get("ok"); r = r + t:get("refused"); x = x + t:get("other") end
+  io.write(string.format("statuses: %d %d %d\\n", o, r, x))
+end
+"""
 
 
 def wrk(url: str, body: str, seconds: float, connections: int, tmp: Path, path: str = "/api/predict") -> Load:
     script = tmp / "post.lua"
     script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
-                      'wrk.headers["Content-Type"] = "application/json"\n')
+                      'wrk.headers["Content-Type"] = "application/json"\n' + STATUSES)
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script),
            f"{url}{path}"]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
@@ -40,7 +59,9 @@ def wrk(url: str, body: str, seconds: float, connections: int, tmp: Path, path: 
     errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|errors: \w+) (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     requests = re.search(r"(\d+) requests in", out)
-    return Load(rps, _ms(lat["50"]), _ms(lat["99"]), errors, int(requests.group(1)) if requests else 0)
+    ok, refused, other = map(int, re.search(r"statuses: (\d+) (\d+) (\d+)", out).groups())  # type: ignore[union-attr]
+    return Load(rps, _ms(lat["50"]), _ms(lat["99"]), errors, int(requests.group(1)) if requests else 0,
+                ok, refused, other)
 
 
 def _ms(text: str) -> float:
@@ -71,4 +92,5 @@ def python_load(url: str, body: str, seconds: float, connections: int, path: str
     t0 = time.monotonic()
     latencies, errors = asyncio.run(run())
     q = statistics.quantiles(latencies, n=100)
-    return Load(len(latencies) / (time.monotonic() - t0), q[49], q[98], errors, len(latencies))
+    return Load(len(latencies) / (time.monotonic() - t0), q[49], q[98], errors, len(latencies),
+                ok=len(latencies) - errors)

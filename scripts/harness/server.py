@@ -39,16 +39,43 @@ class Served:
         return self.log_path.read_text(errors="replace")
 
     def memory_mb(self, field: str = "VmHWM") -> float:
-        """The server process's peak (VmHWM) or current (VmRSS) resident memory, in MB."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-        raise AssertionError(f"no {field} for {self.proc.pid}")
+        """The server's peak (VmHWM) or current (VmRSS) resident memory in MB: its process's, plus
+        its workers' if it has any (for peaks, an upper bound of theirs at one moment)."""
+        return sum(process_memory_mb(pid, field) for pid in [self.proc.pid, *descendants(self.proc.pid)])
+
+    def workers(self) -> list[int]:
+        """The worker processes' ids (none: the server is its one worker)."""
+        return descendants(self.proc.pid)
 
     def stop(self, timeout: float = 60) -> int:
         """SIGTERM, then the exit code."""
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process started by ``pid``, and by those, from /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [c for c, p in parents.items() if p == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def process_memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """One process's peak (VmHWM) or current (VmRSS) resident memory, in MB; 0 once it has gone."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _limit_fds(n: int) -> Callable[[], None]:
@@ -57,13 +84,13 @@ def _limit_fds(n: int) -> Callable[[], None]:
 
 @contextmanager
 def running(log_dir: Path, command: list[str], port: int, env: dict[str, str], *, ready_path: str = "/readyz",
-            fd_limit: int | None = None, wait: bool = True) -> Iterator[Served]:
-    """Any server ``command`` listening on 127.0.0.1:``port``, run from the repository's root with
-    ``env`` and its output in ``log_dir``; waited for (``ready_path`` answers 200) and stopped
-    (SIGTERM, then killed) after."""
+            fd_limit: int | None = None, wait: bool = True, cwd: Path = ROOT) -> Iterator[Served]:
+    """Any server ``command`` listening on 127.0.0.1:``port``, run from ``cwd`` (the repository's
+    root, or another checkout of it) with ``env`` and its output in ``log_dir``; waited for
+    (``ready_path`` answers 200) and stopped (SIGTERM, then killed) after."""
     log_path = log_dir / f"server-{port}.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 preexec_fn=_limit_fds(fd_limit) if fd_limit else None)
     served = Served(f"http://127.0.0.1:{port}", port, proc, log_path, ready_path)
     try:
@@ -81,14 +108,19 @@ def running(log_dir: Path, command: list[str], port: int, env: dict[str, str], *
 
 
 @contextmanager
-def serving(log_dir: Path, weights: Path, *, fd_limit: int | None = None, wait: bool = True,
-            **settings: object) -> Iterator[Served]:
-    """``digitpad-serve`` with ``DIGITPAD_<NAME>`` set from ``settings``; stopped (or killed) after."""
+def serving(log_dir: Path, weights: Path, *, fd_limit: int | None = None, wait: bool = True, cwd: Path = ROOT,
+            workers: int | None = 1, **settings: object) -> Iterator[Served]:
+    """``digitpad-serve`` with ``DIGITPAD_<NAME>`` set from ``settings``, from the checkout ``cwd``;
+    stopped (or killed) after. One worker unless ``workers`` says otherwise (None: the server's
+    default, one per core), so that a test sees one process's memory, metrics and limits."""
+    if workers is not None:
+        settings["workers"] = workers
     port = free_port()
     env = {"OPENBLAS_NUM_THREADS": "1", **os.environ, "DIGITPAD_WEIGHTS": str(weights),
            "DIGITPAD_HOST": "127.0.0.1", "DIGITPAD_PORT": str(port),
            **{f"DIGITPAD_{k.upper()}": str(v) for k, v in settings.items()}}
-    with running(log_dir, [sys.executable, "-m", "app.runtime.cli"], port, env, fd_limit=fd_limit, wait=wait) as s:
+    with running(log_dir, [sys.executable, "-m", "app.runtime.cli"], port, env, fd_limit=fd_limit, wait=wait,
+                 cwd=cwd) as s:
         yield s
 
 

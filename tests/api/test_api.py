@@ -17,7 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.api.deps import get_models
 from app.main import create_app
 from app.serving.models import Models
 from app.serving.predictor import Predictor, StartupError
@@ -295,10 +294,13 @@ def test_unexpected_error_is_a_json_500(settings: Settings) -> None:
     with TestClient(app, raise_server_exceptions=False) as client:
         real = app.state.predictor
         broken = Broken(real.net, real.meta, real.path, real.version)
-        app.dependency_overrides[get_models] = lambda: Models({real.name: broken}, real.name)
-        r = client.post("/api/predict", json={"pixels": [0.5] * 784})
-    assert r.status_code == 500
-    assert r.json() == {"detail": "Something went wrong on the server; this is a bug.", "code": "internal_error"}
+        app.state.models = Models({real.name: broken}, real.name)
+        plain = client.post("/api/predict", json={"pixels": [0.5] * 784})  # app.api.direct
+        routed = client.post("/api/predict?preview=0", json={"pixels": [0.5] * 784})  # FastAPI's route
+    for r in (plain, routed):
+        assert r.status_code == 500
+        assert r.json() == {"detail": "Something went wrong on the server; this is a bug.",
+                            "code": "internal_error"}
 
 
 # ----- startup ------------------------------------------------------------

@@ -30,6 +30,7 @@ from app.api.answers import (
 )
 from app.api.body import BodyInPool
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
+from app.api.direct import Direct
 from app.api.errors import ApiError, responses
 from app.api.schemas import BatchRequest, BatchResponse, Drawing, Prediction, PredictRequest
 from app.imaging.budget import Work
@@ -37,6 +38,7 @@ from app.imaging.decode import ImageLimits, image_pixels, payload_bytes
 from app.imaging.errors import InputError
 from app.imaging.preprocess import prepare_image
 from app.serving.executor import Job
+from app.serving.models import Models
 from app.serving.predictor import Predictor
 from app.settings import Settings
 
@@ -91,12 +93,26 @@ def predict_many(job: Job, inputs: list[Drawing], settings: Settings, predictor:
     return json_bytes({"results": predictions(predictor, np.stack(xs), preview) if xs else []})
 
 
+def answer_one(job: Job, body: PredictRequest, preview: bool, models: Models, settings: Settings) -> bytes:
+    return predict_one(job, body, image_limits(settings), models.get(body.model), preview)
+
+
+def answer_batch(job: Job, body: BatchRequest, preview: bool, models: Models, settings: Settings) -> bytes:
+    predictor = models.get(body.model)
+    if len(body.inputs) > settings.max_batch:
+        raise ApiError(422, "batch_too_large",
+                       f"A batch holds at most {settings.max_batch} inputs; got {len(body.inputs)}.")
+    return predict_many(job, body.inputs, settings, predictor, preview)
+
+
+DIRECT = [Direct("/api/predict", PredictRequest, answer_one), Direct("/api/predict/batch", BatchRequest, answer_batch)]
+
+
 @router.post("/api/predict", response_model=Prediction, responses=ERRORS,
              summary="Read one digit from an image or prepared pixels")
 async def predict(request: Request, body: PredictRequest, models: ModelsDep, settings: SettingsDep,
                   pool: PoolDep, preview: PreviewQuery = True) -> Response:
-    predictor = models.get(body.model)
-    answer = await pool.run(client_gone(request), predict_one, body, image_limits(settings), predictor, preview)
+    answer = await pool.run(client_gone(request), answer_one, body, preview, models, settings)
     return Response(answer, media_type="application/json")
 
 
@@ -115,9 +131,5 @@ async def predict_file(request: Request, file: Annotated[UploadFile, UploadParam
              summary="Read many digits at once; all must be readable")
 async def predict_batch(request: Request, body: BatchRequest, models: ModelsDep, settings: SettingsDep,
                         pool: PoolDep, preview: PreviewQuery = True) -> Response:
-    predictor = models.get(body.model)
-    if len(body.inputs) > settings.max_batch:
-        raise ApiError(422, "batch_too_large",
-                       f"A batch holds at most {settings.max_batch} inputs; got {len(body.inputs)}.")
-    answer = await pool.run(client_gone(request), predict_many, body.inputs, settings, predictor, preview)
+    answer = await pool.run(client_gone(request), answer_batch, body, preview, models, settings)
     return Response(answer, media_type="application/json")

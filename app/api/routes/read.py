@@ -15,6 +15,7 @@ from PIL import Image
 from app.api.answers import ModelQuery, PreviewQuery, UploadParam, client_gone, image_limits, json_bytes, predictions
 from app.api.body import BodyInPool
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
+from app.api.direct import Direct
 from app.api.errors import responses
 from app.api.schemas import PredictRequest, ReadResponse
 from app.imaging.budget import Work
@@ -22,7 +23,9 @@ from app.imaging.decode import ImageLimits, decode_image, open_image, payload_by
 from app.imaging.preprocess import ink_map, nudges, prepare_pixels
 from app.imaging.segment import segment
 from app.serving.executor import Job
+from app.serving.models import Models
 from app.serving.predictor import Predictor
+from app.settings import Settings
 from model.verdict import in_a_number
 
 router = APIRouter(route_class=BodyInPool)
@@ -100,16 +103,20 @@ def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, 
     return json_bytes({"text": text, "digits": digits, "model": {"name": predictor.name, "version": predictor.version}})
 
 
+def answer_read(job: Job, body: PredictRequest, preview: bool, models: Models, settings: Settings) -> bytes:
+    predictor = models.get(body.model)
+    data = payload_bytes(body.image) if body.image is not None else None
+    return read_number(job, data, body.pixels, image_limits(settings), predictor, preview)
+
+
+DIRECT = [Direct("/api/read", PredictRequest, answer_read)]
+
+
 @router.post("/api/read", response_model=ReadResponse, responses=ERRORS,
              summary="Read a number: the digits of a drawing, left to right")
 async def read(request: Request, body: PredictRequest, models: ModelsDep, settings: SettingsDep,
                pool: PoolDep, preview: PreviewQuery = True) -> Response:
-    predictor = models.get(body.model)
-    data = None
-    if body.image is not None:
-        data = payload_bytes(body.image)
-    limits = image_limits(settings)
-    answer = await pool.run(client_gone(request), read_number, data, body.pixels, limits, predictor, preview)
+    answer = await pool.run(client_gone(request), answer_read, body, preview, models, settings)
     return Response(answer, media_type="application/json")
 
 

@@ -1,0 +1,139 @@
+"""The reading routes' plain requests, answered in one CPU job and without FastAPI's per-request
+machinery.
+
+FastAPI declares, documents and can serve every route. For the routes that read drawings
+(``POST /api/predict``, ``/api/predict/batch``, ``/api/read``, ``/api/explain``), its routing,
+dependency resolution and two thread hops (the body parsed in one job, the drawing read in
+another) cost more than reading a small drawing. ``DirectRoutes``, the innermost middleware,
+answers the plain case of those routes itself: a JSON body and no query but ``preview``. The body
+is read here (through the outer middlewares' limits), then parsed, validated and answered in one
+job on the CPU pool, by the same functions the FastAPI endpoints call (``Direct.answer``), and any
+error is answered by the app's own exception handlers. Every other request (a form, another
+content type, an unexpected query, an empty body) goes on to FastAPI unchanged, so both ways give
+the same answers and the same errors.
+
+A request the pool would only refuse is refused before its body is read (``CpuPool.admits``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.body import parse, structure_limit
+from app.api.errors import NotReady
+from app.serving.executor import Abandoned, CpuPool, Job, Overloaded
+from app.serving.models import Models
+from app.settings import Settings
+
+# answer(job, body, preview, models, settings) -> the answer's JSON bytes, on a CPU thread
+Answer = Callable[[Job, Any, bool, Models, Settings], bytes]
+JSON = (b"application/json", b"application/json; charset=utf-8")
+QUERIES = {b"": True, b"preview=true": True, b"preview=false": False}
+HEADERS = [(b"content-type", b"application/json")]
+
+
+@dataclass(frozen=True)
+class Direct:
+    """A route answered directly: its path (also the metrics' route label), the model its body
+    is validated as, the function that answers it, and whether it takes ``?preview=``."""
+
+    path: str
+    model: type[BaseModel]
+    answer: Answer
+    preview: bool = True
+
+
+class DirectRoutes:
+    def __init__(self, app: ASGIApp, routes: list[Direct]) -> None:
+        self.app, self.routes = app, {r.path: r for r in routes}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.routes.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        preview = _preview(scope, route) if route else None
+        if route is None or preview is None:
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = route
+        try:
+            pool: CpuPool | None = scope["app"].state.pool
+            if pool is None:
+                raise NotReady()
+            if not pool.admits():
+                raise Overloaded
+            body = await _body(receive)
+            if not body:  # FastAPI says what a missing body is
+                await self.app(scope, _replay(body, receive), send)
+                return
+            state = scope["app"].state
+            answer = await pool.run(_gone(receive), _answer, route, body, preview, state.models, state.settings)
+        except Exception as e:
+            await _error(scope, receive, send, e)
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [*HEADERS, (b"content-length", b"%d" % len(answer))]})
+        await send({"type": "http.response.body", "body": answer})
+
+
+def _preview(scope: Scope, route: Direct) -> bool | None:
+    """``preview`` from a plain query (none, or ``preview=true|false`` where the route takes it),
+    when the body is JSON; else None: the request is FastAPI's to answer."""
+    query = scope["query_string"]
+    if query and not route.preview:
+        return None
+    content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+    return QUERIES.get(query) if content_type.lower() in JSON else None
+
+
+def _answer(job: Job, route: Direct, body: bytes, preview: bool, models: Models, settings: Settings) -> bytes:
+    request = parse(job, route.model, body, structure_limit(settings))
+    job.check()
+    return route.answer(job, request, preview, models, settings)
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away before sending it all
+            raise Abandoned
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` again, then what ``receive`` gives."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def _gone(receive: Receive) -> Callable[[], Awaitable[None]]:
+    """Returns when the client hangs up (the body is read by then)."""
+    async def wait() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+    return wait
+
+
+async def _error(scope: Scope, receive: Receive, send: Send, error: Exception) -> None:
+    """Answer ``error`` with the app's own handler for it; re-raise it if there is none (a bug:
+    the server's 500)."""
+    handlers = scope["app"].exception_handlers
+    handler = next((handlers[c] for c in type(error).__mro__ if c in handlers and c is not Exception), None)
+    if handler is None:
+        raise error
+    response = await handler(Request(scope, receive), error)
+    await response(scope, receive, send)
