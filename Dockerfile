@@ -42,7 +42,6 @@ ENV PATH=/opt/digitpad/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DIGITPAD_HOST=0.0.0.0 \
     DIGITPAD_PORT=8000 \
-    DIGITPAD_WORKERS=1 \
     DIGITPAD_DATABASE_URL=sqlite:////data/digitpad.db \
     DIGITPAD_LOG_FORMAT=json \
     OPENBLAS_NUM_THREADS=1

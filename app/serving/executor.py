@@ -95,7 +95,7 @@ class CpuPool:
         """On the event loop, when a job has finished: the bookkeeping, then its request."""
         self._jobs.discard(job)
         if job.took:
-            self.mean += RECENT * (job.took - self.mean)
+            self.mean = job.took if not self.mean else self.mean + RECENT * (job.took - self.mean)
         if done.done():  # its request has gone on without it
             if not future.cancelled():
                 future.exception()  # retrieved, so that it is not logged as never retrieved

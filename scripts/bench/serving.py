@@ -10,7 +10,8 @@ settings but the number of workers: the bare app (``scripts/bench/bare_app.py``:
 body, returns a constant; uvicorn, httptools, uvloop, one worker), the baseline commit (unpacked
 with ``git archive`` into a temporary folder and run from there) and this tree, each with 1 and 2
 workers. All run at once, idle but for the one under load, and each load goes to every server in
-turn before the next load starts.
+turn before the next load starts. Last, each server's memory: its supervisor's and each worker's
+resident set after the loads, and its peak.
 
 For each payload (a 280×280 canvas PNG and 784 pixels to /api/predict, a 6-digit number to
 /api/read, a PNG to /api/explain), printed per server:
@@ -21,7 +22,7 @@ For each payload (a 280×280 canvas PNG and 784 pixels to /api/predict, a 6-digi
   wrk -t2 -c16 keep-alive; efficiency = in-process ÷ that;
 - ok/s (2xx a second) at 16, 64 and 256 connections, the ratio 256 ÷ 16, the 503s and any other
   status at 256, and p99 latency at 256 (wrk's, over every answer);
-- batch: CPU per item when 64 items come in one /api/predict/batch request (4 connections), and
+- batch: CPU per item when 64 items come in one /api/predict/batch request (2 connections), and
   batch efficiency = that ÷ CPU/req (1.0: a single request costs no more than an item of a batch).
 
 wrk's own threads share the cores with the server, so ok/s compare within one run only; CPU per
@@ -54,7 +55,7 @@ from app.api.examples import IMAGE_7, PIXELS_2
 from scripts.harness.load import Load, wrk
 from scripts.harness.machine import cpu_name
 from scripts.harness.ports import free_port
-from scripts.harness.server import ROOT, Served, descendants, running
+from scripts.harness.server import ROOT, Served, descendants, process_memory_mb, running
 
 BATCH = 64
 TICK = os.sysconf("SC_CLK_TCK")
@@ -243,7 +244,7 @@ def main() -> None:
         for key, p in chosen.items():
             full = p.path == "/api/predict"
             loads = [("16", p.body, 16)] + ([("64", p.body, 64), ("256", p.body, 256)] if full else [])
-            for label, body, connections in loads + ([("batch", p.batch_body, 4)] if p.batch else []):
+            for label, body, connections in loads + ([("batch", p.batch_body, 2)] if p.batch else []):
                 for s in servers:
                     if s.label.startswith("bare") and (p.path != "/api/predict" or label != "16"):
                         continue
@@ -259,6 +260,14 @@ def main() -> None:
                 if (key, "16") in s.results:
                     print(row(s, key, None if s.label.startswith("bare") else ceilings[key], full))
             sys.stdout.flush()
+        print("\nmemory after the loads: RSS now (peak), MB, of the supervisor and each worker")
+        for s in servers:
+            print(f"  {s.label:28s} {memory(s.served)}")
+
+
+def memory(served: Served) -> str:
+    pids = [served.proc.pid, *descendants(served.proc.pid)]
+    return ", ".join(f"{process_memory_mb(p, 'VmRSS'):.0f} ({process_memory_mb(p, 'VmHWM'):.0f})" for p in pids)
 
 
 if __name__ == "__main__":

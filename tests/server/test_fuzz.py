@@ -39,7 +39,7 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.N
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     weights = app_weights(tmp_path_factory.mktemp("w") / "tiny.npz")
-    with serving(tmp_path_factory.mktemp("log"), weights) as s:
+    with serving(tmp_path_factory.mktemp("log"), weights, workers=None) as s:  # as deployed: one per core
         assert httpx.get(f"{s.url}/openapi.json").json() == schema.raw_schema  # the same document
         yield s.url
 

@@ -106,7 +106,8 @@ def test_backpressure_answers_overloaded_at_once(weights: Path, logs: Path) -> N
 
 def test_health_does_not_wait_behind_work(weights: Path, logs: Path) -> None:
     threads, batches = 2, 16
-    with serving(logs, weights, cpu_threads=threads, max_queue=batches, max_batch_pixels=10**9) as s:
+    with serving(logs, weights, cpu_threads=threads, max_queue=batches, max_wait=600,  # a long queue
+                 max_batch_pixels=10**9) as s:
         slow: dict[str, object] = {"inputs": [{"image": huge_image()}] * 7}
         one = fastest_answer(f"{s.url}/api/predict/batch", slow, times=2)  # one batch, alone
 
@@ -243,7 +244,8 @@ def test_sigterm_with_slow_requests_in_flight(weights: Path, logs: Path) -> None
     grace = max(5.0, MARGIN + 8 * size * per_image)
     count = min(math.ceil(4 * (grace - MARGIN) / (size * per_image)), 200)
     slow: dict[str, object] = {"inputs": [{"image": image}] * size}
-    with serving(logs, weights, cpu_threads=1, max_queue=200, graceful_timeout=grace, max_batch_pixels=10**9) as s:
+    with serving(logs, weights, cpu_threads=1, max_queue=200, max_wait=600, graceful_timeout=grace,
+                 max_batch_pixels=10**9) as s:
 
         async def run() -> tuple[list[tuple[httpx.Response, float]], float]:
             async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=count + 4)) as c:

@@ -1,0 +1,89 @@
+"""The CPU pool admits a job while it can expect to start within ``max_wait`` (``app.serving.executor``):
+many short jobs queue, long ones are refused at once, and a refused job never runs."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from app.serving.executor import CpuPool, Job, Overloaded
+
+
+def never() -> Callable[[], Awaitable[None]]:
+    async def wait() -> None:
+        await asyncio.sleep(3600)
+    return wait
+
+
+async def submit(pool: CpuPool, fn: Callable[..., Any], n: int) -> list[Any]:
+    """``n`` jobs submitted at once; each outcome (a result or the exception)."""
+    return list(await asyncio.gather(*(pool.run(never(), fn, i) for i in range(n)), return_exceptions=True))
+
+
+def test_jobs_are_admitted_while_their_wait_is_short() -> None:
+    started: list[int] = []
+    release = threading.Event()
+
+    def slow(job: Job, i: int) -> int:
+        started.append(i)
+        release.wait(10)
+        return i
+
+    async def run() -> list[Any]:
+        pool = CpuPool(1, 100, max_wait=0.25)
+        pool.mean = 0.1  # as measured: a job takes 0.1 s
+        tasks = [asyncio.ensure_future(pool.run(never(), slow, i)) for i in range(10)]
+        await asyncio.sleep(0.05)
+        refused = [t for t in tasks if t.done()]  # answered at once, before anything finished
+        release.set()
+        outcomes = list(await asyncio.gather(*tasks, return_exceptions=True))
+        pool.shutdown()
+        assert all(isinstance(t.exception(), Overloaded) for t in refused)
+        return outcomes
+
+    outcomes = asyncio.run(run())
+    # One runs; a job with k ahead waits k × 0.1 s on one thread: two more fit within 0.25 s.
+    assert outcomes[:3] == [0, 1, 2]
+    assert all(isinstance(o, Overloaded) for o in outcomes[3:])
+    assert sorted(started) == [0, 1, 2]  # the refused never ran
+
+
+def test_many_short_jobs_all_queue() -> None:
+    async def run() -> list[Any]:
+        pool = CpuPool(1, 500, max_wait=0.25)
+        await pool.run(never(), lambda job, i: time.sleep(0.001), 0)  # the pool learns what a job takes
+        outcomes = await submit(pool, lambda job, i: time.sleep(0.001) or i, 200)
+        pool.shutdown()
+        return outcomes
+
+    assert asyncio.run(run()) == list(range(200))  # 200 × 1 ms ahead at most: within the wait
+
+
+def test_the_queue_length_still_caps_what_waits() -> None:
+    async def run() -> list[Any]:
+        pool = CpuPool(1, 4, max_wait=600)
+        outcomes = await submit(pool, lambda job, i: time.sleep(0.01) or i, 10)
+        pool.shutdown()
+        return outcomes
+
+    outcomes = asyncio.run(run())
+    assert outcomes[:5] == [0, 1, 2, 3, 4]
+    assert all(isinstance(o, Overloaded) for o in outcomes[5:])
+
+
+@pytest.mark.parametrize("took", [0.001, 0.05])
+def test_the_pool_learns_how_long_jobs_take(took: float) -> None:
+    async def run() -> float:
+        pool = CpuPool(2, 10)
+        for _ in range(30):
+            await pool.run(never(), lambda job: time.sleep(took))
+        pool.shutdown()
+        return pool.mean
+
+    mean = asyncio.run(run())
+    assert took <= mean < took * 3 + 0.02
