@@ -14,6 +14,11 @@ import pytest
 from app.serving.executor import CpuPool, Job, Overloaded
 
 
+def nap(job: Job, i: int, seconds: float = 0.001) -> int:
+    time.sleep(seconds)
+    return i
+
+
 def never() -> Callable[[], Awaitable[None]]:
     async def wait() -> None:
         await asyncio.sleep(3600)
@@ -56,8 +61,8 @@ def test_jobs_are_admitted_while_their_wait_is_short() -> None:
 def test_many_short_jobs_all_queue() -> None:
     async def run() -> list[Any]:
         pool = CpuPool(1, 500, max_wait=0.25)
-        await pool.run(never(), lambda job, i: time.sleep(0.001), 0)  # the pool learns what a job takes
-        outcomes = await submit(pool, lambda job, i: time.sleep(0.001) or i, 200)
+        await pool.run(never(), nap, 0)  # the pool learns what a job takes
+        outcomes = await submit(pool, nap, 200)
         pool.shutdown()
         return outcomes
 
@@ -67,7 +72,7 @@ def test_many_short_jobs_all_queue() -> None:
 def test_the_queue_length_still_caps_what_waits() -> None:
     async def run() -> list[Any]:
         pool = CpuPool(1, 4, max_wait=600)
-        outcomes = await submit(pool, lambda job, i: time.sleep(0.01) or i, 10)
+        outcomes = await submit(pool, lambda job, i: nap(job, i, 0.01), 10)
         pool.shutdown()
         return outcomes
 
