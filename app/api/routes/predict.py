@@ -105,7 +105,8 @@ def answer_batch(job: Job, body: BatchRequest, preview: bool, models: Models, se
     return predict_many(job, body.inputs, settings, predictor, preview)
 
 
-DIRECT = [Direct("/api/predict", PredictRequest, answer_one), Direct("/api/predict/batch", BatchRequest, answer_batch)]
+DIRECT = [Direct("/api/predict", PredictRequest, answer_one, light=lambda body: body.pixels is not None),
+          Direct("/api/predict/batch", BatchRequest, answer_batch)]
 
 
 @router.post("/api/predict", response_model=Prediction, responses=ERRORS,
