@@ -89,14 +89,16 @@ class _OncePerMinute(logging.Filter):
 
 
 def return_freed_memory() -> None:
-    """Make glibc give large freed blocks back to the system. Its mmap threshold otherwise grows
-    to 32 MB after the first big image is freed, so later image buffers come from the heap and
-    stay with the process: memory would stay high long after a burst of large images."""
+    """Make glibc give the buffers of large images back to the system when they are freed. Its
+    mmap threshold otherwise grows to 32 MB after the first big image is freed, so later image
+    buffers come from the heap and stay with the process: memory would stay high long after a
+    burst of large images. Set at 4 MiB (a megapixel of RGBA, the size images are decoded down
+    to), not lower: a canvas's own buffers stay on the heap and cost no fresh pages."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc: nothing to tune
         return
-    libc.mallopt(M_MMAP_THRESHOLD, 1 << 20)  # fixed at 1 MiB: image buffers are mmapped and unmapped
+    libc.mallopt(M_MMAP_THRESHOLD, 4 << 20)
 
 
 def quiet_accept_errors() -> None:
