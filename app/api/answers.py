@@ -4,6 +4,7 @@ JSON bytes (built on the CPU thread, so the event loop only sends them)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -29,8 +30,12 @@ UploadParam: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty."
 
 
 def image_limits(settings: Settings) -> ImageLimits:
-    return ImageLimits(max_side=settings.max_side, max_pixels=settings.max_pixels,
-                       budget=Budget().scaled(settings.max_work))
+    return _image_limits(settings.max_side, settings.max_pixels, settings.max_work)
+
+
+@functools.lru_cache(maxsize=16)
+def _image_limits(max_side: int, max_pixels: int, max_work: float) -> ImageLimits:
+    return ImageLimits(max_side=max_side, max_pixels=max_pixels, budget=Budget().scaled(max_work))
 
 
 def client_gone(request: Request) -> Callable[[], Awaitable[None]]:
