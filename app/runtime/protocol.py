@@ -1,4 +1,5 @@
-"""uvicorn's httptools protocol with a deadline and a size limit for the request headers.
+"""uvicorn's httptools protocol with a deadline and a size limit for the request headers, and one
+write per response.
 
 uvicorn closes idle keep-alive connections but waits for ever on a request whose
 headers come a byte at a time, so a few thousand such connections (slow loris)
@@ -11,6 +12,8 @@ answered without reading its body). Headers over ``MAX_HEADER_BYTES`` get a JSON
 however they are written: counted as the parser reads each one (all of them may come in one
 write) and, for headers still incomplete, as bytes arrive. A request httptools cannot parse
 gets a JSON 400 (uvicorn's own is plain text).
+
+A response goes out in one write (``OneWritePerTurn``), not uvicorn's two.
 
 Every connection is a file descriptor, and a process that runs out of them stops
 accepting anyone. So the connections are capped a little under the open-file
@@ -62,6 +65,32 @@ def _error_response(status: bytes, code: str, detail: str, headers: list[tuple[b
     return b"\r\n".join(head) + b"\r\n\r\n" + body
 
 
+class OneWritePerTurn:
+    """A transport whose writes in one turn of the event loop go out as one: uvicorn writes a
+    response's status line and headers, then its body, which would be two system calls and two
+    TCP segments for every small answer. Everything else is the transport's own."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport, self._loop, self._held = transport, loop, bytearray()
+
+    def write(self, data: bytes) -> None:
+        if not self._held:
+            self._loop.call_soon(self._flush)
+        self._held += data
+
+    def _flush(self) -> None:
+        if self._held and not self._transport.is_closing():
+            self._transport.write(bytes(self._held))
+        self._held.clear()
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class HeadersTooLarge(Exception):
     """Raised from a parser callback: stops httptools reading a request whose headers are too long."""
 
@@ -80,7 +109,7 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
         self.cap = connection_cap()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(OneWritePerTurn(transport, self.loop))  # type: ignore[arg-type]
         self._arm_header_timer()
         if len(self.connections) > self.cap:
             self._make_room()

@@ -4,6 +4,8 @@ bare FastAPI app, 1 and 2 workers, side by side in one run.
     python -m scripts.bench.serving                       # baseline 7ed631b, 5 s per load
     python -m scripts.bench.serving --baseline HEAD~3 --seconds 8
     python -m scripts.bench.serving --only png pixels     # some payloads
+    python -m scripts.bench.serving --baseline abc1234 --workers 1 --connections 16 --no-batch --rounds 3
+                                                          # one change: CPU per request before and after
 
 Needs wrk (``apt-get install wrk``). Every server is started here on 127.0.0.1 with its default
 settings but the number of workers: the bare app (``scripts/bench/bare_app.py``: parses the JSON
@@ -157,6 +159,11 @@ class Server:
     results: dict[tuple[str, str], Measured] = field(default_factory=dict)
 
 
+def median_run(runs: list[Measured]) -> Measured:
+    """The run whose CPU per answer is the median (the first of two)."""
+    return sorted(runs, key=lambda m: m.cpu_per_ok_ms())[(len(runs) - 1) // 2]
+
+
 def measure(server: Server, url_path: str, body: str, seconds: float, connections: int, tmp: Path) -> Measured:
     before = tree_cpu(server.served.proc.pid)
     load = wrk(server.served.url, body, seconds, connections, tmp, url_path)
@@ -201,19 +208,21 @@ def bare(logs: Path) -> Iterator[Served]:
 
 
 def row(server: Server, name: str, ceiling: float | None, full: bool) -> str:
-    r16 = server.results[name, "16"]
-    cpu = r16.cpu_per_ok_ms()
+    """One server's line: CPU per request at the first connection count (stored as "16"), then,
+    when measured, goodput at the other two, the 503s and p99 at the last, and the batch."""
+    first = server.results[name, "16"]
+    cpu = first.cpu_per_ok_ms()
     eff = f"{ceiling / cpu:5.2f}" if ceiling else "    —"
-    cells = f"{cpu:8.2f} {eff} {r16.ok_per_s:8.0f}"
-    if not full or (name, "64") not in server.results:
+    cells = f"{cpu:8.2f} {eff} {first.ok_per_s:8.0f}"
+    more = sorted((k for k in server.results if k[0] == name and k[1] not in ("16", "batch")), key=lambda k: int(k[1]))
+    if not full or len(more) < 2:
         return f"  {server.label:28s} {cells}"
-    r64, r256 = server.results[name, "64"], server.results[name, "256"]
-    ok_s = [r64.ok_per_s, r256.ok_per_s]
-    held = ok_s[1] / max(r16.ok_per_s, 1e-9)
+    mid, last = server.results[more[0]], server.results[more[1]]
     batch = server.results.get((name, "batch"))
     b = f"{batch.cpu_per_ok_ms(BATCH):8.2f} {batch.cpu_per_ok_ms(BATCH) / cpu:5.2f}" if batch else f"{'—':>8} {'—':>5}"
-    return (f"  {server.label:28s} {cells} {ok_s[0]:7.0f} {ok_s[1]:7.0f} {held:5.2f} {r256.load.refused:6d} "
-            f"{r256.load.other + r256.load.errors:5d} {r256.load.p99_ms:7.0f} {b}")
+    return (f"  {server.label:28s} {cells} {mid.ok_per_s:7.0f} {last.ok_per_s:7.0f} "
+            f"{last.ok_per_s / max(first.ok_per_s, 1e-9):5.2f} {last.load.refused:6d} "
+            f"{last.load.other + last.load.errors:5d} {last.load.p99_ms:7.0f} {b}")
 
 
 def main() -> None:
@@ -222,6 +231,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load (default: %(default)s)")
     parser.add_argument("--only", nargs="*", default=["png", "pixels", "read", "explain"],
                         help="payloads: png pixels read explain (default: all)")
+    parser.add_argument("--workers", nargs="*", type=int, default=[1, 2], help="worker counts (default: 1 2)")
+    parser.add_argument("--connections", nargs="*", type=int, default=[16, 64, 256],
+                        help="the first gives CPU per request (default: 16 64 256)")
+    parser.add_argument("--no-batch", action="store_true", help="leave out the batches")
+    parser.add_argument("--rounds", type=int, default=1, help="loads per server and measure, medians (default: 1)")
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported: as the servers run
     if not shutil.which("wrk"):
@@ -237,24 +251,27 @@ def main() -> None:
         base = unpack(args.baseline, tmp_path / "baseline")
         servers = [Server("bare FastAPI app", stack.enter_context(bare(tmp_path)))]
         for label, tree in ((args.baseline, base), ("this tree", ROOT)):
-            for workers in (1, 2):
+            for workers in args.workers:
                 servers.append(Server(f"{label}, {workers} worker{'s' if workers > 1 else ''}",
                                       stack.enter_context(digitpad(tree, tmp_path, workers))))
         servers.append(Server("this tree, default settings", stack.enter_context(digitpad(ROOT, tmp_path, None))))
         for key, p in chosen.items():
-            full = p.path == "/api/predict"
-            loads = [("16", p.body, 16)] + ([("64", p.body, 64), ("256", p.body, 256)] if full else [])
-            for label, body, connections in loads + ([("batch", p.batch_body, 2)] if p.batch else []):
+            full = p.path == "/api/predict" and len(args.connections) == 3
+            counts = args.connections if full else args.connections[:1]
+            loads = [(str(n), p.body, n) for n in counts]
+            for label, body, connections in loads + ([("batch", p.batch_body, 2)] if p.batch and not args.no_batch
+                                                     else []):
                 for s in servers:
-                    if s.label.startswith("bare") and (p.path != "/api/predict" or label != "16"):
+                    if s.label.startswith("bare") and (p.path != "/api/predict" or label != str(counts[0])):
                         continue
                     path = "/api/predict/batch" if label == "batch" else p.path
-                    s.results[key, label] = measure(s, path, body, args.seconds, connections, tmp_path)
+                    runs = [measure(s, path, body, args.seconds, connections, tmp_path) for _ in range(args.rounds)]
+                    s.results[key, "16" if label == str(counts[0]) else label] = median_run(runs)
             print(f"\n{p.name} → {p.path}: in-process {ceilings[key]:.2f} ms of CPU per request")
-            head = f"  {'server':28s} {'CPU/req':>8} {'eff.':>5} {'ok/s@16':>8}"
+            head = f"  {'server':28s} {'CPU/req':>8} {'eff.':>5} {f'ok/s@{counts[0]}':>8}"
             if full:
-                head += (f" {'ok/s@64':>7} {'@256':>7} {'256÷16':>5} {'503s':>6} {'other':>5} {'p99 ms':>7} "
-                         f"{'batch/item':>8} {'b.eff':>5}")
+                head += (f" {f'@{counts[1]}':>7} {f'@{counts[2]}':>7} {'last÷1st':>5} {'503s':>6} {'other':>5} "
+                         f"{'p99 ms':>7} {'batch/item':>8} {'b.eff':>5}")
             print(head)
             for s in servers:
                 if (key, "16") in s.results:
