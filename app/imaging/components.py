@@ -2,7 +2,8 @@
 per pixel or per run: the runs of ink of each row are found with one ``diff``, runs in
 neighbouring rows that overlap (or touch at a corner) are linked with two ``searchsorted``, and
 the links are resolved by hooking and pointer jumping until every run points at its component's
-first run."""
+first run (a few dozen runs, as a coarse grid has, by a plain union-find: there numpy's cost per
+call would be most of the work)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,18 @@ from numpy.typing import NDArray
 
 I64 = NDArray[np.int64]
 Runs = tuple[I64, I64, I64]  # a mask's runs of True: rows, starts, ends (exclusive), row-major
+SMALL = 64  # runs that ``resolve`` joins by a plain union-find: numpy's cost per call would dominate
 
 
 def runs(mask: NDArray[np.bool_]) -> Runs:
     """The horizontal runs of True in row-major order: rows, starts, ends (exclusive)."""
     h, w = mask.shape
-    padded = np.zeros((h, w + 2), np.int8)
-    padded[:, 1:-1] = mask
-    ys, xs = np.nonzero(np.diff(padded, axis=1))  # +1 where a run starts, -1 where it has ended
-    return ys[::2].astype(np.int64), xs[::2].astype(np.int64), xs[1::2].astype(np.int64)
+    flat = np.zeros(h * (w + 1) + 1, bool)  # the rows one after another, each after a False
+    flat[:-1].reshape(h, w + 1)[:, 1:] = mask
+    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1  # where a run starts, and where it has ended
+    rows = edges[::2] // (w + 1)
+    row_start = rows * (w + 1) + 1
+    return rows, edges[::2] - row_start, edges[1::2] - row_start
 
 
 def links(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True) -> tuple[I64, I64]:
@@ -41,7 +45,10 @@ def links(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True) 
 
 
 def resolve(n: int, i: I64, j: I64) -> tuple[I64, int]:
-    """Component numbers 0…k-1 of n runs joined by the pairs (i, j), and k."""
+    """Component numbers 0…k-1 of n runs joined by the pairs (i, j), and k; the components in
+    the order of their first runs."""
+    if n <= SMALL:
+        return _resolve_small(n, i.tolist(), j.tolist())
     parent = np.arange(n)
     while True:
         a, b = parent[i], parent[j]
@@ -57,6 +64,23 @@ def resolve(n: int, i: I64, j: I64) -> tuple[I64, int]:
             parent = up
     roots, numbers = np.unique(parent, return_inverse=True)
     return numbers.astype(np.int64), len(roots)
+
+
+def _resolve_small(n: int, i: list[int], j: list[int]) -> tuple[I64, int]:
+    """``resolve`` by a plain union-find, each root the smallest run of its component."""
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = x = parent[parent[x]]
+        return x
+
+    for a, b in zip(i, j, strict=True):
+        ra, rb = root(a), root(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    roots = [root(x) for x in range(n)]
+    number = {r: k for k, r in enumerate(sorted(set(roots)))}
+    return np.array([number[r] for r in roots], np.int64), len(number)
 
 
 def _any(_: int) -> None:
@@ -128,7 +152,10 @@ def pixels(rows: I64, starts: I64, ends: I64, number: I64, k: int) -> list[tuple
 def label(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], int]:
     """The components as a label image: 1…n on their pixels, 0 elsewhere, and n."""
     labels = np.zeros(mask.shape, np.int32)
-    found = components(mask)
-    for k, (ys, xs) in enumerate(found, start=1):
-        labels[ys, xs] = k
-    return labels, len(found)
+    rows, starts, ends = runs(mask)
+    if len(rows) == 0:
+        return labels, 0
+    number, k = resolve(len(rows), *links(rows, starts, ends, mask.shape[1]))
+    ys, xs = expand(rows, starts, ends)
+    labels[ys, xs] = np.repeat(number + 1, ends - starts).astype(np.int32)
+    return labels, k
