@@ -8,6 +8,7 @@ call would be most of the work)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -105,17 +106,32 @@ def grouped(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True
     return pixels(rows, starts, ends, number, k)
 
 
-def holes(rows: I64, starts: I64, ends: I64, width: int) -> tuple[I64, I64, I64, I64]:
-    """The paper that ink, given as its runs (``runs``), encloses, as runs (rows, starts, ends)
-    and their hole's number, 0…k-1 in the order of the holes' first pixels: each hole a
-    4-connected component of the paper (the dual of 8-connected ink: no hole leaks out between
-    two pixels touching at a corner) that cannot reach the edge. Only the gaps between two runs
-    of a row can be in a hole, and a gap is out if it shares a column with the paper before a
-    row's first run or after its last, in the row above or below, or with a row of no ink."""
+class Gaps(NamedTuple):
+    """The gaps between two runs of ink in a row (``gaps``): where holes can be."""
+
+    rows: I64
+    starts: I64
+    ends: I64
+    out: NDArray[np.bool_]  # shares a column with the paper outside the ink, in the row above or below
+    i: I64  # gaps i and j, in neighbouring rows, are 4-connected
+    j: I64
+
+    def most(self) -> tuple[int, int]:
+        """At most how much paper the holes hold, and at most how many holes there are: the gaps
+        not out, and those of them with no gap above (each hole has a topmost gap)."""
+        inner = ~self.out
+        inner[self.j] = False
+        return int((self.ends - self.starts)[~self.out].sum()), int(np.count_nonzero(inner))
+
+
+def gaps(rows: I64, starts: I64, ends: I64, width: int) -> Gaps:
+    """The gaps between two runs of a row of ink given as its runs (``runs``), which of them share
+    a column with the paper before a row's first run or after its last, in the row above or below,
+    or with a row of no ink (they are out: not in a hole), and which are 4-connected."""
     same = rows[1:] == rows[:-1]
     g_rows, g_starts, g_ends = rows[1:][same], ends[:-1][same], starts[1:][same]
     if len(g_rows) == 0:
-        return g_rows, g_starts, g_ends, g_rows
+        return Gaps(g_rows, g_starts, g_ends, np.zeros(0, bool), g_rows, g_rows)
     top = int(rows[0])
     span = int(rows[-1]) - top + 3  # every row of ink, and one of no ink above and below
     inked = np.zeros(span, bool)
@@ -128,10 +144,20 @@ def holes(rows: I64, starts: I64, ends: I64, width: int) -> tuple[I64, I64, I64,
     for step in (0, 2):  # the row above, the row below
         near = g_rows - top + step
         out |= ~inked[near] | (g_starts < first[near]) | (g_ends > last[near])
-    number, k = resolve(len(g_rows), *links(g_rows, g_starts, g_ends, width, diagonal=False))
-    inside = ~(np.bincount(number, weights=out, minlength=k) > 0)[number]
+    return Gaps(g_rows, g_starts, g_ends, out, *links(g_rows, g_starts, g_ends, width, diagonal=False))
+
+
+def holes(g: Gaps) -> tuple[I64, I64, I64, I64]:
+    """The paper that ink encloses, given its ``gaps``, as runs (rows, starts, ends) and their
+    hole's number, 0…k-1 in the order of the holes' first pixels: each hole a 4-connected
+    component of the paper (the dual of 8-connected ink: no hole leaks out between two pixels
+    touching at a corner) that cannot reach the edge, which is a component of gaps none out."""
+    if len(g.rows) == 0:
+        return g.rows, g.starts, g.ends, g.rows
+    number, k = resolve(len(g.rows), g.i, g.j)
+    inside = ~(np.bincount(number, weights=g.out, minlength=k) > 0)[number]
     _, number = np.unique(number[inside], return_inverse=True)
-    return g_rows[inside], g_starts[inside], g_ends[inside], number.astype(np.int64)
+    return g.rows[inside], g.starts[inside], g.ends[inside], number.astype(np.int64)
 
 
 def expand(rows: I64, starts: I64, ends: I64) -> tuple[I64, I64]:

@@ -63,8 +63,13 @@ def prepare_image(data: bytes, limits: ImageLimits | None = None, work: Work | N
     work = work or Work(limits.budget)
     img = decode_image(data, limits)
     work.check()
+    return prepare_decoded(img, work)
+
+
+def prepare_decoded(img: Image.Image, work: Work | None = None) -> F32:
+    """A decoded image (as ``decode_image`` gives) → (28, 28) float32: ``prepare_image`` after the decode."""
     ink, box = ink_map(img)
-    return fit_mnist(solid(drop_specks(ink, box[:2], img.size), work))
+    return fit_mnist(solid(drop_specks(ink, box[:2], img.size), work or Work()))
 
 
 def prepare_pixels(values: list[float] | list[list[float]]) -> F32:

@@ -8,7 +8,7 @@ like a browser's.
 - ``number_png``: a number stroke-drawn from ``model.glyphs`` templates on a wide canvas, as the
   page sends in number mode;
 - ``page_drawings``: digits and non-digits from ``model.glyphs`` as people draw them on the page,
-  on canvases 280 px high (the page's export), square or wide.
+  on canvases 280 px high (the page's export), square or wide (``page_strokes``: their strokes).
 
 A canvas image is written as a PNG in the forms the page and browsers send: ``ink_png``, the
 page's own (black ink on a palette, one byte a pixel, rows unfiltered, as ``static/pad.js``
@@ -77,9 +77,14 @@ def number_png(digits: int, seed: int, size: tuple[int, int] = (900, 300), pen: 
 
 
 def page_drawings(n: int, seed: int = 0, height: int = 280, supersample: int = 4) -> list[Image.Image]:
-    """``n`` drawings as the page exports them (RGBA, ``height`` px high, pen 7 % of it): one in
-    eight on a wide pad (1.5 or 3 times as wide), one in five not a digit, each drawing a
-    quarter to most of the pad high, anywhere on it."""
+    """``n`` drawings as the page exports them (RGBA, ``height`` px high, pen 7 % of it): see ``page_strokes``."""
+    return [strokes_image(strokes, size, 0.07 * height, supersample) for strokes, size in page_strokes(n, seed, height)]
+
+
+def page_strokes(n: int, seed: int = 0, height: int = 280) -> list[tuple[list[Stroke], tuple[int, int]]]:
+    """``n`` drawings' strokes as drawn on the page, and the canvas size of each (``height`` px
+    high): one in eight on a wide pad (1.5 or 3 times as wide), one in five not a digit, each
+    drawing a quarter to most of the pad high, anywhere on it."""
     rng = np.random.default_rng(seed)
     names, kinds = list(DIGITS), list(NON_DIGITS)
     out = []
@@ -93,7 +98,7 @@ def page_drawings(n: int, seed: int = 0, height: int = 280, supersample: int = 4
         x0 = rng.uniform(0.1 * height, W - 0.1 * height - 0.6 * h)
         y0 = rng.uniform(0.05 * height, 0.95 * height - h)
         strokes = [[(x0 + (x + 0.5) * 0.8 * h, y0 + (y + 0.5) * h) for x, y in s] for s in drawing]
-        out.append(strokes_image(strokes, (W, height), 0.07 * height, supersample))
+        out.append((strokes, (W, height)))
     return out
 
 
