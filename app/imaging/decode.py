@@ -9,7 +9,8 @@ pipeline never holds more than about a megapixel whatever was sent. A digit
 is fitted into 20×20 pixels in the end; a megapixel keeps any drawing's strokes.
 
 PNGs, what browsers send, are tried first with ``app.imaging.png``'s faster decoders (the drawing
-page's ink as a palette image, a canvas's RGBA); Pillow decodes whatever those leave.
+page's ink as a palette image, a canvas's RGBA; its own reading of the header, checked against the
+same limits, before anything is inflated); Pillow decodes whatever those leave.
 
 Decoding itself needs the full image in memory (``BYTES_PER_PIXEL``: libwebp
 about twice what the other decoders need), so the decodes running at once in this
@@ -32,7 +33,7 @@ from PIL import Image, ImageOps
 
 from app.imaging.budget import Budget
 from app.imaging.errors import ImageTooLarge, InvalidImage, UnsupportedFormat, excerpt
-from app.imaging.png import decode_png
+from app.imaging.png import decode_png, png_size
 
 FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "GIF"}
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
@@ -139,7 +140,10 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
     """Image file bytes → a decoded RGB or RGBA image: the first frame, EXIF orientation applied,
     at most about ``WORK_PIXELS`` (larger images are decoded or reduced to about that). A palette
     image of black ink with alpha (``black_ink``: what the drawing page sends) stays a "P" image.
-    PNGs go to ``app.imaging.png``'s faster decoders first."""
+    A PNG that ``app.imaging.png`` reads (as browsers and the page send them) is decoded there."""
+    fast = _fast_png(data, limits)
+    if fast is not None:
+        return fast
     with open_image(data, limits) as img:
         fmt = FORMATS[str(img.format)]
         try:
@@ -150,9 +154,6 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
             with DECODE_BUDGET.hold(img.width * img.height * BYTES_PER_PIXEL.get(fmt, 8)):
                 if fmt == "JPEG":
                     frame = ImageOps.exif_transpose(img)  # phone photos are often stored sideways
-                elif fmt == "PNG":
-                    fast = decode_png(data)
-                    frame = img if fast is None else fast
                 frame.load()
                 if frame.width * frame.height <= WORK_PIXELS and black_ink(frame):
                     return frame
@@ -160,6 +161,19 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
                 return _reduce(frame.convert(mode) if frame.mode != mode else frame)
         except Exception:  # truncated or corrupt data shows up only when decoding
             raise InvalidImage(f"The {fmt} file is damaged or truncated.") from None
+
+
+def _fast_png(data: bytes, limits: ImageLimits) -> Image.Image | None:
+    """``data`` decoded by ``app.imaging.png``, if it is a PNG that it reads, within the limits and
+    ``WORK_PIXELS``; else ``None``: it is decoded (or refused) as any image is."""
+    size = png_size(data)
+    if size is None:
+        return None
+    w, h = size
+    if max(w, h) > limits.max_side or w * h > min(limits.max_pixels, WORK_PIXELS):
+        return None
+    with DECODE_BUDGET.hold(w * h * 8):
+        return decode_png(data)
 
 
 def black_ink(img: Image.Image) -> bool:

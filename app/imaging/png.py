@@ -11,7 +11,8 @@
 
 ``decode_png`` returns ``None`` for any other PNG, an animation, or one whose chunks or data these
 decoders find fault with: Pillow then decodes it (or refuses it) as it does any image, so what is
-accepted and what is refused stays Pillow's call. The caller has checked the header's size."""
+accepted and what is refused stays Pillow's call. The caller checks the header's size (``png_size``)
+against its limits first."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ from zlib_ng import zlib_ng
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PALETTE, RGBA = 3, 6  # PNG colour types
 ANIMATION = {b"acTL", b"fcTL", b"fdAT"}  # APNG: left to Pillow, which picks the frame
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """The width and height a PNG's header gives (read from the bytes, before anything is decoded);
+    ``None`` if ``data`` does not start as a PNG does."""
+    if not data.startswith(SIGNATURE) or data[12:16] != b"IHDR" or len(data) < 24:
+        return None
+    return struct.unpack_from(">II", data, 16)
 
 
 def decode_png(data: bytes) -> Image.Image | None:
@@ -46,22 +55,29 @@ def decode_png(data: bytes) -> Image.Image | None:
 
 
 def _chunks(data: bytes) -> dict[bytes, bytes] | None:
-    """Each chunk's type → its data (IDAT's joined), up to IEND; ``None`` if a chunk is cut short,
-    fails its CRC, is repeated or is an animation's."""
+    """Each chunk's type → its data (the IDATs' joined), up to IEND; ``None`` unless the file is laid
+    out as the standard says (the header first, the image data in one run of IDATs, no critical
+    chunk after it), and every chunk is whole, passes its CRC, comes once (IDAT aside) and is no
+    animation's."""
     if not data.startswith(SIGNATURE):
         return None
     found: dict[bytes, bytes] = {}
     idat: list[bytes] = []
     for kind, body in _each_chunk(data):
-        if kind is None or kind in ANIMATION or (kind != b"IDAT" and kind in found):
+        if kind is None or kind in ANIMATION or (not found and kind != b"IHDR"):
             return None
-        if kind == b"IEND":
-            found[b"IDAT"] = b"".join(idat)
-            return found
         if kind == b"IDAT":
+            if b"IDAT" in found:  # image data after another chunk that followed image data
+                return None
             idat.append(body)
-        else:
-            found[kind] = body
+            continue
+        if kind == b"IEND":
+            return {**found, b"IDAT": b"".join(idat)} if idat else None
+        if idat:
+            found[b"IDAT"] = b""  # the run of IDATs is over
+        if kind in found or (idat and kind[:1].isupper()):  # repeated; critical after the image data
+            return None
+        found[kind] = body
     return None  # no IEND
 
 
@@ -86,7 +102,7 @@ def _black_ink(chunks: dict[bytes, bytes], w: int, h: int) -> Image.Image | None
     if rows is None:
         return None
     a = np.frombuffer(rows, np.uint8).reshape(h, w + 1)
-    if a[:, 0].any() or int(a[:, 1:].max()) >= len(palette) // 3:  # a filter other than none; no such colour
+    if a[:, 0].any() or (len(palette) < 768 and int(a[:, 1:].max()) >= len(palette) // 3):  # filtered; no such colour
         return None
     img = Image.frombuffer("P", (w, h), np.ascontiguousarray(a[:, 1:]), "raw", "P", 0, 1)
     img.putpalette(palette, "RGB")
@@ -107,7 +123,7 @@ def _inflate(stream: bytes, size: int) -> bytes | None:
 def _rgba(data: bytes, w: int, h: int) -> Image.Image | None:
     try:
         a = pyspng.load(data, "RGBA")
-    except RuntimeError:  # libspng's every complaint
+    except Exception:  # libspng's complaints come as RuntimeError (or MemoryError)
         return None
     if a.shape != (h, w, 4):
         return None

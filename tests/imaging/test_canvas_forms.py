@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from app.imaging.decode import ImageLimits, decode_image
-from app.imaging.errors import EmptyImage, InvalidImage
+from app.imaging.errors import EmptyImage, ImageTooLarge, InvalidImage
 from app.imaging.png import decode_png
 from app.imaging.preprocess import prepare_image
 from scripts.datasets.canvas import chromium_png, ink_png, page_drawings
@@ -79,11 +79,15 @@ def chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def replaced(data: bytes, kind: bytes, body: bytes) -> bytes:
-    """The PNG with chunk ``kind``'s data replaced (and its CRC made right)."""
-    parts = [(k, body if k == kind else d) for k, d in chunks(data)]
+def rebuilt(parts: list[tuple[bytes, bytes]]) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + b"".join(struct.pack(">I", len(d)) + k + d + struct.pack(">I", zlib.crc32(k + d))
                                            for k, d in parts)
+
+
+
+def replaced(data: bytes, kind: bytes, body: bytes) -> bytes:
+    """The PNG with chunk ``kind``'s data replaced (and its CRC made right)."""
+    return rebuilt([(k, body if k == kind else d) for k, d in chunks(data)])
 
 
 def palette_image(alpha: np.ndarray, order: np.ndarray) -> Image.Image:
@@ -147,3 +151,31 @@ def test_a_damaged_png_is_refused_as_before(form: str) -> None:
         assert decode_png(bad) is None
         with pytest.raises(InvalidImage):
             prepare_image(bad)
+
+
+def test_image_data_in_several_chunks_is_read_and_out_of_order_is_left_to_pillow() -> None:
+    img = page_drawings(1, seed=8)[0]
+    parts = chunks(ink_png(img))
+    idat = dict(parts)[b"IDAT"]
+    at = parts.index((b"IDAT", idat))
+
+    def with_idat(*middle: tuple[bytes, bytes]) -> bytes:
+        return rebuilt(parts[:at] + list(middle) + parts[at + 1:])
+
+    two = with_idat((b"IDAT", idat[:50]), (b"IDAT", idat[50:]))
+    assert decode_png(two) is not None
+    assert np.array_equal(prepare_image(two), by_pillow(img))
+    interrupted = with_idat((b"IDAT", idat[:50]), (b"tEXt", b"a\0b"), (b"IDAT", idat[50:]))
+    assert decode_png(interrupted) is None
+    with pytest.raises(InvalidImage):  # Pillow's reading: the image data ends at the text
+        prepare_image(interrupted)
+    header_second = rebuilt([parts[1], parts[0], *parts[2:]])
+    assert decode_png(header_second) is None
+    assert np.array_equal(prepare_image(header_second), by_pillow(img))  # Pillow's reading
+
+
+def test_a_png_over_the_limits_is_refused_before_it_is_inflated() -> None:
+    img = page_drawings(1, seed=9)[0]
+    for data in (ink_png(img), chromium_png(img)):
+        with pytest.raises(ImageTooLarge, match=f"{img.width}×{img.height} px; the limit is 200 px"):
+            prepare_image(data, ImageLimits(max_side=200))
