@@ -175,13 +175,20 @@ def pixels(rows: I64, starts: I64, ends: I64, number: I64, k: int) -> list[tuple
     return [(ys[a:b], xs[a:b]) for a, b in zip(np.r_[0, bounds[:-1]], bounds, strict=True)]
 
 
-def label(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], int]:
-    """The components as a label image: 1…n on their pixels, 0 elsewhere, and n."""
+def numbered(mask: NDArray[np.bool_]) -> tuple[Runs, I64, int]:
+    """A mask's runs (``runs``), the number of each one's component (0…k-1, the components in the
+    order of their first pixel), and k."""
+    found = runs(mask)
+    if len(found[0]) == 0:
+        return found, found[0], 0
+    return found, *resolve(len(found[0]), *links(*found, mask.shape[1]))
+
+
+def label(mask: NDArray[np.bool_], found: tuple[Runs, I64, int] | None = None) -> tuple[NDArray[np.int32], int]:
+    """The components as a label image: 1…n on their pixels, 0 elsewhere, and n (``found``: the
+    mask's ``numbered``, if known)."""
+    (rows, starts, ends), number, k = found or numbered(mask)
     labels = np.zeros(mask.shape, np.int32)
-    rows, starts, ends = runs(mask)
-    if len(rows) == 0:
-        return labels, 0
-    number, k = resolve(len(rows), *links(rows, starts, ends, mask.shape[1]))
     ys, xs = expand(rows, starts, ends)
     labels[ys, xs] = np.repeat(number + 1, ends - starts).astype(np.int32)
     return labels, k
