@@ -2,6 +2,7 @@
 
     python -m scripts.bench.canvas                          # 60 drawings, 15 rounds
     python -m scripts.bench.canvas --drawings 100 --rounds 20
+    python -m scripts.bench.canvas --write /tmp/forms       # also each form's files, a folder each
 
 The drawings are ``scripts.datasets.canvas.page_drawings``: digits and non-digits as people draw
 them on the page, 280 px high (the page's export), one in eight on a wide pad. Each is sent in
@@ -24,10 +25,12 @@ import base64
 import io
 import json
 import os
+import re
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
@@ -101,6 +104,16 @@ def forms(n: int) -> list[Form]:
     ]
 
 
+def write(table: list[Form], folder: Path) -> None:
+    """Each form's payloads as files: ``folder``/<form>/<drawing>.<png, webp or json>."""
+    for f in table:
+        kind = re.sub(r"[^a-z0-9]+", "-", f.name.lower()).strip("-")
+        (folder / kind).mkdir(parents=True, exist_ok=True)
+        for k, data in enumerate(f.payloads):
+            ext = "json" if not f.data_url else "webp" if data[:4] == b"RIFF" else "png"
+            (folder / kind / f"{k:03d}.{ext}").write_bytes(data)
+
+
 def cpu_ms(fn: Callable[[bytes], object], data: bytes) -> float:
     t0 = time.process_time_ns()
     fn(data)
@@ -111,9 +124,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--drawings", type=int, default=60, help="drawings (default: %(default)s)")
     p.add_argument("--rounds", type=int, default=15, help="rounds of every form on each drawing (default: %(default)s)")
+    p.add_argument("--write", type=Path, help="write each form's payloads to a folder of its own here")
     args = p.parse_args()
 
     table = forms(args.drawings)
+    if args.write:
+        write(table, args.write)
     decode: dict[str, list[float]] = {f.name: [] for f in table}
     both: dict[str, list[float]] = {f.name: [] for f in table}
     for _ in range(args.rounds):
