@@ -1,9 +1,10 @@
 """8-connected components of a boolean image at full resolution, in numpy with no Python loop
-per pixel or per run: the runs of ink of each row are found with one ``diff``, runs in
-neighbouring rows that overlap (or touch at a corner) are linked with two ``searchsorted``, and
-the links are resolved by hooking and pointer jumping until every run points at its component's
-first run (a few dozen runs, as a coarse grid has, by a plain union-find: there numpy's cost per
-call would be most of the work)."""
+per pixel: the runs of ink of each row are found with one comparison of the rows laid end to end,
+runs in neighbouring rows that overlap (or touch at a corner) are linked with two
+``searchsorted``, and the links are resolved by hooking and pointer jumping until every run points
+at its component's first run (a few dozen runs, as a coarse grid has, by a plain union-find
+instead: there numpy's cost per call would be most of the work). The holes that ink encloses are
+components of the gaps between its runs."""
 
 from __future__ import annotations
 
