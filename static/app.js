@@ -156,7 +156,7 @@
       const response = await fetch(mode === "number" ? "/api/read" : "/api/predict", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ image: pad.exportPNG() }),
+        body: JSON.stringify({ image: await pad.exportPNG() }),
         signal: abort.signal,
       });
       const body = await response.json().catch(() => ({}));

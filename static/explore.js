@@ -254,7 +254,7 @@
 
   async function compare() {
     const sent = version;
-    const body = pad.exportPNG();
+    const body = await pad.exportPNG();
     const answers = await Promise.all(models.map((m) =>
       getJSON("/api/predict?preview=false", { image: body, model: m.name }).catch((e) => ({ error: e.message }))));
     if (sent !== version) return;
@@ -285,7 +285,7 @@
     const sent = version;
     let e;
     try {
-      e = await getJSON("/api/explain", { image: pad.exportPNG(), model: select.value });
+      e = await getJSON("/api/explain", { image: await pad.exportPNG(), model: select.value });
     } catch (err) {
       if (sent === version) $("feature-maps").replaceChildren(el("p", { className: "muted", text: err.message }));
       return;

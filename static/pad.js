@@ -1,5 +1,6 @@
 // The drawing pad shared by the drawing page and the explorer: strokes drawn with a round pen on a
-// canvas kept at one canvas pixel per device pixel, and exported as the PNG the API reads.
+// canvas kept at one canvas pixel per device pixel, and exported as the PNG the API reads (black ink
+// on a palette with alpha: one byte a pixel, built here).
 // Each stroke is a list of [x, y] points in [0, 1] of the pad, so any canvas size redraws it.
 //   drawingPad(canvas, changed)  the pad: pointer, painting, resizing, export, undo and clear
 //   debounced(run, ms)           run once the calls pause: live answers while a stroke is drawn
@@ -28,6 +29,52 @@
       for (let i = 1; i < s.length; i++) g.lineTo(s[i][0] * width, s[i][1] * height);
       g.stroke();
     }
+  }
+
+  // ----- the PNG sent: black ink on a palette, one byte a pixel ----------------------------------
+  // The canvas's picture exactly (black, alpha = coverage), in a quarter of the bytes of RGBA that
+  // the server would inflate: index i is black with alpha i, rows unfiltered, zlib from the browser.
+
+  const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+
+  /** A PNG chunk: length, type, data, CRC-32 of type and data. */
+  function chunk(type, data) {
+    const out = new Uint8Array(12 + data.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, data.length);
+    for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+    out.set(data, 8);
+    let crc = 0xffffffff;
+    for (let i = 4; i < 8 + data.length; i++) crc = CRC_TABLE[(crc ^ out[i]) & 0xff] ^ (crc >>> 8);
+    view.setUint32(8 + data.length, (crc ^ 0xffffffff) >>> 0);
+    return out;
+  }
+
+  /** A promise of a PNG data URL of the alpha of `image` (ImageData), as black ink on a palette. */
+  async function inkPNG(image) {
+    const { width, height, data } = image;
+    const rows = new Uint8Array(height * (width + 1));   // each row: filter type 0, then its alphas
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) rows[y * (width + 1) + 1 + x] = data[4 * (y * width + x) + 3];
+    }
+    const zlib = new Uint8Array(await new Response(
+      new Blob([rows]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer());
+    const header = new Uint8Array(13);
+    new DataView(header.buffer).setUint32(0, width);
+    new DataView(header.buffer).setUint32(4, height);
+    header.set([8, 3, 0, 0, 0], 8);                     // 8 bits, indexed colour, not interlaced
+    const levels = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const parts = [Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10), chunk("IHDR", header),
+      chunk("PLTE", new Uint8Array(3 * 256)), chunk("tRNS", levels), chunk("IDAT", zlib), chunk("IEND", new Uint8Array(0))];
+    let text = "";
+    for (const part of parts) {
+      for (let i = 0; i < part.length; i += 0x8000) text += String.fromCharCode(...part.subarray(i, i + 0x8000));
+    }
+    return "data:image/png;base64," + btoa(text);
   }
 
   /** The page's ink colour (light or dark mode). */
@@ -130,12 +177,18 @@
       return [Math.round(EXPORT_SIZE * aspect()), EXPORT_SIZE];
     }
 
-    /** The drawing as the API gets it: a PNG data URL, black ink on transparent, like any canvas. */
-    function exportPNG() {
+    /**
+     * The drawing as the API gets it (a promise of a PNG data URL): black ink on transparent, as a
+     * palette image of one byte a pixel, its alpha (inkPNG); the canvas's own RGBA PNG where the
+     * browser cannot compress a stream.
+     */
+    async function exportPNG() {
       const off = document.createElement("canvas");
       [off.width, off.height] = exportSize();
-      paint(off.getContext("2d"), strokes, off.width, off.height, "#000");
-      return off.toDataURL("image/png");
+      const g = off.getContext("2d");
+      paint(g, strokes, off.width, off.height, "#000");
+      if (typeof CompressionStream === "undefined") return off.toDataURL("image/png");
+      return inkPNG(g.getImageData(0, 0, off.width, off.height));
     }
 
     /** Take the last stroke away (not while one is being drawn). */

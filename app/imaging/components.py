@@ -1,27 +1,33 @@
 """8-connected components of a boolean image at full resolution, in numpy with no Python loop
-per pixel or per run: the runs of ink of each row are found with one ``diff``, runs in
-neighbouring rows that overlap (or touch at a corner) are linked with two ``searchsorted``, and
-the links are resolved by hooking and pointer jumping until every run points at its component's
-first run."""
+per pixel: the runs of ink of each row are found with one comparison of the rows laid end to end,
+runs in neighbouring rows that overlap (or touch at a corner) are linked with two
+``searchsorted``, and the links are resolved by hooking and pointer jumping until every run points
+at its component's first run (a few dozen runs, as a coarse grid has, by a plain union-find
+instead: there numpy's cost per call would be most of the work). The holes that ink encloses are
+components of the gaps between its runs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 I64 = NDArray[np.int64]
 Runs = tuple[I64, I64, I64]  # a mask's runs of True: rows, starts, ends (exclusive), row-major
+SMALL = 64  # runs that ``resolve`` joins by a plain union-find: numpy's cost per call would dominate
 
 
 def runs(mask: NDArray[np.bool_]) -> Runs:
     """The horizontal runs of True in row-major order: rows, starts, ends (exclusive)."""
     h, w = mask.shape
-    padded = np.zeros((h, w + 2), np.int8)
-    padded[:, 1:-1] = mask
-    ys, xs = np.nonzero(np.diff(padded, axis=1))  # +1 where a run starts, -1 where it has ended
-    return ys[::2].astype(np.int64), xs[::2].astype(np.int64), xs[1::2].astype(np.int64)
+    flat = np.zeros(h * (w + 1) + 1, bool)  # the rows one after another, each after a False
+    flat[:-1].reshape(h, w + 1)[:, 1:] = mask
+    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1  # where a run starts, and where it has ended
+    rows = edges[::2] // (w + 1)
+    row_start = rows * (w + 1) + 1
+    return rows, edges[::2] - row_start, edges[1::2] - row_start
 
 
 def links(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True) -> tuple[I64, I64]:
@@ -41,7 +47,10 @@ def links(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True) 
 
 
 def resolve(n: int, i: I64, j: I64) -> tuple[I64, int]:
-    """Component numbers 0…k-1 of n runs joined by the pairs (i, j), and k."""
+    """Component numbers 0…k-1 of n runs joined by the pairs (i, j), and k; the components in
+    the order of their first runs."""
+    if n <= SMALL:
+        return _resolve_small(n, i.tolist(), j.tolist())
     parent = np.arange(n)
     while True:
         a, b = parent[i], parent[j]
@@ -57,6 +66,23 @@ def resolve(n: int, i: I64, j: I64) -> tuple[I64, int]:
             parent = up
     roots, numbers = np.unique(parent, return_inverse=True)
     return numbers.astype(np.int64), len(roots)
+
+
+def _resolve_small(n: int, i: list[int], j: list[int]) -> tuple[I64, int]:
+    """``resolve`` by a plain union-find, each root the smallest run of its component."""
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = x = parent[parent[x]]
+        return x
+
+    for a, b in zip(i, j, strict=True):
+        ra, rb = root(a), root(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    roots = [root(x) for x in range(n)]
+    number = {r: k for k, r in enumerate(sorted(set(roots)))}
+    return np.array([number[r] for r in roots], np.int64), len(number)
 
 
 def _any(_: int) -> None:
@@ -81,17 +107,32 @@ def grouped(rows: I64, starts: I64, ends: I64, width: int, diagonal: bool = True
     return pixels(rows, starts, ends, number, k)
 
 
-def holes(rows: I64, starts: I64, ends: I64, width: int) -> tuple[I64, I64, I64, I64]:
-    """The paper that ink, given as its runs (``runs``), encloses, as runs (rows, starts, ends)
-    and their hole's number, 0…k-1 in the order of the holes' first pixels: each hole a
-    4-connected component of the paper (the dual of 8-connected ink: no hole leaks out between
-    two pixels touching at a corner) that cannot reach the edge. Only the gaps between two runs
-    of a row can be in a hole, and a gap is out if it shares a column with the paper before a
-    row's first run or after its last, in the row above or below, or with a row of no ink."""
+class Gaps(NamedTuple):
+    """The gaps between two runs of ink in a row (``gaps``): where holes can be."""
+
+    rows: I64
+    starts: I64
+    ends: I64
+    out: NDArray[np.bool_]  # shares a column with the paper outside the ink, in the row above or below
+    i: I64  # gaps i and j, in neighbouring rows, are 4-connected
+    j: I64
+
+    def most(self) -> tuple[int, int]:
+        """At most how much paper the holes hold, and at most how many holes there are: the gaps
+        not out, and those of them with no gap above (each hole has a topmost gap)."""
+        inner = ~self.out
+        inner[self.j] = False
+        return int((self.ends - self.starts)[~self.out].sum()), int(np.count_nonzero(inner))
+
+
+def gaps(rows: I64, starts: I64, ends: I64, width: int) -> Gaps:
+    """The gaps between two runs of a row of ink given as its runs (``runs``), which of them share
+    a column with the paper before a row's first run or after its last, in the row above or below,
+    or with a row of no ink (they are out: not in a hole), and which are 4-connected."""
     same = rows[1:] == rows[:-1]
     g_rows, g_starts, g_ends = rows[1:][same], ends[:-1][same], starts[1:][same]
     if len(g_rows) == 0:
-        return g_rows, g_starts, g_ends, g_rows
+        return Gaps(g_rows, g_starts, g_ends, np.zeros(0, bool), g_rows, g_rows)
     top = int(rows[0])
     span = int(rows[-1]) - top + 3  # every row of ink, and one of no ink above and below
     inked = np.zeros(span, bool)
@@ -104,10 +145,20 @@ def holes(rows: I64, starts: I64, ends: I64, width: int) -> tuple[I64, I64, I64,
     for step in (0, 2):  # the row above, the row below
         near = g_rows - top + step
         out |= ~inked[near] | (g_starts < first[near]) | (g_ends > last[near])
-    number, k = resolve(len(g_rows), *links(g_rows, g_starts, g_ends, width, diagonal=False))
-    inside = ~(np.bincount(number, weights=out, minlength=k) > 0)[number]
+    return Gaps(g_rows, g_starts, g_ends, out, *links(g_rows, g_starts, g_ends, width, diagonal=False))
+
+
+def holes(g: Gaps) -> tuple[I64, I64, I64, I64]:
+    """The paper that ink encloses, given its ``gaps``, as runs (rows, starts, ends) and their
+    hole's number, 0…k-1 in the order of the holes' first pixels: each hole a 4-connected
+    component of the paper (the dual of 8-connected ink: no hole leaks out between two pixels
+    touching at a corner) that cannot reach the edge, which is a component of gaps none out."""
+    if len(g.rows) == 0:
+        return g.rows, g.starts, g.ends, g.rows
+    number, k = resolve(len(g.rows), g.i, g.j)
+    inside = ~(np.bincount(number, weights=g.out, minlength=k) > 0)[number]
     _, number = np.unique(number[inside], return_inverse=True)
-    return g_rows[inside], g_starts[inside], g_ends[inside], number.astype(np.int64)
+    return g.rows[inside], g.starts[inside], g.ends[inside], number.astype(np.int64)
 
 
 def expand(rows: I64, starts: I64, ends: I64) -> tuple[I64, I64]:
@@ -125,10 +176,20 @@ def pixels(rows: I64, starts: I64, ends: I64, number: I64, k: int) -> list[tuple
     return [(ys[a:b], xs[a:b]) for a, b in zip(np.r_[0, bounds[:-1]], bounds, strict=True)]
 
 
-def label(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], int]:
-    """The components as a label image: 1…n on their pixels, 0 elsewhere, and n."""
+def numbered(mask: NDArray[np.bool_]) -> tuple[Runs, I64, int]:
+    """A mask's runs (``runs``), the number of each one's component (0…k-1, the components in the
+    order of their first pixel), and k."""
+    found = runs(mask)
+    if len(found[0]) == 0:
+        return found, found[0], 0
+    return found, *resolve(len(found[0]), *links(*found, mask.shape[1]))
+
+
+def label(mask: NDArray[np.bool_], found: tuple[Runs, I64, int] | None = None) -> tuple[NDArray[np.int32], int]:
+    """The components as a label image: 1…n on their pixels, 0 elsewhere, and n (``found``: the
+    mask's ``numbered``, if known)."""
+    (rows, starts, ends), number, k = found or numbered(mask)
     labels = np.zeros(mask.shape, np.int32)
-    found = components(mask)
-    for k, (ys, xs) in enumerate(found, start=1):
-        labels[ys, xs] = k
-    return labels, len(found)
+    ys, xs = expand(rows, starts, ends)
+    labels[ys, xs] = np.repeat(number + 1, ends - starts).astype(np.int32)
+    return labels, k

@@ -1,4 +1,4 @@
-"""From what a client sends to pixels: data URL or base64 → bytes → RGB(A) image.
+"""From what a client sends to pixels: data URL or base64 → bytes → RGB(A) image (or black ink on a palette).
 
 Sizes are checked on the header Pillow reads in ``Image.open``, before any pixel
 is decoded, so a small file that claims a huge image costs nothing. An image
@@ -7,6 +7,10 @@ within the limits but larger than ``WORK_PIXELS`` is decoded reduced: a JPEG at
 format reduced by box-averaging right after decoding, so the rest of the
 pipeline never holds more than about a megapixel whatever was sent. A digit
 is fitted into 20×20 pixels in the end; a megapixel keeps any drawing's strokes.
+
+PNGs, what browsers send, are tried first with ``app.imaging.png``'s faster decoders (the drawing
+page's ink as a palette image, a canvas's RGBA; its own reading of the header, checked against the
+same limits, before anything is inflated); Pillow decodes whatever those leave.
 
 Decoding itself needs the full image in memory (``BYTES_PER_PIXEL``: libwebp
 about twice what the other decoders need), so the decodes running at once in this
@@ -29,6 +33,7 @@ from PIL import Image, ImageOps
 
 from app.imaging.budget import Budget
 from app.imaging.errors import ImageTooLarge, InvalidImage, UnsupportedFormat, excerpt
+from app.imaging.png import decode_png, png_size
 
 FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "GIF"}
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
@@ -133,7 +138,12 @@ def image_pixels(data: bytes, limits: ImageLimits) -> int:
 
 def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
     """Image file bytes → a decoded RGB or RGBA image: the first frame, EXIF orientation applied,
-    at most about ``WORK_PIXELS`` (larger images are decoded or reduced to about that)."""
+    at most about ``WORK_PIXELS`` (larger images are decoded or reduced to about that). A palette
+    image of black ink with alpha (``black_ink``: what the drawing page sends) stays a "P" image.
+    A PNG that ``app.imaging.png`` reads (as browsers and the page send them) is decoded there."""
+    fast = _fast_png(data, limits)
+    if fast is not None:
+        return fast
     with open_image(data, limits) as img:
         fmt = FORMATS[str(img.format)]
         try:
@@ -145,10 +155,40 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
                 if fmt == "JPEG":
                     frame = ImageOps.exif_transpose(img)  # phone photos are often stored sideways
                 frame.load()
+                if frame.width * frame.height <= WORK_PIXELS and black_ink(frame):
+                    return frame
                 mode = "RGBA" if frame.has_transparency_data else "RGB"
                 return _reduce(frame.convert(mode) if frame.mode != mode else frame)
         except Exception:  # truncated or corrupt data shows up only when decoding
             raise InvalidImage(f"The {fmt} file is damaged or truncated.") from None
+
+
+def _fast_png(data: bytes, limits: ImageLimits) -> Image.Image | None:
+    """``data`` decoded by ``app.imaging.png``, if it is a PNG that it reads, within the limits and
+    ``WORK_PIXELS``; else ``None``: it is decoded (or refused) as any image is."""
+    size = png_size(data)
+    if size is None:
+        return None
+    w, h = size
+    if max(w, h) > limits.max_side or w * h > min(limits.max_pixels, WORK_PIXELS):
+        return None
+    with DECODE_BUDGET.hold(w * h * 8):
+        return decode_png(data)
+
+
+def black_ink(img: Image.Image) -> bool:
+    """Whether ``img`` is a "P" image whose palette is all black, with an alpha for each index
+    (PNG's tRNS): the canvas's black ink with alpha = coverage, one byte a pixel."""
+    if img.mode != "P" or not isinstance(img.info.get("transparency"), bytes):
+        return False
+    palette = img.getpalette("RGB")
+    return palette is not None and not any(palette)
+
+
+def alpha_table(img: Image.Image) -> list[int]:
+    """A ``black_ink`` image's alpha of each index, 256 of them (an index past tRNS is opaque)."""
+    alpha = list(img.info["transparency"])[:256]
+    return alpha + [255] * (256 - len(alpha))
 
 
 def _draft(img: Image.Image) -> None:

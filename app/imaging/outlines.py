@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from app.imaging.budget import Work
-from app.imaging.components import Runs, expand, holes, runs
+from app.imaging.components import Runs, expand, gaps, holes, runs
 
 INK = 40       # of 255: what counts as ink when telling strokes and holes apart
 LONG = 30.0    # perimeter² / area over which a hole is the inside of a stroke,
@@ -60,10 +60,14 @@ def fill_outlines(inked: NDArray[np.bool_], line: int, ink: Runs | None = None,
     filled = np.zeros_like(inked)
     if len(rows) == 0:
         return filled
-    h_rows, h_starts, h_ends, number = holes(rows, starts, ends, inked.shape[1])
-    k = int(number.max()) + 1 if len(number) else 0
     ink_area, widths = int((ends - starts).sum()), (int(ends.max()) - int(starts.min())) / line
     work.count("ink_pixels", ink_area)
+    found = gaps(rows, starts, ends, inked.shape[1])
+    most_area, most_holes = found.most()
+    if most_area < HOLLOW * ink_area and most_holes < SKETCHED * widths:
+        return filled  # as below, told without finding the holes
+    h_rows, h_starts, h_ends, number = holes(found)
+    k = int(number.max()) + 1 if len(number) else 0
     if int((h_ends - h_starts).sum()) < HOLLOW * ink_area and k < SKETCHED * widths:
         return filled  # too little paper enclosed, and too few holes: neither outlines nor sketched
     ys, xs = expand(h_rows, h_starts, h_ends)

@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageChops
 
 from app.imaging.budget import Work
-from app.imaging.decode import ImageLimits, decode_image
+from app.imaging.decode import ImageLimits, alpha_table, black_ink, decode_image
 from app.imaging.errors import EmptyImage, InvalidPixels
 from app.imaging.outlines import solid
 from app.imaging.specks import drop_specks
@@ -63,8 +63,13 @@ def prepare_image(data: bytes, limits: ImageLimits | None = None, work: Work | N
     work = work or Work(limits.budget)
     img = decode_image(data, limits)
     work.check()
+    return prepare_decoded(img, work)
+
+
+def prepare_decoded(img: Image.Image, work: Work | None = None) -> F32:
+    """A decoded image (as ``decode_image`` gives) → (28, 28) float32: ``prepare_image`` after the decode."""
     ink, box = ink_map(img)
-    return fit_mnist(solid(drop_specks(ink, box[:2], img.size), work))
+    return fit_mnist(solid(drop_specks(ink, box[:2], img.size), work or Work()))
 
 
 def prepare_pixels(values: list[float] | list[list[float]]) -> F32:
@@ -91,8 +96,14 @@ def prepare_pixels(values: list[float] | list[list[float]]) -> F32:
 
 
 def ink_map(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
-    """An RGB or RGBA image → "L" ink coverage, 0 paper … 255 full ink, of a box of it that
-    holds all the ink, and that box: the whole image, or less when a margin is cut off."""
+    """An RGB or RGBA image, or a palette image of black ink with alpha (``black_ink``) → "L" ink
+    coverage, 0 paper … 255 full ink, of a box of it that holds all the ink, and that box: the
+    whole image, or less when a margin is cut off."""
+    if black_ink(img):
+        found = _palette_ink(img)
+        if found is not None:
+            return found
+        img = img.convert("RGBA")  # all opaque: as any opaque image, below
     if img.mode == "RGBA":
         # Outside this box every pixel is (0, 0, 0, 0), transparent black: the empty part of a
         # canvas. Cropping to it first keeps the full-resolution work to the drawing.
@@ -128,6 +139,27 @@ def ink_map(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
     return _stretch(d, cast(tuple[int, int], d.getextrema())[1]), (0, 0, W, H)
 
 
+def _palette_ink(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]] | None:
+    """A ``black_ink`` image (the page's canvas, one byte a pixel) → what ``ink_map`` gives for the
+    RGBA image it stands for; ``None`` if every pixel is opaque. Where the alpha rises with the
+    index from 0 at index 0 alone (as the page's palette does), the indices stand for the alpha
+    in the extrema and the box, and only the box is looked up."""
+    alpha = alpha_table(img)
+    if alpha[0] == 0 < alpha[1] and alpha == sorted(alpha):
+        values = img
+    else:
+        values, alpha = img.point(alpha, "L"), list(range(256))
+    lo, hi = cast(tuple[int, int], values.getextrema())
+    if alpha[lo] == 255:
+        return None
+    box = values.getbbox()
+    if box is None:
+        raise EmptyImage("The drawing is empty: the image is fully transparent.")
+    table = _stretch_table(alpha[hi])  # raises if no ink stands out
+    painted = values if box == (0, 0, *img.size) else values.crop(box)
+    return painted.point([table[a] for a in alpha], "L"), box
+
+
 def _one_colour(painted: Image.Image, whole: bool) -> bool:
     """Whether every pixel of an RGBA image has the same R, G and B, whatever its alpha. Given
     ``painted``, its box of pixels other than (0, 0, 0, 0), and ``whole``: that box is all of it."""
@@ -140,13 +172,14 @@ def _one_colour(painted: Image.Image, whole: bool) -> bool:
 
 def _stretch(d: Image.Image, strongest: int) -> Image.Image:
     """Colour distance (0…255) → ink: below FLOOR of the strongest is paper, the strongest is 255."""
-    if strongest < MIN_CONTRAST * 255:
-        raise EmptyImage("The drawing is empty: no ink stands out from the background.")
     return d.point(_stretch_table(strongest), "L")
 
 
 @functools.cache
 def _stretch_table(strongest: int) -> bytes:
+    """``_stretch``'s table; raises EmptyImage if ``strongest`` is too faint to be ink."""
+    if strongest < MIN_CONTRAST * 255:
+        raise EmptyImage("The drawing is empty: no ink stands out from the background.")
     floor = FLOOR * strongest
     lut = np.clip(np.round((np.arange(256) - floor) * (255 / (strongest - floor))), 0, 255)
     return lut.astype(np.uint8).tobytes()

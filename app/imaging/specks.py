@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageChops
 
-from app.imaging.components import label
+from app.imaging.components import label, numbered
 from app.imaging.errors import EmptyImage
 
 GRID = 24
@@ -73,12 +73,14 @@ def drop_specks(ink: Image.Image, origin: tuple[int, int] = (0, 0),
     grown = tall.copy()
     grown[:, 1:] |= tall[:, :-1]
     grown[:, :-1] |= tall[:, 1:]
-    labels, n = label(grown)
+    found = numbered(grown)
+    n = found[2]
     if n == 1:  # one piece, the usual drawing: nothing to drop unless it is itself a speck
         x0, y0, x1, y1 = occupied_box
         if _is_speck((y0, y1 - 1, x0, x1 - 1)):
             raise EmptyImage("The drawing is only specks: draw a digit.")
         return ink
+    labels, _ = label(grown, found)
     labels[~occupied] = 0
     masses = np.bincount(labels.ravel(), weights=mass.ravel(), minlength=n + 1)
     boxes = {k: _box(labels == k) for k in range(1, n + 1)}

@@ -31,8 +31,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts.datasets.canvas import seven_png
-
 
 def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 20) -> tuple[float, float]:
     """Median wall-clock and CPU milliseconds of one call."""
@@ -66,6 +64,7 @@ def main() -> None:
     from app.main import create_app
     from app.serving.predictor import Predictor
     from app.settings import Settings
+    from scripts.datasets.canvas import seven_png  # numpy: after OPENBLAS_NUM_THREADS is set
 
     png = seven_png()
     predictor = Predictor.load(args.weights)

@@ -9,6 +9,8 @@ only the check of *which* digit was read is skipped). Screenshots go to artifact
 
 from __future__ import annotations
 
+import io
+import json
 import math
 import re
 import time
@@ -16,9 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from app.imaging.decode import payload_bytes
+from app.imaging.preprocess import prepare_image
 from scripts.harness.server import serving
 from tests.app_fixtures import app_weights
 from tests.paths import ROOT
@@ -186,6 +192,46 @@ def test_honest_answers(page: Page, drawn: str, expected: str | None) -> None:
     else:
         expect(page.get_by_test_id("prediction")).to_have_text(expected)
         expect(verdict).to_contain_text(expected)
+
+
+def sent_images(context: BrowserContext, server: str, strokes: list[Path_]) -> tuple[list[bytes], str]:
+    """The images a fresh page sends to /api/predict while ``strokes`` are drawn, and the digit shown."""
+    page = context.new_page()
+    bodies: list[bytes] = []
+
+    def sent(request: Any) -> None:
+        if request.url.endswith("/api/predict"):
+            bodies.append(payload_bytes(json.loads(request.post_data)["image"]))
+
+    page.on("request", sent)
+    quiet = Requests(page, "/api/predict")
+    page.goto(server)
+    draw(page, strokes)
+    expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"))
+    quiet.wait_quiet()
+    return bodies, page.get_by_test_id("prediction").inner_text()
+
+
+def test_the_page_sends_its_ink_on_a_palette(browser: Browser, server: str) -> None:
+    """The page sends a palette PNG (one byte a pixel: black, alpha = coverage), and it reads as the
+    canvas's own RGBA PNG of the same drawing does (sent where the browser lacks CompressionStream)."""
+    contexts = [browser.new_context(viewport={"width": 1100, "height": 900}) for _ in range(2)]
+    contexts[1].add_init_script("delete window.CompressionStream;")
+    try:
+        sent, shown = sent_images(contexts[0], server, DIGITS["7"])
+        canvas, shown_canvas = sent_images(contexts[1], server, DIGITS["7"])
+    finally:
+        for ctx in contexts:
+            ctx.close()
+    palette, rgba = sent[-1], canvas[-1]
+    with Image.open(io.BytesIO(palette)) as img, Image.open(io.BytesIO(rgba)) as own:
+        assert (img.format, img.mode, own.mode) == ("PNG", "P", "RGBA")
+        assert len(palette) < len(rgba)
+        assert np.array_equal(np.asarray(img.convert("RGBA")), np.asarray(own))  # the same picture, exactly
+    assert np.array_equal(prepare_image(palette), prepare_image(rgba))
+    assert shown == shown_canvas
+    if SHIPPED.exists():
+        assert shown == "7"
 
 
 def test_a_tap_claims_no_digit(page: Page) -> None:

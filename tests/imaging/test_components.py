@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.imaging.components import components, expand, holes, runs
+from app.imaging.components import components, expand, gaps, holes, runs
 from tests.imaging.helpers import flood_labels
 
 
@@ -37,7 +37,7 @@ def test_diagonal_neighbours_and_empty() -> None:
 
 def found_holes(mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """``holes`` as each hole's pixels, row-major."""
-    rows, starts, ends, number = holes(*runs(mask), mask.shape[1])
+    rows, starts, ends, number = holes(gaps(*runs(mask), mask.shape[1]))
     out = []
     for h in range(int(number.max()) + 1 if len(number) else 0):
         ys, xs = expand(rows[number == h], starts[number == h], ends[number == h])
@@ -63,3 +63,18 @@ def test_holes_are_the_paper_that_touches_no_side() -> None:
     diamond[[0, 1, 1, 2, 2, 3, 3, 4], [2, 1, 3, 0, 4, 1, 3, 2]] = True  # corners touching only
     assert [(ys.tolist(), xs.tolist()) for ys, xs in found_holes(diamond)] == [([1, 2, 2, 2, 3], [2, 1, 2, 3, 2])]
     assert found_holes(np.ones((3, 3), bool)) == [] and found_holes(np.zeros((3, 3), bool)) == []
+
+
+def test_the_gaps_bound_the_holes() -> None:
+    """``Gaps.most``: the holes never hold more paper, nor are more, than it says (``fill_outlines``
+    skips finding them when even that is too little)."""
+    rng = np.random.default_rng(2)
+    for _ in range(300):
+        h, w = rng.integers(1, 40, 2)
+        mask = rng.random((h, w)) < rng.uniform(0.3, 0.8)
+        found = found_holes(mask)
+        area, count = gaps(*runs(mask), w).most()
+        assert sum(len(ys) for ys, _ in found) <= area and len(found) <= count
+    ring = np.ones((5, 5), bool)
+    ring[1:4, 1:4] = False  # one hole of 9 pixels, three gaps, the top one with no gap above
+    assert gaps(*runs(ring), 5).most() == (9, 1)
