@@ -15,8 +15,8 @@ workers. All run at once, idle but for the one under load, and each load goes to
 turn before the next load starts. Last, each server's memory: its supervisor's and each worker's
 resident set after the loads, and its peak.
 
-For each payload (a 280×280 canvas PNG and 784 pixels to /api/predict, a 6-digit number to
-/api/read, a PNG to /api/explain), printed per server:
+For each payload (a 280×280 canvas PNG as RGBA, the same drawing as the page now sends it, and 784
+pixels to /api/predict, a 6-digit number to /api/read, a PNG to /api/explain), printed per server:
 
 - in-process: this tree's CPU per request doing the route's work in this process (parse, prepare,
   predict, the answer's JSON) — the ceiling a server can reach;
@@ -71,6 +71,13 @@ def drawing_png() -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def page_png() -> str:
+    """The same drawing as the page sends it now: black ink on a palette (``scripts.datasets.canvas``)."""
+    from scripts.datasets.canvas import ink_png
+    rgba = Image.open(io.BytesIO(base64.b64decode(drawing_png().split(",", 1)[1]))).convert("RGBA")
+    return "data:image/png;base64," + base64.b64encode(ink_png(rgba)).decode()
+
+
 def number_png() -> str:
     from scripts.datasets.canvas import number_png as drawn
     return "data:image/png;base64," + base64.b64encode(drawn(6, 0)[0]).decode()
@@ -94,7 +101,9 @@ class Payload:
 
 def payloads() -> dict[str, Payload]:
     png = drawing_png()
-    return {"png": Payload("280×280 canvas PNG", "/api/predict", {"image": png}),
+    return {"png": Payload("280×280 canvas PNG (RGBA)", "/api/predict", {"image": png}),
+            "page": Payload("280×280 drawing as the page sends it (palette PNG)", "/api/predict",
+                            {"image": page_png()}),
             "pixels": Payload("784 pixels", "/api/predict", {"pixels": PIXELS_2}),
             "read": Payload("6-digit read", "/api/read", {"image": number_png()}, batch=False),
             "explain": Payload("explain a PNG", "/api/explain", {"image": png}, batch=False)}
@@ -229,8 +238,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", default="7ed631b", help="the commit to compare with (default: %(default)s)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load (default: %(default)s)")
-    parser.add_argument("--only", nargs="*", default=["png", "pixels", "read", "explain"],
-                        help="payloads: png pixels read explain (default: all)")
+    parser.add_argument("--only", nargs="*", default=["png", "page", "pixels", "read", "explain"],
+                        help="payloads: png page pixels read explain (default: all)")
     parser.add_argument("--workers", nargs="*", type=int, default=[1, 2], help="worker counts (default: 1 2)")
     parser.add_argument("--connections", nargs="*", type=int, default=[16, 64, 256],
                         help="the first gives CPU per request (default: 16 64 256)")
