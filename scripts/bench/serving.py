@@ -103,7 +103,7 @@ def payloads() -> dict[str, Payload]:
     png = drawing_png()
     return {"png": Payload("280×280 canvas PNG (RGBA)", "/api/predict", {"image": png}),
             "page": Payload("280×280 drawing as the page sends it (palette PNG)", "/api/predict",
-                            {"image": page_png()}),
+                            {"image": page_png()}, batch=False),
             "pixels": Payload("784 pixels", "/api/predict", {"pixels": PIXELS_2}),
             "read": Payload("6-digit read", "/api/read", {"image": number_png()}, batch=False),
             "explain": Payload("explain a PNG", "/api/explain", {"image": png}, batch=False)}
