@@ -4,6 +4,7 @@
     python -m scripts.bench.engine --rounds 9
     git archive 66daaa6 model | tar -x -C /tmp/base       # an older model/ beside this one:
     python -m scripts.bench.engine --baseline /tmp/base
+    python -m scripts.bench.engine --cold                 # and without model.inference.warm_blas
 
 What is timed: probabilities for a batch of 256 real MNIST test images (the committed sample in
 tests/data) and for one of them. The numpy side is ``Network.predict_proba`` of the network
@@ -12,9 +13,11 @@ side runs the same weights exported by ``scripts/export.py`` (softmax and temper
 CPU provider, intra_op_num_threads=1, inter_op_num_threads=1, sequential execution, its default
 graph optimizations. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are left as the environment has them.
 
-Each side runs in its own process, alternated numpy, onnxruntime (, baseline) for --rounds
-rounds; each process reports the median CPU time (``time.process_time``) of one call after a
-warm-up, and the table gives the median over rounds and numpy ÷ onnxruntime (≤ 1.5 is the
+--baseline adds a side: the numpy side with another tree's model/ package. --cold adds one: this
+tree's numpy side without ``model.inference.warm_blas``, to show what that warm-up is worth.
+Each side runs in its own process, alternated numpy, onnxruntime (and those) for --rounds
+rounds; each process reports the median CPU time (``time.process_time``) of one call after a few
+untimed ones, and the table gives the median over rounds and numpy ÷ onnxruntime (≤ 1.5 is the
 goal). The numpy side also times each inference step (``model/inference.py``) on its own, for
 the same batch in the same slices and for the one image, to show which layer costs what. Both
 sides' probabilities are compared, so a fast wrong answer cannot pass unnoticed.
@@ -73,6 +76,9 @@ def timings(predict: Callable[[Images], Any], X: Images, args: argparse.Namespac
 
 def numpy_side(X: Images, args: argparse.Namespace, steps: bool) -> Result:
     from model import weights
+    if args.side == "cold":  # this tree as it is, but OpenBLAS's buffer left unmapped
+        from model import inference
+        inference.warm_blas = lambda: None  # type: ignore[assignment]
     net, _ = weights.load(args.weights)
     result = timings(net.predict_proba, X, args)
     result["P"] = net.predict_proba(X).tolist()
@@ -213,7 +219,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--weights", type=Path, default=ROOT / "weights" / "digitpad.npz", help="(default: %(default)s)")
     p.add_argument("--baseline", type=Path,
                    help="a folder holding another model/ package, run as a third side (default: none)")
-    p.add_argument("--side", choices=["numpy", "onnxruntime", "baseline"], help=argparse.SUPPRESS)  # a child
+    p.add_argument("--cold", action="store_true",
+                   help="also run this tree without model.inference.warm_blas, as another side")
+    p.add_argument("--side", choices=["numpy", "onnxruntime", "baseline", "cold"], help=argparse.SUPPRESS)  # a child
     return p.parse_args(argv)
 
 
@@ -225,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline and not (args.baseline / "model" / "network.py").is_file():
         sys.exit(f"--baseline {args.baseline}: no model/network.py there")
     load_before = load_average()
-    sides = ["numpy", "onnxruntime"] + (["baseline"] if args.baseline else [])
+    sides = ["numpy", "onnxruntime"] + (["baseline"] if args.baseline else []) + (["cold"] if args.cold else [])
     runs: dict[str, list[Result]] = {side: [] for side in sides}
     for r in range(args.rounds):
         for side in sides:
