@@ -17,12 +17,14 @@ work around:
 * **A dense layer's ReLU in place**, on the dense layer's own fresh output.
 * **No dropout**: it is the identity at inference.
 
-Before the first pass, ``warm_blas`` runs one throwaway matrix product (see there why).
+Before the first pass, ``warm_blas`` runs a few throwaway matrix products (see there why).
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -114,14 +116,29 @@ def through(steps: list[Step], A: Array) -> Array:
 
 @functools.cache
 def warm_blas() -> None:
-    """One 512×64 · 64×512 float32 product, once per process, to map OpenBLAS's work buffer.
+    """A few 512×64 · 64×512 float32 products, once per process, to map OpenBLAS's work buffers.
 
-    OpenBLAS's AVX2 single-precision kernel prefetches the next packed panel of that buffer. When
+    OpenBLAS's AVX2 single-precision kernel prefetches the next packed panel of its work buffer. When
     a product has few output columns (every layer's here has 256 or fewer), OpenBLAS packs each
     panel into the same place, and the prefetches run ahead into pages of the buffer that nothing
     has written yet: each one walks the page table and finds no page. The convolutions' and the
     dense layers' products run much slower for it, for the life of the process, until one product
-    wide enough to fill the buffer has run; this is that product. The figures, and how they were
-    found, are in docs/benchmarks.md ("The engine against onnxruntime")."""
-    rows = np.ones((512, 64), dtype=np.float32)
-    rows @ rows.T
+    wide enough to fill the buffer has run in it; these are those products. OpenBLAS gives each of
+    the products running at once a buffer of its own, so they run on one thread per core, started
+    together. The figures, and how they were found, are in docs/benchmarks.md ("The engine against
+    onnxruntime")."""
+    threads = max(1, os.cpu_count() or 1)
+    together = threading.Barrier(threads)
+
+    def products() -> None:
+        rows = np.ones((512, 64), dtype=np.float32)
+        together.wait()
+        for _ in range(3):  # so that the threads' products overlap even if one starts late
+            rows @ rows.T
+
+    others = [threading.Thread(target=products, name="warm-blas") for _ in range(threads - 1)]
+    for t in others:
+        t.start()
+    products()
+    for t in others:
+        t.join()
