@@ -116,7 +116,7 @@ def through(steps: list[Step], A: Array) -> Array:
 
 @functools.cache
 def warm_blas() -> None:
-    """A few 512×64 · 64×512 float32 products, once per process, to map OpenBLAS's work buffers.
+    """A few 512×256 · 256×512 float32 products, once per process, to map OpenBLAS's work buffers.
 
     OpenBLAS's AVX2 single-precision kernel prefetches the next packed panel of its work buffer. When
     a product has few output columns (every layer's here has 256 or fewer), OpenBLAS packs each
@@ -131,9 +131,9 @@ def warm_blas() -> None:
     together = threading.Barrier(threads)
 
     def products() -> None:
-        rows = np.ones((512, 64), dtype=np.float32)
+        rows = np.ones((512, 256), dtype=np.float32)  # as deep as the layers' products, and wider
         together.wait()
-        for _ in range(3):  # so that the threads' products overlap even if one starts late
+        for _ in range(2):  # so that the threads' products overlap even if one starts late
             rows @ rows.T
 
     others = [threading.Thread(target=products, name="warm-blas") for _ in range(threads - 1)]
