@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from model.layers import Array, Conv2D, Dense, Dropout, Layer, MaxPool2D, ReLU, max_pool
+from model.layers import Array, Conv2D, Dense, Dropout, Layer, MaxPool2D, ReLU
 
 SLICE = 16  # images per pass: the largest step's buffers (the im2col rows) stay in the L3 cache
 Step = tuple[str, Callable[[Array], Array]]  # (the layers it runs, e.g. "dense+relu"; the function)
@@ -44,10 +44,41 @@ class Plan:
 
 
 def conv_relu_pool(conv: Conv2D, X: Array) -> Array:
-    """``ReLU(pool(X ∗ W) + b)``, equal to ``pool(ReLU(X ∗ W + b))``: (m, H, W, C) → (m, Ho/2, Wo/2, F)."""
-    A = max_pool(conv.correlate(X))
+    """``ReLU(pool(X ∗ W) + b)``, equal to ``pool(ReLU(X ∗ W + b))``: (m, H, W, C) → (m, Ho/2, Wo/2, F).
+
+    ``X ∗ W`` is ``cols·Wmᵀ`` as in ``Conv2D``, with the im2col rows in another order (see
+    ``im2col_by_parity``): its first half holds the even output rows, its second half the odd
+    ones, so the two rows of every pooling window are the same row of the two halves, and the two
+    columns of a window are the two halves of one row of 2F numbers. The 2×2 pool is then two
+    maxima of contiguous halves."""
+    p, k, F = conv.pad, conv.k, conv.c_out
+    Xp = np.pad(X, ((0, 0), (p, p), (p, p), (0, 0))) if p else X
+    Z = im2col_by_parity(Xp, k) @ conv._Wm().T  # (2·m·Ho/2·Wo, F)
+    m, H, W, _ = Xp.shape
+    h, w = (H - k + 1) // 2, (W - k + 1) // 2
+    halves = Z.reshape(2, m * h * w, 2 * F)
+    rows = np.maximum(halves[0], halves[1])  # each window's two rows: (m·h·w, 2F), its two columns side by side
+    A = np.maximum(rows[:, :F], rows[:, F:]).reshape(m, h, w, F)
     A += conv.params["b"]
     return relu_(A)
+
+
+def im2col_by_parity(X: Array, k: int) -> Array:
+    """``im2col(X, k)`` (model/layers.py), the same rows in another order: those of the even
+    output rows 0, 2, 4 … first, then those of the odd rows 1, 3, 5 …; within each half, by image,
+    row and column as there. (m, H, W, C) → (m·Ho·Wo, k·k·C), Ho and Wo even. The same strided
+    view and one copy, with one more axis for the parity."""
+    X = np.ascontiguousarray(X)
+    m, H, W, C = X.shape
+    Ho, Wo = H - k + 1, W - k + 1
+    if Ho < 1 or Wo < 1 or Ho % 2 or Wo % 2:
+        raise ValueError(f"a {k}×{k} kernel on a {H}×{W} image does not leave an even, non-empty output to pool")
+    s0, s1, s2, s3 = X.strides
+    if C == 1:  # kernel offset by kernel offset, transposed: column-major, as im2col does
+        shifted = np.ndarray((k, k, 2, m, Ho // 2, Wo), X.dtype, X, 0, (s1, s2, s1, s0, 2 * s1, s2))
+        return shifted.reshape(k * k, m * Ho * Wo).T
+    patches = np.ndarray((2, m, Ho // 2, Wo, k, k, C), X.dtype, X, 0, (s1, s0, 2 * s1, s2, s1, s2, s3))
+    return patches.reshape(m * Ho * Wo, k * k * C)
 
 
 def dense_relu(dense: Dense, A: Array) -> Array:

@@ -10,7 +10,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from model import inference, weights
-from model.layers import Conv2D, Dense, Flatten, Image, MaxPool2D, ReLU, max_pool
+from model.layers import Conv2D, Dense, Flatten, Image, MaxPool2D, ReLU, im2col, max_pool
 from model.losses import softmax
 from model.network import Network
 from tests.model_fixtures import ALL_LAYERS, TINY_CNN, TINY_MLP
@@ -78,14 +78,32 @@ def test_small_networks_compute_their_derivation(config: list[dict[str, Any]], m
     assert np.abs(net.logits(X) - layer_by_layer(net, X)).max() <= 1e-5 * max(1.0, np.abs(ref).max())
 
 
-def test_pooling_first_gives_exactly_the_layers_numbers(shipped: Network) -> None:
-    """ReLU(pool(X ∗ W) + b) and pool(ReLU(X ∗ W + b)) are the same numbers, not merely close:
-    rounding is monotone, so the maximum of a window commutes with adding b, and with the ReLU."""
+def test_pooling_first_is_exact() -> None:
+    """ReLU(pool(Z) + b) and pool(ReLU(Z + b)) are the same numbers, not merely close: rounding is
+    monotone, so the maximum of a window commutes with adding b, and with the ReLU."""
+    rng = np.random.default_rng(1)
+    Z = rng.standard_normal((3, 8, 8, 5)).astype(np.float32) * rng.choice([1e-8, 1.0, 1e8], (3, 8, 8, 5))
+    Z[0, :2, :2] = 0.25  # a tie in one window
+    b = rng.standard_normal(5).astype(np.float32)
+    assert np.array_equal(np.maximum(max_pool(Z) + b, 0), max_pool(np.maximum(Z + b, 0)))
+
+
+def test_the_fused_step_gives_the_layers_numbers(shipped: Network) -> None:
     conv = shipped.layers[1]
     assert isinstance(conv, Conv2D)
     X = np.random.default_rng(1).random((4, 28, 28, 1), dtype=np.float32) - 0.3
     layers = max_pool(ReLU().forward(conv.forward(X)))
-    assert np.array_equal(inference.conv_relu_pool(conv, X), layers)
+    assert np.abs(inference.conv_relu_pool(conv, X) - layers).max() <= 1e-6 * np.abs(layers).max()
+
+
+def test_im2col_by_parity_is_im2col_reordered() -> None:
+    for X in (np.arange(2 * 8 * 10 * 1, dtype=np.float32).reshape(2, 8, 10, 1),
+              np.arange(2 * 8 * 10 * 3, dtype=np.float32).reshape(2, 8, 10, 3)):
+        cols = im2col(X, 3).reshape(2, 3, 2, 8, -1)  # (m, Ho/2, row parity, Wo, k·k·C)
+        expected = cols.transpose(2, 0, 1, 3, 4).reshape(2 * 6 * 8, -1)
+        assert np.array_equal(inference.im2col_by_parity(X, 3), expected)
+    with pytest.raises(ValueError, match="even"):
+        inference.im2col_by_parity(np.zeros((1, 8, 8, 1), np.float32), 2)
 
 
 def test_a_batch_gets_the_answers_its_images_get_alone(shipped: Network) -> None:
