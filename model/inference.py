@@ -10,10 +10,11 @@ work around:
   would write its im2col rows, 800 numbers per output pixel of the second convolution, to main
   memory and read them back). The dense steps after the flatten take all the rows at once.
 * **Pool, then bias and ReLU.** A convolution followed by a ReLU and a 2×2 max-pool is one step,
-  ``ReLU(pool(X ∗ W) + b)`` instead of ``pool(ReLU(X ∗ W + b))``. The two are equal: the maximum
-  of a window is unchanged by adding the same ``b`` to every value in it and by the
-  non-decreasing ReLU, and so is its rounding (rounding is monotone too). The bias and the ReLU
-  then touch a quarter of the values, and the ReLU overwrites the pooled array in place.
+  ``ReLU(pool(X ∗ W) + b)`` instead of ``pool(ReLU(X ∗ W + b))``. The two are equal: taking the
+  maximum of a window commutes with adding the same ``b`` to every value in it and with the
+  non-decreasing ReLU, after rounding too (rounding is monotone). The bias and the ReLU then
+  touch a quarter of the values, in place; and the im2col rows come in an order that makes the
+  pool two maxima of contiguous halves (``conv_relu_pool``).
 * **A dense layer's ReLU in place**, on the dense layer's own fresh output.
 * **No dropout**: it is the identity at inference.
 
