@@ -150,16 +150,16 @@ def through(steps: list[Step], A: Array) -> Array:
 def warm_blas() -> None:
     """A few 512×256 · 256×512 float32 products, once per process, to map OpenBLAS's work buffers.
 
-    OpenBLAS's AVX2 single-precision kernel prefetches the next packed panel of its work buffer. When
-    a product has few output columns (every layer's here has 256 or fewer), OpenBLAS packs each
-    panel into the same place, and the prefetches run ahead into pages of the buffer that nothing
-    has written yet: each one walks the page table and finds no page. The convolutions' and the
-    dense layers' products run much slower for it, for the life of the process, until one product
-    wide enough to fill the buffer has run in it; these are those products. OpenBLAS gives each of
-    the products running at once a buffer of its own, so they run on one thread per core, started
-    together. The figures, and how they were found, are in docs/benchmarks.md ("The engine against
-    onnxruntime")."""
-    threads = max(1, os.cpu_count() or 1)
+    OpenBLAS's AVX2 single-precision kernel prefetches the next packed panel of its work buffer.
+    When a product has few output columns (every layer's here has 256 or fewer), OpenBLAS packs
+    each panel into the same place, and the prefetches run ahead into pages of the buffer that
+    nothing has written yet: each one walks the page table and finds no page. The convolutions'
+    and the dense layers' products run much slower for it, for the life of the process, until one
+    product wide and deep enough to fill the buffer has run in it; these are those products.
+    OpenBLAS gives each product running at the same time a buffer of its own, so they run on one
+    thread per core this process may use, started together. The figures, and how they were
+    found, are in docs/benchmarks.md ("The engine against onnxruntime")."""
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     together = threading.Barrier(threads)
 
     def products() -> None:
