@@ -187,11 +187,11 @@ def print_table(runs: dict[str, list[Result]]) -> None:
         print(f"{label:<30}" + "".join(f"{med(s, key):>11.3f} ms" for s in sides)
               + "".join(f"{med(s, key) / ort_ms:>16.2f}" for s in sides if s != "onnxruntime"))
     P = {s: np.array(runs[s][0]["P"]) for s in sides}
-    for s in sides:
-        if s != "onnxruntime":
-            same = int((P[s].argmax(axis=1) == P["onnxruntime"].argmax(axis=1)).sum())
-            print(f"{s} against onnxruntime: max |ΔP| {np.abs(P[s] - P['onnxruntime']).max():.1e}, "
-                  f"the same answer for {same} of {BATCH} images")
+    for s, other in [(s, "onnxruntime") for s in sides if s != "onnxruntime"] + \
+            [("numpy", s) for s in sides if s in ("baseline", "cold")]:
+        same = int((P[s].argmax(axis=1) == P[other].argmax(axis=1)).sum())
+        print(f"{s} against {other}: max |ΔP| {np.abs(P[s] - P[other]).max():.1e}, "
+              f"the same answer for {same} of {BATCH} images")
 
 
 def print_steps(runs: list[Result]) -> None:
