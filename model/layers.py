@@ -240,12 +240,6 @@ class Conv2D(Layer):
         return self.params["W"].transpose(0, 2, 3, 1).reshape(self.c_out, -1)
 
     def forward(self, X: Array, cache: Cache | None = None) -> Array:
-        Z = self.correlate(X, cache)
-        Z += self.params["b"]
-        return Z
-
-    def correlate(self, X: Array, cache: Cache | None = None) -> Array:
-        """``X ∗ W``, the convolution without its bias: ``cols·Wmᵀ`` as (m, Ho, Wo, F)."""
         m, H, W, _ = X.shape
         p, k = self.pad, self.k
         Xp = np.pad(X, ((0, 0), (p, p), (p, p), (0, 0))) if p else X
@@ -255,6 +249,7 @@ class Conv2D(Layer):
             if not cache.get("inference"):
                 cache["cols"] = cols
         Z: Array = cols @ self._Wm().T
+        Z += self.params["b"]
         return Z.reshape(m, H + 2 * p - k + 1, W + 2 * p - k + 1, self.c_out)
 
     def backward(self, dZ: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
