@@ -105,9 +105,10 @@ class ReLU(Layer):
     kind = "relu"
 
     def forward(self, Z: Array, cache: Cache | None = None) -> Array:
+        if cache is None:
+            return np.maximum(Z, 0)  # serving: one pass, no mask
         mask = Z > 0
-        if cache is not None:
-            cache["mask"] = mask
+        cache["mask"] = mask
         return Z * mask  # faster than np.maximum(Z, 0) here, and the mask is wanted anyway
 
     def backward(self, dA: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:
@@ -186,25 +187,22 @@ def sum_rows(A: Array) -> Array:
 def im2col(X: Array, k: int) -> Array:
     """Every k×k patch of X as a row: (m, H, W, C) → (m·Ho·Wo, k·k·C), Ho = H − k + 1.
 
-    One strided view and one copy (channels innermost, so the copy reads
-    contiguous runs); no Python loop over pixels or examples. The view is made
-    from X's strides directly: ``sliding_window_view`` and a transpose give the
-    same array but cost more than the copy on one 28×28 image. With one channel
-    the runs would be single numbers, so the k·k shifted images are copied
-    whole instead (k·k contiguous copies) and the result is their transpose: the
-    same matrix, column-major, which matrix products take as it is."""
+    One strided view of X and one copy; no Python loop over pixels or examples. The view is made
+    from X's strides directly (``sliding_window_view`` and a transpose give the same array but
+    cost more than the copy on one 28×28 image). With C channels, patch by patch,
+    (m, Ho, Wo, k, k, C): each patch row is k·C contiguous numbers, so the copy reads long runs.
+    With one channel those runs would be single numbers, so the view goes kernel offset by kernel
+    offset instead, (k, k, m, Ho, Wo): k·k shifted images copied in runs of Wo, and the result is
+    their transpose — the same matrix, column-major, which matrix products take as it is."""
     X = np.ascontiguousarray(X)
     m, H, W, C = X.shape
     Ho, Wo = H - k + 1, W - k + 1
     if Ho < 1 or Wo < 1:
         raise ValueError(f"a {k}×{k} kernel does not fit in a {H}×{W} image")
-    if C == 1 and m * Ho * Wo >= 4096:  # a batch of one-channel images (not one image: a copy is cheaper)
-        shifted = np.empty((k, k, m, Ho, Wo), X.dtype)
-        for u in range(k):
-            for v in range(k):
-                shifted[u, v] = X[:, u:u + Ho, v:v + Wo, 0]
-        return shifted.reshape(k * k, m * Ho * Wo).T
     s0, s1, s2, s3 = X.strides
+    if C == 1:
+        shifted = np.ndarray((k, k, m, Ho, Wo), X.dtype, X, 0, (s1, s2, s0, s1, s2))
+        return shifted.reshape(k * k, m * Ho * Wo).T
     # (m, Ho, Wo, k, k, C): patch (i, j) starts at pixel (i, j) and steps over rows, columns, channels
     patches = np.ndarray((m, Ho, Wo, k, k, C), X.dtype, X, 0, (s0, s1, s2, s1, s2, s3))
     return patches.reshape(m * Ho * Wo, k * k * C)
@@ -288,6 +286,21 @@ class Conv2D(Layer):
         return {"W": (self.c_out, self.c_in, self.k, self.k), "b": (self.c_out,)}
 
 
+def max_pool(X: Array) -> Array:
+    """The maximum of each 2×2 window, stride 2: (m, H, W, C) → (m, H/2, W/2, C), H and W even.
+
+    Two elementwise maxima of strided views, rows then columns: the same values as
+    ``X.reshape(m, H/2, 2, W/2, 2, C).max(axis=(2, 4))``, which numpy runs as a much slower
+    strided reduction."""
+    m, H, W, C = X.shape
+    if H % 2 or W % 2:
+        raise ValueError(f"MaxPool2D needs even height and width, got {H}×{W}")
+    Xr = X.reshape(m, H // 2, 2, W // 2, 2, C)
+    pairs = np.maximum(Xr[:, :, 0], Xr[:, :, 1])  # (m, H/2, W/2, 2, C)
+    out: Array = np.maximum(pairs[:, :, :, 0], pairs[:, :, :, 1])
+    return out
+
+
 class MaxPool2D(Layer):
     """2×2 max pooling, stride 2: (m, H, W, C) → (m, H/2, W/2, C), H and W even.
 
@@ -297,16 +310,10 @@ class MaxPool2D(Layer):
     kind = "maxpool2d"
 
     def forward(self, X: Array, cache: Cache | None = None) -> Array:
-        m, H, W, C = X.shape
-        if H % 2 or W % 2:
-            raise ValueError(f"MaxPool2D needs even height and width, got {H}×{W}")
-        Xr = X.reshape(m, H // 2, 2, W // 2, 2, C)
-        # max over each 2×2 window as two elementwise maxima: the same values as
-        # Xr.max(axis=(2, 4)), which numpy runs as a much slower strided reduction
-        pairs = np.maximum(Xr[:, :, 0], Xr[:, :, 1])  # (m, H/2, W/2, 2, C)
-        out = np.maximum(pairs[:, :, :, 0], pairs[:, :, :, 1])
+        out = max_pool(X)
         if cache is not None:
-            cache["mask"] = Xr == out[:, :, None, :, None, :]
+            m, H, W, C = X.shape
+            cache["mask"] = X.reshape(m, H // 2, 2, W // 2, 2, C) == out[:, :, None, :, None, :]
         return out
 
     def backward(self, dA: Array, cache: Cache, need_input_grad: bool = True) -> Array | None:

@@ -18,8 +18,11 @@ def log_softmax(Z: Array, axis: int = -1) -> Array:
 
 
 def softmax(Z: Array, axis: int = -1) -> Array:
-    """Probabilities that sum to 1 along ``axis``."""
-    return np.exp(log_softmax(Z, axis=axis))
+    """Probabilities that sum to 1 along ``axis``: ``exp(Z − max Z) / Σ exp(Z − max Z)``, stable for
+    any finite logits for the same reason as ``log_softmax``."""
+    E = np.exp(Z - Z.max(axis=axis, keepdims=True))
+    E /= E.sum(axis=axis, keepdims=True)
+    return E
 
 
 def one_hot(y: NDArray[np.integer[Any]], n_classes: int = 10, dtype: type = np.float32) -> Array:

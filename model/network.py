@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from model import inference
 from model.layers import Array, Cache, Layer, build_layer
 from model.losses import cross_entropy, log_softmax, softmax
 
@@ -21,6 +22,7 @@ class Network:
         self.layers = layers
         self.temperature = temperature
         self.first_trainable = next((i for i, layer in enumerate(layers) if layer.params), 0)
+        self.plan = inference.plan(layers)  # how ``logits`` runs the layers when serving
 
     @classmethod
     def from_config(cls, configs: list[dict[str, Any]], seed: int = 0,
@@ -35,10 +37,13 @@ class Network:
 
     def logits(self, X: Array, caches: list[Cache] | None = None) -> Array:
         """X: (m, 784) → Z: (m, 10), before softmax and temperature. With ``caches`` (one dict
-        per layer) this is a training pass: dropout is on and each layer keeps its backprop buffers."""
+        per layer) this is a training pass: dropout is on and each layer keeps its backprop buffers.
+        Without, the layers run as ``model/inference.py`` arranges them, with the same results."""
+        if caches is None:
+            return inference.run(self.plan, X)
         A = X
         for i, layer in enumerate(self.layers):
-            A = layer.forward(A, None if caches is None else caches[i])
+            A = layer.forward(A, caches[i])
         return A
 
     def loss_and_grads(self, X: Array, y: NDArray[np.integer[Any]], first: int | None = None) -> tuple[float, Array]:
@@ -56,6 +61,8 @@ class Network:
 
     def predict_proba(self, X: Array, batch_size: int = 1000) -> Array:
         """X: (m, 784) → probabilities (m, 10), calibrated by the stored temperature."""
+        if 0 < X.shape[0] <= batch_size:
+            return softmax(self.logits(X) / self.temperature)
         out = [softmax(self.logits(X[i:i + batch_size]) / self.temperature)
                for i in range(0, X.shape[0], batch_size)]
         return np.concatenate(out) if out else np.zeros((0, 10), dtype=np.float32)

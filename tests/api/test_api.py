@@ -337,7 +337,7 @@ def test_app_does_not_import_training_code() -> None:
                              check=True, timeout=60).stdout.split()
     ours = {m for m in modules if m.split(".")[0] in ("model", "scripts", "tqdm")}
     assert ours <= {"model", "model.weights", "model.network", "model.layers", "model.losses", "model.verdict",
-                    "model.explain"}
+                    "model.explain", "model.inference"}
     assert "model.network" in ours
 
 
