@@ -58,7 +58,7 @@ class CpuPool:
         self.threads, self.limit, self.max_wait = threads, threads + queue, max_wait
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="digitpad-cpu")
         self._jobs: set[Job] = set()  # submitted and not finished; touched on the event loop only
-        self.mean = 0.0  # seconds a recent job ran (an exponential moving average)
+        self.mean = 0.0  # CPU seconds a recent job took (an exponential moving average)
 
     def wait(self) -> float:
         """Seconds a job submitted now would wait for a thread, as far as the pool can tell."""
@@ -126,11 +126,14 @@ class CpuPool:
 
 
 def _timed(job: Job, fn: Callable[..., T], *args: Any) -> T:
-    start = time.perf_counter()
+    """``fn(job, *args)``, and the CPU time it took in ``job.took``: the work itself, not the time
+    it spent waiting for the interpreter lock or the cores, which would grow with the very load
+    that admission is there to bound and refuse more the busier the event loop is."""
+    start = time.thread_time()
     try:
         return fn(job, *args)
     finally:
-        job.took = time.perf_counter() - start
+        job.took = time.thread_time() - start
 
 
 def _watching(gone: Callable[[], Awaitable[Any]], done: asyncio.Future[Any]) -> asyncio.Task[Any]:
