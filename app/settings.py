@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     cpu_threads: int = Field(default_factory=_cores, gt=0,
                              description="decodes and predictions run at once, per worker (default: the cores "
                              "shared among the workers, at least one each)")
-    max_wait: float = Field(default=0.5, gt=0, description="seconds a request may expect to wait for a CPU thread; "
+    max_wait: float = Field(default=1.0, gt=0, description="seconds a request may expect to wait for a CPU thread; "
                             "one that would wait longer gets 503 overloaded at once")
     max_queue: int = Field(default=256, ge=0, description="requests waiting for a CPU thread, per worker, before "
                            "the next gets 503 overloaded however short the wait")

@@ -2,7 +2,7 @@
 
     DIGITPAD_HOST=0.0.0.0 DIGITPAD_PORT=8000 DIGITPAD_WORKERS=2 digitpad-serve
 
-uvicorn with httptools and uvloop, our header deadline (``app.runtime.protocol``),
+uvicorn with httptools and asyncio's own event loop, our header deadline (``app.runtime.protocol``),
 a graceful drain on SIGTERM and exit 0 after it, a weights reload on SIGHUP
 (``app.runtime.supervisor``). The weights and the database (migrated here) are checked
 before any worker starts, so a bad file or URL stops start-up with one line and exit
@@ -33,7 +33,7 @@ from app.settings import Settings
 def config_from(settings: Settings) -> ServeConfig:
     return ServeConfig(
         "app.main:app", host=settings.host, port=settings.port, http=TimedHttpToolsProtocol,
-        loop="auto", proxy_headers=True, timeout_graceful_shutdown=settings.graceful_timeout,
+        loop="asyncio", proxy_headers=True, timeout_graceful_shutdown=settings.graceful_timeout,
         access_log=False, log_config=log_config(settings.log_format),  # requests: app.middleware.observe
         header_timeout=settings.header_timeout, body_timeout=settings.body_timeout,
         error_headers=[(b"content-security-policy", API_CSP.encode()), *COMMON])

@@ -54,7 +54,7 @@ class Job:
 
 
 class CpuPool:
-    def __init__(self, threads: int, queue: int, max_wait: float = 0.5) -> None:
+    def __init__(self, threads: int, queue: int, max_wait: float = 1.0) -> None:
         self.threads, self.limit, self.max_wait = threads, threads + queue, max_wait
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="digitpad-cpu")
         self._jobs: set[Job] = set()  # submitted and not finished; touched on the event loop only
