@@ -10,6 +10,7 @@ code 3 whatever the number of workers."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -23,17 +24,22 @@ signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP, signal.SIGTERM, signal.
 from app.lifespan import open_storage
 from app.middleware.headers import API_CSP, COMMON
 from app.observability.logs import log_config
-from app.runtime.protocol import ServeConfig, TimedHttpToolsProtocol
+from app.runtime.protocol import RESERVED_FDS, ServeConfig, TimedHttpToolsProtocol
 from app.runtime.supervisor import raise_fd_limit, run_one, run_workers
 from app.serving.models import load_models
 from app.serving.predictor import StartupError
 from app.settings import Settings
 
+# asyncio's loop accepts up to the listening backlog's number of connections at once, before any of
+# them reaches the protocol's connection cap; kept under the descriptors the cap holds in reserve,
+# a flood of connections never exhausts them (asyncio's accept loop does not recover well if it does).
+ACCEPT_BATCH = RESERVED_FDS // 2
+
 
 def config_from(settings: Settings) -> ServeConfig:
     return ServeConfig(
         "app.main:app", host=settings.host, port=settings.port, http=TimedHttpToolsProtocol,
-        loop="asyncio", proxy_headers=True, timeout_graceful_shutdown=settings.graceful_timeout,
+        loop="asyncio", backlog=ACCEPT_BATCH, proxy_headers=True, timeout_graceful_shutdown=settings.graceful_timeout,
         access_log=False, log_config=log_config(settings.log_format),  # requests: app.middleware.observe
         header_timeout=settings.header_timeout, body_timeout=settings.body_timeout,
         error_headers=[(b"content-security-policy", API_CSP.encode()), *COMMON])
@@ -72,8 +78,13 @@ def main() -> None:
     try:
         sys.exit(run_workers(config, settings) if settings.workers > 1 else run_one(config))
     except StartupError as e:  # no place for the workers' metrics
-        print(e, file=sys.stderr)
-        sys.exit(3)
+        if "workers" in settings.model_fields_set:  # asked for by name: a setting to fix
+            print(e, file=sys.stderr)
+            sys.exit(3)
+        print("warning: nowhere writable for several workers' metrics, so one worker serves (set "
+              "DIGITPAD_METRICS_DIR to a writable folder for one worker per core)", file=sys.stderr)
+        os.environ["DIGITPAD_WORKERS"] = "1"  # for the app's own settings: all the cores for its threads
+        sys.exit(run_one(config))
 
 
 if __name__ == "__main__":

@@ -171,12 +171,12 @@ def run_workers(config: ServeConfig, settings: Settings) -> int:
     """Start ``settings.workers`` processes on one socket; SIGTERM/SIGINT stops them all gracefully.
     Returns 0 after a clean stop, 3 if a worker failed to start, 1 if one had to be killed or did
     not drain. StartupError when there is no place for the workers' metrics."""
-    stopping: list[int] = []
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, lambda s, _f: stopping.append(s))
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held since the process began (app.runtime.cli)
     with contextlib.ExitStack() as stack:
-        keep_metrics(settings, stack)
+        keep_metrics(settings, stack)  # may fail, with the stop signals still held for whoever serves next
+        stopping: list[int] = []
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, lambda s, _f: stopping.append(s))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held since the process began (app.runtime.cli)
         sock = stack.enter_context(contextlib.closing(listening_socket(config)))
         workers = Workers(config, sock, settings.workers)
         code = workers.watch(stopping)

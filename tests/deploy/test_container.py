@@ -168,8 +168,9 @@ READ_ONLY = ["--read-only", "--tmpfs", "/tmp:ro", "--tmpfs", "/var/tmp:ro"]
 
 
 def test_a_read_only_root_serves_and_stops_cleanly(image: str) -> None:
-    """One worker needs nothing writable but the /data volume: it serves, counts, keeps a
-    correction and exits 0."""
+    """With nowhere to write but the /data volume, the image's defaults (one worker per core,
+    whose metrics need a writable folder) fall back to one worker, which needs nothing else: it
+    serves, counts, keeps a correction and exits 0."""
     name = f"digitpad-test-{uuid.uuid4().hex[:8]}"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -177,6 +178,7 @@ def test_a_read_only_root_serves_and_stops_cleanly(image: str) -> None:
     try:
         wait_ready(base)
         assert docker("exec", name, "touch", "/tmp/probe", check=False).returncode != 0  # really nothing there
+        cores = int(docker("exec", name, "nproc", check=False).stdout.strip() or 1)
         png = drawing(style="transparent", shape="7")
         status, body = post(f"{base}/api/predict",
                             {"image": "data:image/png;base64," + base64.b64encode(png).decode()})
@@ -189,6 +191,7 @@ def test_a_read_only_root_serves_and_stops_cleanly(image: str) -> None:
         state = json.loads(docker("inspect", name, "--format", "{{json .State}}").stdout)
         logs = docker("logs", name)
         assert state["ExitCode"] == 0 and "Traceback" not in logs.stdout + logs.stderr
+        assert ("one worker serves" in logs.stdout + logs.stderr) == (cores > 1), logs.stderr
     finally:
         docker("rm", "-f", "-v", name, check=False)
 

@@ -42,9 +42,11 @@ def start(tmp_path: Path, **settings: object) -> subprocess.CompletedProcess[str
                           text=True, timeout=120)
 
 
-@pytest.mark.parametrize(("workers", "metrics"), [(1, "true"), (2, "false")])
-def test_serves_with_no_writable_folder_for_metrics(tmp_path: Path, blocked: Path, workers: int,
+@pytest.mark.parametrize(("workers", "metrics"), [(1, "true"), (2, "false"), (None, "true")])
+def test_serves_with_no_writable_folder_for_metrics(tmp_path: Path, blocked: Path, workers: int | None,
                                                     metrics: str) -> None:
+    """One worker, or workers with metrics off; or, when the number of workers is left to its
+    default (one per core), one worker with a warning."""
     weights = app_weights(tmp_path / "tiny.npz")
     with serving(tmp_path, weights, workers=workers, metrics=metrics, metrics_dir=blocked / "metrics",
                  database_url=f"sqlite:///{tmp_path}/db/digitpad.db") as s:
@@ -55,10 +57,12 @@ def test_serves_with_no_writable_folder_for_metrics(tmp_path: Path, blocked: Pat
             assert 'digitpad_http_requests_total{method="POST",route="/api/predict",status="200"} 1.0' in scrape.text
         else:
             assert scrape.status_code == 404
+        assert len(s.workers()) == (2 if workers == 2 else 0)  # else one process serves
         assert s.stop() == 0
         log = s.log()
     assert "Traceback" not in log, log
     assert not list(tmp_path.rglob("digitpad-metrics-*"))
+    assert ("one worker serves" in log) == (workers is None and len(os.sched_getaffinity(0)) > 1), log
 
 
 @pytest.mark.parametrize(("workers", "setting", "named"), [
