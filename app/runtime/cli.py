@@ -24,16 +24,18 @@ signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP, signal.SIGTERM, signal.
 from app.lifespan import open_storage
 from app.middleware.headers import API_CSP, COMMON
 from app.observability.logs import log_config
-from app.runtime.protocol import RESERVED_FDS, ServeConfig, TimedHttpToolsProtocol
+from app.runtime.protocol import ServeConfig, TimedHttpToolsProtocol
 from app.runtime.supervisor import raise_fd_limit, run_one, run_workers
 from app.serving.models import load_models
 from app.serving.predictor import StartupError
 from app.settings import Settings
 
-# asyncio's loop accepts up to the listening backlog's number of connections at once, before any of
-# them reaches the protocol's connection cap; kept under the descriptors the cap holds in reserve,
-# a flood of connections never exhausts them (asyncio's accept loop does not recover well if it does).
-ACCEPT_BATCH = RESERVED_FDS // 2
+# asyncio's loop accepts as many connections at once as the backlog it listened with, before any of
+# them reaches the protocol (its connection cap) and whatever the other workers could take. Small
+# batches share new connections among the workers and stay under the descriptors the cap keeps in
+# reserve (asyncio's accept loop does not recover well once they run out); the kernel's queue is
+# set longer again once the server listens (app.runtime.supervisor.Server.startup).
+ACCEPT_BATCH = 4
 
 
 def config_from(settings: Settings) -> ServeConfig:

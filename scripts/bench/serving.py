@@ -237,6 +237,8 @@ def row(server: Server, name: str, ceiling: float | None, full: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", default="7ed631b", help="the commit to compare with (default: %(default)s)")
+    parser.add_argument("--tree", help="a commit to measure instead of this checkout (for one change: its "
+                        "parent as --baseline)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load (default: %(default)s)")
     parser.add_argument("--only", nargs="*", default=["png", "page", "pixels", "read", "explain"],
                         help="payloads: png page pixels read explain (default: all)")
@@ -254,16 +256,18 @@ def main() -> None:
     print(f"{cpu_name()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; this tree {commit} "
           f"(+ uncommitted changes if any), baseline {args.baseline}; wrk -t2, {args.seconds:g} s per load")
     chosen = {k: v for k, v in payloads().items() if k in args.only}
-    ceilings = {k: in_process(k, p.body, 20 if k == "read" else 100) for k, p in chosen.items()}
+    ceilings = {} if args.tree else {k: in_process(k, p.body, 20 if k == "read" else 100) for k, p in chosen.items()}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         tmp_path = Path(tmp)
         base = unpack(args.baseline, tmp_path / "baseline")
+        ours = unpack(args.tree, tmp_path / "tree") if args.tree else ROOT
         servers = [Server("bare FastAPI app", stack.enter_context(bare(tmp_path)))]
-        for label, tree in ((args.baseline, base), ("this tree", ROOT)):
+        for label, tree in ((args.baseline, base), (args.tree or "this tree", ours)):
             for workers in args.workers:
                 servers.append(Server(f"{label}, {workers} worker{'s' if workers > 1 else ''}",
                                       stack.enter_context(digitpad(tree, tmp_path, workers))))
-        servers.append(Server("this tree, default settings", stack.enter_context(digitpad(ROOT, tmp_path, None))))
+        servers.append(Server(f"{args.tree or 'this tree'}, default settings",
+                              stack.enter_context(digitpad(ours, tmp_path, None))))
         for key, p in chosen.items():
             full = p.path == "/api/predict" and len(args.connections) == 3
             counts = args.connections if full else args.connections[:1]
@@ -276,7 +280,8 @@ def main() -> None:
                     path = "/api/predict/batch" if label == "batch" else p.path
                     runs = [measure(s, path, body, args.seconds, connections, tmp_path) for _ in range(args.rounds)]
                     s.results[key, "16" if label == str(counts[0]) else label] = median_run(runs)
-            print(f"\n{p.name} → {p.path}: in-process {ceilings[key]:.2f} ms of CPU per request")
+            ceiling = ceilings.get(key)
+            print(f"\n{p.name} → {p.path}" + (f": in-process {ceiling:.2f} ms of CPU per request" if ceiling else ""))
             head = f"  {'server':28s} {'CPU/req':>8} {'eff.':>5} {f'ok/s@{counts[0]}':>8}"
             if full:
                 head += (f" {f'@{counts[1]}':>7} {f'@{counts[2]}':>7} {'last÷1st':>5} {'503s':>6} {'other':>5} "
@@ -284,7 +289,7 @@ def main() -> None:
             print(head)
             for s in servers:
                 if (key, "16") in s.results:
-                    print(row(s, key, None if s.label.startswith("bare") else ceilings[key], full))
+                    print(row(s, key, None if s.label.startswith("bare") else ceiling, full))
             sys.stdout.flush()
         print("\nmemory after the loads: RSS now (peak), MB, of the supervisor and each worker")
         for s in servers:
