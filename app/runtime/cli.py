@@ -2,7 +2,7 @@
 
     DIGITPAD_HOST=0.0.0.0 DIGITPAD_PORT=8000 DIGITPAD_WORKERS=2 digitpad-serve
 
-uvicorn with httptools and asyncio's own event loop, our header deadline (``app.runtime.protocol``),
+uvicorn with httptools and uvloop, our header deadline (``app.runtime.protocol``),
 a graceful drain on SIGTERM and exit 0 after it, a weights reload on SIGHUP
 (``app.runtime.supervisor``). The weights and the database (migrated here) are checked
 before any worker starts, so a bad file or URL stops start-up with one line and exit
@@ -30,18 +30,11 @@ from app.serving.models import load_models
 from app.serving.predictor import StartupError
 from app.settings import Settings
 
-# asyncio's loop accepts as many connections at once as the backlog it listened with, before any of
-# them reaches the protocol (its connection cap) and whatever the other workers could take. Small
-# batches share new connections among the workers and stay under the descriptors the cap keeps in
-# reserve (asyncio's accept loop does not recover well once they run out); the kernel's queue is
-# set longer again once the server listens (app.runtime.supervisor.Server.startup).
-ACCEPT_BATCH = 4
-
 
 def config_from(settings: Settings) -> ServeConfig:
     return ServeConfig(
         "app.main:app", host=settings.host, port=settings.port, http=TimedHttpToolsProtocol,
-        loop="asyncio", backlog=ACCEPT_BATCH, proxy_headers=True, timeout_graceful_shutdown=settings.graceful_timeout,
+        loop="auto", proxy_headers=True, timeout_graceful_shutdown=settings.graceful_timeout,
         access_log=False, log_config=log_config(settings.log_format),  # requests: app.middleware.observe
         header_timeout=settings.header_timeout, body_timeout=settings.body_timeout,
         error_headers=[(b"content-security-policy", API_CSP.encode()), *COMMON])

@@ -56,10 +56,6 @@ class Server(uvicorn.Server):
         self._loop = asyncio.get_running_loop()
         self._loop.add_signal_handler(signal.SIGHUP, reloader.request)  # reload the weights
         await super().startup(sockets=sockets)
-        for server in getattr(self, "servers", []):
-            for sock in server.sockets:  # asyncio listened with its accept batch (app.runtime.cli): queue more
-                with sock.dup() as same:  # the same socket, through a descriptor of its own
-                    same.listen(LISTEN_BACKLOG)
         # A worker starts with SIGHUP blocked (run_workers): one sent while it was starting, which
         # would have killed it, is held until now, when its weights are loaded and it can reload.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
@@ -90,9 +86,6 @@ class _OncePerMinute(logging.Filter):
         self.last = now
         record.exc_info, record.exc_text = None, None
         return True
-
-
-LISTEN_BACKLOG = 2048  # connections the kernel holds for the server (uvicorn's default)
 
 
 def return_freed_memory() -> None:

@@ -9,7 +9,7 @@ bare FastAPI app, 1 and 2 workers, side by side in one run.
 
 Needs wrk (``apt-get install wrk``). Every server is started here on 127.0.0.1 with its default
 settings but the number of workers: the bare app (``scripts/bench/bare_app.py``: parses the JSON
-body, returns a constant; uvicorn, httptools, asyncio's loop as digitpad runs, one worker), the
+body, returns a constant; uvicorn, httptools, uvloop as digitpad runs, one worker), the
 baseline commit (unpacked with ``git archive`` into a temporary folder and run from there) and this
 tree, each with 1 and 2 workers. All run at once, idle but for the one under load, and each load goes to every server in
 turn before the next load starts. Last, each server's memory: its supervisor's and each worker's
@@ -211,7 +211,7 @@ def digitpad(tree: Path, logs: Path, workers: int | None) -> Iterator[Served]:
 def bare(logs: Path) -> Iterator[Served]:
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "scripts.bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
-           "--http", "httptools", "--loop", "asyncio", "--no-access-log", "--log-level", "warning"]
+           "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
     with running(logs, cmd, port, {**os.environ, "OPENBLAS_NUM_THREADS": "1"}, ready_path="/healthz") as s:
         yield s
 
