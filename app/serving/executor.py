@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -78,9 +79,9 @@ class CpuPool:
         done: asyncio.Future[T] = loop.create_future()
         self._jobs.add(job)
         future = self._pool.submit(_timed, job, fn, *args)
-        future.add_done_callback(lambda f: _call_soon(loop, self._settle, job, f, done))
+        future.add_done_callback(functools.partial(_call_soon, loop, self._settle, job, done))
         watch: list[asyncio.Task[Any]] = []
-        timer = loop.call_later(WATCH_AFTER, lambda: watch.append(_watching(gone, done)))
+        timer = loop.call_later(WATCH_AFTER, _watch, watch, gone, done)
         try:
             return await done  # most jobs end before the timer, and no watcher is started
         finally:
@@ -90,8 +91,12 @@ class CpuPool:
             if not future.done():  # hung up, or this request was cancelled (shutdown deadline)
                 job.stop()
                 future.cancel()  # drops it if it has not started
+            # A job's error holds this frame in its traceback, and these hold the error: a cycle
+            # that would keep the job's frames, and every array in them, until the garbage
+            # collector runs. Without them the job's memory goes once the error is answered.
+            del done, future, timer, watch
 
-    def _settle(self, job: Job, future: Future[Any], done: asyncio.Future[Any]) -> None:
+    def _settle(self, job: Job, done: asyncio.Future[Any], future: Future[Any]) -> None:
         """On the event loop, when a job has finished: the bookkeeping, then its request."""
         self._jobs.discard(job)
         if job.took:
@@ -134,6 +139,11 @@ def _timed(job: Job, fn: Callable[..., T], *args: Any) -> T:
         return fn(job, *args)
     finally:
         job.took = time.thread_time() - start
+
+
+def _watch(watch: list[asyncio.Task[Any]], gone: Callable[[], Awaitable[Any]], done: asyncio.Future[Any]) -> None:
+    """Start watching the client (the job has run a while): ``_watching``, kept in ``watch``."""
+    watch.append(_watching(gone, done))
 
 
 def _watching(gone: Callable[[], Awaitable[Any]], done: asyncio.Future[Any]) -> asyncio.Task[Any]:

@@ -100,3 +100,34 @@ def test_the_pool_learns_what_jobs_cost(took: float) -> None:
 
     mean = asyncio.run(run())
     assert 0.9 * took <= mean < 1.5 * took + 0.002
+
+
+def test_a_failed_jobs_memory_goes_with_its_error() -> None:
+    """What a failed job's frames held is freed once its error is handled, without waiting for
+    the garbage collector (the error's traceback must not sit in a cycle with the pool's futures)."""
+    import gc
+    import weakref
+
+    class Big:
+        pass
+
+    kept: list[weakref.ref[Big]] = []
+
+    def fails(job: Job) -> None:
+        big = Big()  # a local of the job's frame, as a decoded image would be
+        kept.append(weakref.ref(big))
+        raise ValueError("too complex")
+
+    async def run() -> None:
+        pool = CpuPool(1, 10)
+        with pytest.raises(ValueError):
+            await pool.run(never(), fails)
+        await asyncio.sleep(0)
+        pool.shutdown()
+
+    gc.disable()
+    try:
+        asyncio.run(run())
+        assert kept[0]() is None
+    finally:
+        gc.enable()
