@@ -19,7 +19,7 @@ A request the pool would only refuse is refused before its body is read (``CpuPo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.answers import client_gone
 from app.api.body import parse, structure_limit
 from app.api.errors import NotReady
 from app.serving.executor import Abandoned, CpuPool, Job, Overloaded
@@ -75,7 +76,7 @@ class DirectRoutes:
             if not body:  # FastAPI says what a missing body is
                 await self.app(scope, _replay(body, receive), send)
                 return
-            answer = await _answered(route, body, preview, pool, scope["app"].state, receive)
+            answer = await _answered(route, body, preview, pool, scope["app"].state, Request(scope, receive))
         except Exception as e:
             await _error(scope, receive, send, e)
             return
@@ -94,15 +95,15 @@ def _preview(scope: Scope, route: Direct) -> bool | None:
     return QUERIES.get(query) if content_type.lower() in JSON else None
 
 
-async def _answered(route: Direct, body: bytes, preview: bool, pool: CpuPool, state: Any, receive: Receive) -> bytes:
+async def _answered(route: Direct, body: bytes, preview: bool, pool: CpuPool, state: Any, request: Request) -> bytes:
     """The answer's JSON: on the event loop for a light drawing, else from one job on the pool."""
     models, settings = state.models, state.settings
     if len(body) > SMALL:
-        return await pool.run(_gone(receive), _answer, route, body, preview, models, settings)
-    request = parse(ON_LOOP, route.model, body, structure_limit(settings))
-    if route.light(request):
-        return route.answer(ON_LOOP, request, preview, models, settings)
-    return await pool.run(_gone(receive), route.answer, request, preview, models, settings)
+        return await pool.run(client_gone(request), _answer, route, body, preview, models, settings)
+    parsed = parse(ON_LOOP, route.model, body, structure_limit(settings))
+    if route.light(parsed):
+        return route.answer(ON_LOOP, parsed, preview, models, settings)
+    return await pool.run(client_gone(request), route.answer, parsed, preview, models, settings)
 
 
 def _answer(job: Job, route: Direct, body: bytes, preview: bool, models: Models, settings: Settings) -> bytes:
@@ -134,14 +135,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
-
-
-def _gone(receive: Receive) -> Callable[[], Awaitable[None]]:
-    """Returns when the client hangs up (the body is read by then)."""
-    async def wait() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-    return wait
 
 
 async def _error(scope: Scope, receive: Receive, send: Send, error: Exception) -> None:
