@@ -25,7 +25,10 @@ pixels to /api/predict, a 6-digit number to /api/read, a PNG to /api/explain), p
 - ok/s (2xx a second) at 16, 64 and 256 connections, the ratio 256 ÷ 16, the 503s and any other
   status at 256, and p99 latency at 256 (wrk's, over every answer);
 - batch: CPU per item when 64 items come in one /api/predict/batch request (2 connections), and
-  batch efficiency = that ÷ CPU/req (1.0: a single request costs no more than an item of a batch).
+  batch efficiency = that ÷ CPU/req (1.0: a single request costs no more than an item of a batch);
+- where the CPU went at 16 connections, per request: in the processes' main threads (a worker's
+  event loop) and in their other threads (the CPU pool), and the voluntary context switches —
+  each hand-over between the event loop and the CPU pool, and each wait for the GIL, is one.
 
 wrk's own threads share the cores with the server, so ok/s compare within one run only; CPU per
 request counts the server's processes alone."""
@@ -148,10 +151,31 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
+def thread_split(pid: int) -> tuple[float, float, int]:
+    """CPU seconds of the main threads (a worker's event loop; the supervisor's, idle) and of the
+    other threads (the CPU pool, logging, storage) of ``pid`` and its descendants, and their
+    voluntary context switches (a thread that waits: for I/O, for work, or for the GIL)."""
+    main = other = 0.0
+    switches = 0
+    for p in [pid, *descendants(pid)]:
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            with contextlib.suppress(OSError, ValueError):
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                cpu = (int(fields[11]) + int(fields[12])) / TICK
+                if task.name == str(p):
+                    main += cpu
+                else:
+                    other += cpu
+                status = (task / "status").read_text()
+                switches += int(status.split("voluntary_ctxt_switches:", 1)[1].split()[0])
+    return main, other, switches
+
+
 @dataclass
 class Measured:
     load: Load
     cpu_s: float  # the server's CPU over the load
+    split: tuple[float, float, int] = (0.0, 0.0, 0)  # thread_split's difference over the load
 
     def cpu_per_ok_ms(self, items: int = 1) -> float:
         return self.cpu_s * 1000 / max(1, self.load.ok * items)
@@ -174,9 +198,11 @@ def median_run(runs: list[Measured]) -> Measured:
 
 
 def measure(server: Server, url_path: str, body: str, seconds: float, connections: int, tmp: Path) -> Measured:
-    before = tree_cpu(server.served.proc.pid)
+    pid = server.served.proc.pid
+    before, split = tree_cpu(pid), thread_split(pid)
     load = wrk(server.served.url, body, seconds, connections, tmp, url_path)
-    return Measured(load, tree_cpu(server.served.proc.pid) - before)
+    after = thread_split(pid)
+    return Measured(load, tree_cpu(pid) - before, tuple(b - a for a, b in zip(split, after, strict=True)))  # type: ignore[arg-type]
 
 
 def unpack(ref: str, into: Path) -> Path:
@@ -290,10 +316,21 @@ def main() -> None:
             for s in servers:
                 if (key, "16") in s.results:
                     print(row(s, key, None if s.label.startswith("bare") else ceiling, full))
+            print(f"  where the CPU went at {counts[0]} connections, per request: ms in main threads (the event "
+                  "loops) + ms in other threads (the CPU pool); voluntary context switches")
+            for s in servers:
+                if (key, "16") in s.results and not s.label.startswith("bare"):
+                    print(f"    {s.label:26s} {split_cells(s.results[key, '16'])}")
             sys.stdout.flush()
         print("\nmemory after the loads: RSS now (peak), MB, of the supervisor and each worker")
         for s in servers:
             print(f"  {s.label:28s} {memory(s.served)}")
+
+
+def split_cells(m: Measured) -> str:
+    main, other, switches = m.split
+    n = max(1, m.load.ok)
+    return f"{main * 1000 / n:6.2f} + {other * 1000 / n:6.2f}   {switches / n:6.1f}"
 
 
 def memory(served: Served) -> str:
