@@ -44,6 +44,7 @@ from app.imaging.budget import Work
 from app.imaging.decode import ImageLimits, alpha_table, black_ink, decode_image
 from app.imaging.errors import EmptyImage, InvalidPixels
 from app.imaging.outlines import solid
+from app.imaging.photo import looks_like_photo, photo_ink
 from app.imaging.specks import drop_specks
 
 F32 = NDArray[np.float32]
@@ -104,6 +105,7 @@ def ink_map(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
         if found is not None:
             return found
         img = img.convert("RGBA")  # all opaque: as any opaque image, below
+    opaque = img.mode != "RGBA"
     if img.mode == "RGBA":
         # Outside this box every pixel is (0, 0, 0, 0), transparent black: the empty part of a
         # canvas. Cropping to it first keeps the full-resolution work to the drawing.
@@ -116,7 +118,8 @@ def ink_map(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
         a_lo, a_hi = cast(tuple[int, int], alpha.getextrema())  # a_hi is the whole image's
         if a_hi == 0:
             raise EmptyImage("The drawing is empty: the image is fully transparent.")
-        if a_lo < 255 or not whole:  # some pixel is not opaque (none outside the box is)
+        opaque = a_lo == 255 and whole
+        if not opaque:  # some pixel is not opaque (none outside the box is)
             if _one_colour(painted, whole):
                 # One colour with alpha = coverage (a browser canvas): the ink *is* the alpha.
                 return _stretch(alpha, a_hi), box
@@ -131,6 +134,8 @@ def ink_map(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
     elif img.mode != "RGB":
         img = img.convert("RGB")
     W, H = img.size
+    if opaque and looks_like_photo(img):
+        return photo_ink(img), (0, 0, W, H)
     strips = [img.crop(box) for box in ((0, 0, W, 1), (0, H - 1, W, H), (0, 0, 1, H), (W - 1, 0, W, H))]
     border = np.concatenate([np.asarray(s).reshape(-1, 3) for s in strips])
     paper_rgb = tuple(int(v) for v in np.median(border, axis=0).round())
