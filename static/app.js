@@ -363,13 +363,15 @@
   async function loadModelInfo() {
     try {
       const response = await fetch("/api/model");
+      if (response.status === 503) link.lost("The server is busy or restarting. Trying again…");
       if (!response.ok) throw new Error(String(response.status));
       const m = await response.json();
       const acc = m.test_accuracy == null ? "" : ` · ${(m.test_accuracy * 100).toFixed(2)}% on MNIST test`;
       modelInfo.textContent = `Model: ${m.name} (${m.version})${acc}`;
       modelInfo.dataset.loaded = "true";
-    } catch {
+    } catch (error) {
       modelInfo.textContent = "Model: unavailable";
+      if (error instanceof TypeError) link.lost();   // not reached at all (a refused answer is no reason to retry)
     }
   }
 
