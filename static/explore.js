@@ -84,7 +84,8 @@
   async function loadModels() {
     models = (await getJSON("/api/models")).models;
     // The option names the model; its description is the line under the menu, where it can wrap.
-    select.replaceChildren(...models.map((m) => el("option", { value: m.name, text: m.default ? `${m.name} (default)` : m.name })));
+    select.replaceChildren(...models.map((m) =>
+      el("option", { value: m.name, text: m.default ? `${m.name} (default)` : m.name })));
     $("compare-heading").textContent = answering(models.length);
     const wanted = new URLSearchParams(location.search).get("model");
     select.value = models.some((m) => m.name === wanted) ? wanted : models.find((m) => m.default).name;
@@ -165,6 +166,7 @@
 
   function showConfusion(test) {
     const C = test.confusion_matrix;
+    $("confusion-note").hidden = !C;
     if (!C) {
       $("confusion").replaceChildren(el("p", { className: "muted", text: "No test report in this weights file." }));
       return;
