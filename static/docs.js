@@ -3,7 +3,7 @@
 window.ui = SwaggerUIBundle({
   url: "/openapi.json",
   dom_id: "#swagger-ui",
-  deepLinking: true,
+  deepLinking: false,   // its links sit inside the buttons that open operations: a control in a control (axe)
   presets: [SwaggerUIBundle.presets.apis],
   layout: "BaseLayout",
   validatorUrl: null,   // no badge fetched from swagger.io
