@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from app.api.schemas import ErrorBody
 from app.imaging.errors import InputError, excerpt
 from app.observability.metrics import REJECTED
 from app.serving.executor import Abandoned, Overloaded
@@ -59,11 +59,6 @@ CODES: dict[int, dict[str, str]] = {
           "overloaded": "every CPU thread is busy and the queue is full: retry after Retry-After seconds",
           "shutting_down": "the request could not finish before the server's shutdown deadline"},
 }
-
-
-class ErrorBody(BaseModel):
-    detail: str = Field(examples=["The drawing is empty: draw a digit."])
-    code: str = Field(examples=["empty_image"])
 
 
 class ApiError(HTTPException):
@@ -145,8 +140,10 @@ def summary(errors: list[Any]) -> str:
     for err in errors[:MAX_SHOWN]:
         if err.get("type") == "json_invalid":
             return "The request body is not valid JSON."
-        loc = ".".join(_loc_part(p) for p in err.get("loc", ()) if p != "body" and not _union_tag(p))
-        loc = loc or "request body"
+        where = list(err.get("loc", ()))
+        query = where[:1] == ["query"]  # a query parameter, named as the URL writes it: ?errors
+        loc = ".".join(_loc_part(p) for p in (where[1:] if query else where) if p != "body" and not _union_tag(p))
+        loc = f"?{loc}" if query else loc or "request body"
         msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         parts.append(f"{loc}: {msg[:200]}")
     more = len(errors) - MAX_SHOWN
