@@ -34,7 +34,7 @@ def commands(page: Path) -> list[str]:
     """Every `curl` command against 127.0.0.1:8000 in a page's indented code blocks, continuation
     lines joined, trailing comments dropped, each after the lines before it in its block that are
     not commands themselves."""
-    found, current, setup = [], "", []
+    found, current, setup = [], "", list[str]()
     for line in page.read_text().splitlines():
         code = line[4:] if line.startswith("    ") else None
         if code is None:
