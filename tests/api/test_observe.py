@@ -22,6 +22,7 @@ def requests(method: str, route: str, status: int) -> float:
     ("GET", "/static/no-such-file.js", "/static", 404),  # the mount answered it: still one label
     ("GET", "/openapi.json", "/openapi.json", 200),
     ("GET", "/docs", "/docs", 200),
+    ("HEAD", "/healthz", "/healthz", 200),  # HEAD is answered as GET, and counted under its route
     ("GET", "/no/such/path", "unmatched", 404),
     ("GET", "/staticfile.js", "unmatched", 404),  # not under the mount
 ])
