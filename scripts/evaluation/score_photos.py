@@ -28,6 +28,7 @@ import argparse
 import base64
 import csv
 import itertools
+import os
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from scripts.evaluation.score_drawn_digits import client
+from scripts.harness.machine import cpu_name
 
 ROUTES = {"digits": "/api/predict", "numbers": "/api/read", "nondigits": "/api/predict"}
 GOOD = {"digits": "read right", "numbers": "read exactly", "nondigits": "honest"}
@@ -163,6 +165,8 @@ def main() -> None:
         report(kind, [r for r, _ in mine], [o for _, o in mine])
     cpu_text = "" if args.url else f", {1000 * np.mean(cpu):.1f} ms CPU (this process, all threads)"
     print(f"mean time per image: {1000 * np.mean(wall):.1f} ms wall{cpu_text}")
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, load average {load}")
 
 
 if __name__ == "__main__":
