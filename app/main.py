@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     lean()  # log records without what no line prints: the request log line costs less
     app = FastAPI(title="digitpad", version="0.2.0", lifespan=lifespan, description=errors.describe(settings),
-                  docs_url=None, redoc_url=None,  # served below from static/, no CDN
+                  openapi_tags=errors.sections(settings), docs_url=None, redoc_url=None,  # served below, no CDN
                   form_limits=FORM_LIMITS, telemetry=TELEMETRY)
     app.state.settings = settings
     app.state.predictor = None

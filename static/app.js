@@ -1,40 +1,51 @@
 // digitpad's drawing page: strokes in, live predictions out. No dependencies.
-// Two modes, kept in the URL (?mode=number): one digit on a square pad (/api/predict), or a
-// number on a wide pad (/api/read), each of its digits boxed on the pad and pickable.
+// Two modes, kept in the URL (?mode=number) and switched as tabs: one digit on a square pad
+// (/api/predict), or a number on a wide pad (/api/read), each of its digits boxed on the pad and
+// pickable. A pen of three widths (kept in localStorage) and an eraser (pad.js); an answer is shown
+// only for the drawing as it stands, and when the server cannot be reached the page reconnects by
+// itself (connection.js) and reads the drawing again. "Right!" and corrections: feedback.js.
 "use strict";
 
 (() => {
   const SMALL = 0.16;           // a drawing (pen included) under this share of the pad is too small to read
   const DEBOUNCE_MS = 120;      // live prediction while drawing, once the pen has rested this long
   const TIMEOUT_MS = 10000;
+  const PEN_KEY = "digitpad.pen";
+  const TAGLINES = {
+    digit: "Draw a digit. A neural network written from scratch in numpy reads it.",
+    number: "Write a number. A neural network written from scratch in numpy reads it, digit by digit.",
+  };
 
-  const padEl = document.getElementById("pad");
-  const invite = document.getElementById("invite");
-  const undoButton = document.getElementById("undo");
-  const clearButton = document.getElementById("clear");
-  const predictionEl = document.getElementById("prediction");
-  const verdict = document.getElementById("verdict");
-  const statusEl = document.getElementById("status");
-  const announce = document.getElementById("announce");
-  const barsEl = document.getElementById("bars");
-  const preview = document.getElementById("preview");
-  const previewCtx = preview.getContext("2d");
-  const layout = document.getElementById("layout");
-  const boxesEl = document.getElementById("boxes");
-  const numberEl = document.getElementById("number-text");
-  const digitsEl = document.getElementById("digits");
+  const $ = (id) => document.getElementById(id);
+  const padEl = $("pad");
+  const padPanel = $("pad-panel");
+  const invite = $("invite");
+  const undoButton = $("undo");
+  const clearButton = $("clear");
+  const eraserButton = $("eraser");
+  const penInputs = [...document.querySelectorAll(".pen-width input")];
+  const predictionEl = $("prediction");
+  const verdict = $("verdict");
+  const statusEl = $("status");
+  const announce = $("announce");
+  const barsEl = $("bars");
+  const barsNote = $("bars-note");
+  const previewCtx = $("preview").getContext("2d");
+  const layout = $("layout");
+  const boxesEl = $("boxes");
+  const numberEl = $("number-text");
+  const digitsEl = $("digits");
   const modeButtons = [...document.querySelectorAll(".modes [data-mode]")];
+  const modelInfo = $("model-info");
 
   let mode = new URLSearchParams(location.search).get("mode") === "number" ? "number" : "digit";
   let reading = null;           // number mode: the last answer of /api/read, and the digit picked in it
   let picked = 0;
-  let answered = null;          // the answer on show, which a correction is about: {preview, predicted, version}
-  const correctEl = document.getElementById("correct");
-  const correctButtons = document.getElementById("correct-buttons");
-  const feedbackStatus = document.getElementById("feedback-status");
 
   const pad = drawingPad(padEl, changed);
   const live = debounced(request, DEBOUNCE_MS);
+  const link = connection($("connection"), readAgain);
+  const feedback = feedbackPanel(link);
   let version = 0;              // bumped on every change to the drawing
   let shownVersion = -1;        // version of the drawing the displayed answer belongs to
   let inFlight = false;         // at most one request at a time
@@ -46,70 +57,90 @@
     const li = document.createElement("li");
     li.dataset.digit = String(d);
     li.dataset.testid = `prob-${d}`;
-    li.innerHTML = '<span class="track"><span class="fill"></span></span><span class="pct">0%</span>';
+    li.innerHTML = '<span class="track"><span class="fill"></span></span><span class="pct"></span>';
     barsEl.appendChild(li);
     bars.push({ li, fill: li.querySelector(".fill"), pct: li.querySelector(".pct") });
   }
 
-  // ----- corrections ------------------------------------------------------
-  for (const label of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "not_a_digit"]) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.dataset.testid = label === "not_a_digit" ? "correct-none" : `correct-${label}`;
-    b.textContent = label === "not_a_digit" ? "not a digit" : String(label);
-    b.title = label === "not_a_digit" ? "It is not a digit at all" : `It is ${aDigit(label)}`;
-    b.addEventListener("click", () => sendCorrection(label));
-    correctButtons.appendChild(b);
+  /**
+   * The probabilities of an answer. Only a read digit is marked as the answer; for "unsure" its
+   * candidates are marked as such; for "not a digit" the bars are grey, without percentages, and
+   * a note says they are what it would have said, so that no bar claims a digit that was not read.
+   */
+  function showBars(p) {
+    const state = p.verdict === "not_a_digit" ? "none" : p.verdict === "unsure" ? "unsure" : "digit";
+    const candidates = new Set([p.digit, ...(p.alternatives || []).map((a) => a.digit)]);
+    barsEl.dataset.state = state;
+    barsEl.classList.toggle("dimmed", state === "none");
+    barsNote.hidden = state !== "none";
+    barsNote.textContent = "No digit read. In grey: what it would have picked had it been made to.";
+    p.probabilities.forEach((q, d) => {
+      const bar = bars[d];
+      const pct = Math.round(q * 100);
+      bar.fill.style.width = `${(q * 100).toFixed(1)}%`;
+      bar.pct.textContent = state === "none" ? "" : `${pct}%`;
+      bar.li.classList.toggle("top", state === "digit" && d === p.digit);
+      bar.li.classList.toggle("maybe", state === "unsure" && candidates.has(d));
+      bar.li.setAttribute("aria-label", state === "none" ? `${d}: not read` : `${d}: ${pct} percent`);
+    });
+    drawPreview(p.preview);
   }
 
-  /** Offer corrections for this answer (or none, with null). */
-  function offerCorrection(answer) {
-    answered = answer;
-    correctEl.hidden = answer === null;
-    feedbackStatus.textContent = "";
-    feedbackStatus.classList.remove("error");
-    for (const b of correctButtons.children) b.disabled = false;
-  }
-
-  /** One tap: the 28×28 input the network saw, the right label, what the model had said. */
-  async function sendCorrection(label) {
-    if (answered === null) return;
-    const about = answered;
-    for (const b of correctButtons.children) b.disabled = true;
-    feedbackStatus.classList.remove("error");
-    feedbackStatus.textContent = "Sending…";
-    try {
-      const response = await fetch("/api/feedback", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ pixels: about.preview, label, predicted: about.predicted, model_version: about.version }),
-      });
-      const body = await response.json().catch(() => ({}));
-      if (answered !== about) return;          // the drawing changed meanwhile: say nothing about the old one
-      if (response.ok) {
-        feedbackStatus.textContent = "Thanks — saved.";
-      } else {
-        feedbackStatus.textContent = body.detail || `Not saved: the server answered ${response.status}.`;
-        feedbackStatus.classList.add("error");
-        for (const b of correctButtons.children) b.disabled = false;
-      }
-    } catch {
-      if (answered !== about) return;
-      feedbackStatus.textContent = "Not saved: cannot reach the digitpad server.";
-      feedbackStatus.classList.add("error");
-      for (const b of correctButtons.children) b.disabled = false;
+  function clearBars() {
+    barsEl.dataset.state = "empty";
+    barsEl.classList.remove("dimmed");
+    barsNote.hidden = true;
+    for (const bar of bars) {
+      bar.fill.style.width = "0";
+      bar.pct.textContent = "";
+      bar.li.classList.remove("top", "maybe");
+      bar.li.setAttribute("aria-label", `${bar.li.dataset.digit}: no prediction`);
     }
   }
 
-  // ----- drawing ----------------------------------------------------------
+  // ----- tools ------------------------------------------------------------
   /** The tools and the invitation follow whether there is a drawing. */
   function showTools() {
-    const empty = pad.isEmpty();
-    invite.hidden = !empty;
-    undoButton.disabled = empty;
-    clearButton.disabled = empty;
+    const nothing = pad.isEmpty();
+    invite.hidden = pad.hasInk();
+    undoButton.disabled = nothing;
+    clearButton.disabled = nothing;
   }
 
+  function storedPen() {
+    try {
+      return localStorage.getItem(PEN_KEY);
+    } catch {
+      return null;                           // storage refused (private mode, a policy): the default pen
+    }
+  }
+
+  /** The pen's width for the strokes to come, shown and (`remember`) kept for the next visit. */
+  function setPen(name, remember) {
+    const input = penInputs.find((i) => i.value === name) || penInputs.find((i) => i.value === "normal");
+    input.checked = true;
+    pad.setPen(input.value);
+    if (!remember) return;
+    try {
+      localStorage.setItem(PEN_KEY, input.value);
+    } catch {
+      // not kept: the pen still works for this visit
+    }
+  }
+
+  function setEraser(on) {
+    pad.setEraser(on);
+    eraserButton.setAttribute("aria-pressed", String(on));
+    padPanel.classList.toggle("erasing", on);
+  }
+
+  for (const input of penInputs) {
+    input.addEventListener("click", () => {  // the pen on show too: a tap on it puts the eraser down
+      setPen(input.value, true);
+      setEraser(false);                      // picking a pen means drawing with it
+    });
+  }
+  eraserButton.addEventListener("click", () => setEraser(eraserButton.getAttribute("aria-pressed") !== "true"));
   undoButton.addEventListener("click", pad.undo);
   clearButton.addEventListener("click", pad.clear);
   document.addEventListener("keydown", (event) => {
@@ -120,6 +151,7 @@
       pad.undo();
     }
   });
+  if (/Mac|iPhone|iPad/.test(navigator.userAgentData?.platform || navigator.platform || "")) $("undo-key").textContent = "⌘";
 
   // ----- predictions ------------------------------------------------------
   /** The drawing changed (the pad has repainted): ask for a prediction now (stroke ended) or soon (still drawing). */
@@ -127,8 +159,13 @@
     version += 1;
     showTools();
     live.cancel();
-    if (pad.isEmpty()) {
+    if (!pad.hasInk()) {
       showEmpty();
+      return;
+    }
+    if (link.offline()) {       // read once the server is back (readAgain); meanwhile no old answer
+      showUnread();
+      if (now) link.tryNow();
       return;
     }
     if (pad.span() < SMALL) {   // a blob once fitted to 20 px: better to ask than to guess
@@ -139,48 +176,58 @@
     else live.later();
   }
 
+  /** The server is back: read the drawing if its answer is not on show (a stroke being drawn is read as it goes). */
+  function readAgain() {
+    if (modelInfo.dataset.loaded !== "true") loadModelInfo();
+    if (shownVersion === version || pad.drawing() || !pad.hasInk()) return;
+    if (pad.span() < SMALL) showEmpty("Draw a bit bigger: that is too small to read.");
+    else request();
+  }
+
   async function request() {
     if (inFlight) {            // one request at a time; the newest drawing goes next
       wanted = true;
       return;
     }
-    if (pad.isEmpty()) return;
+    if (!pad.hasInk()) return;
     inFlight = true;
     wanted = false;
-    const sent = version;
+    const sentVersion = version;
     const sentMode = mode;
     const sentSize = pad.exportSize();
-    const abort = new AbortController();
-    const timeout = setTimeout(() => abort.abort(), TIMEOUT_MS);
     try {
       const response = await fetch(mode === "number" ? "/api/read" : "/api/predict", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ image: await pad.exportPNG() }),
-        signal: abort.signal,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
       });
       const body = await response.json().catch(() => ({}));
+      if (response.status === 503) {           // starting, shutting down or busy: ask again shortly
+        link.lost("The server is busy or restarting. Trying again…");
+        showUnread();
+        return;
+      }
+      link.ok();
       // A stale answer never overwrites a newer one, and once the pen is up only the
       // answer for the drawing as it now stands is shown (not one from before an undo).
-      const fresh = sent > shownVersion && (sent === version || pad.drawing()) && sentMode === mode;
-      if (fresh && !pad.isEmpty()) {
-        if (response.ok) {
-          shownVersion = sent;
-          if (mode === "number") showReading(body, sentSize);
-          else showPrediction(body);
-        } else if (body.code === "empty_image") {
-          shownVersion = sent;
-          showEmpty("Keep going: that is too small to read.");
-        } else {
-          showError(body.detail || `The server answered ${response.status}.`);
-        }
+      const fresh = sentVersion > shownVersion && (sentVersion === version || pad.drawing()) && sentMode === mode;
+      if (!fresh || !pad.hasInk()) return;
+      shownVersion = sentVersion;
+      if (response.ok) {
+        if (mode === "number") showReading(body, sentSize);
+        else showPrediction(body);
+      } else if (body.code === "empty_image") {
+        showEmpty("Keep going: that is too small to read.");
+      } else {
+        showError(body.detail || `The server answered ${response.status}.`);
       }
-    } catch (error) {
-      showError("Cannot reach the digitpad server. Is it still running?");
+    } catch {
+      link.lost();
+      showUnread();
     } finally {
-      clearTimeout(timeout);
       inFlight = false;
-      if (wanted) request();
+      if (wanted && !link.offline()) request();
     }
   }
 
@@ -205,12 +252,13 @@
   function showPrediction(p) {
     const pct = Math.round(p.confidence * 100);
     const [said, status] = sayVerdict(p, pct);
-    predictionEl.textContent = p.verdict === "not_a_digit" ? "" : String(p.digit);
+    predictionEl.textContent = p.verdict === "digit" ? String(p.digit) : p.verdict === "unsure" ? `${p.digit}?` : "";
+    predictionEl.classList.toggle("unsure", p.verdict === "unsure");
     verdict.textContent = said;
     setStatus(status);
     showBars(p);
-    offerCorrection({ preview: p.preview, predicted: p.verdict === "not_a_digit" ? "not_a_digit" : p.digit,
-                      version: p.model.version });
+    feedback.offer({ key: `digit ${shownVersion}`, preview: p.preview, verdict: p.verdict,
+                      predicted: p.verdict === "not_a_digit" ? "not_a_digit" : p.digit, version: p.model.version });
     if (!pad.drawing()) announce.textContent = said;
   }
 
@@ -253,46 +301,44 @@
     [...boxesEl.children].forEach((b, k) => b.classList.toggle("picked", k === i));
     const d = reading.digits[i];
     showBars(d);
-    offerCorrection({ preview: d.preview, predicted: d.verdict === "not_a_digit" ? "not_a_digit" : d.digit,
-                      version: reading.model.version });
+    feedback.offer({ key: `number ${shownVersion} ${i}`, preview: d.preview, verdict: d.verdict,
+                      predicted: d.verdict === "not_a_digit" ? "not_a_digit" : d.digit, version: reading.model.version });
   }
 
-  function showBars(p) {
-    const rejected = p.verdict === "not_a_digit";
-    barsEl.classList.toggle("dimmed", rejected);
-    p.probabilities.forEach((q, d) => {
-      const bar = bars[d];
-      bar.fill.style.width = `${(q * 100).toFixed(1)}%`;
-      bar.pct.textContent = `${Math.round(q * 100)}%`;
-      bar.li.classList.toggle("top", d === p.digit && !rejected);
-      bar.li.setAttribute("aria-label", `${d}: ${Math.round(q * 100)} percent`);
-    });
-    drawPreview(p.preview);
-  }
-
-  function showEmpty(message) {
-    shownVersion = version;
+  /** No answer on show: the prediction, bars, preview, boxes and feedback all cleared. */
+  function clearAnswer() {
     reading = null;
-    offerCorrection(null);
+    feedback.offer(null);
     predictionEl.textContent = "";
+    predictionEl.classList.remove("unsure");
     numberEl.textContent = "";
     digitsEl.replaceChildren();
     boxesEl.replaceChildren();
-    barsEl.classList.remove("dimmed");
-    verdict.textContent = message || "Waiting for your drawing";
-    setStatus(message ? "" : mode === "number" ? "Write a number along the pad, its digits side by side." :
-      "Draw one digit, 0 to 9, as large as you like.");
-    for (const bar of bars) {
-      bar.fill.style.width = "0";
-      bar.pct.textContent = "0%";
-      bar.li.classList.remove("top");
-      bar.li.setAttribute("aria-label", `${bar.li.dataset.digit}: no prediction`);
-    }
+    clearBars();
     previewCtx.clearRect(0, 0, 28, 28);
     announce.textContent = "";
   }
 
+  function showEmpty(message) {
+    shownVersion = version;
+    clearAnswer();
+    verdict.textContent = message || "Waiting for your drawing";
+    setStatus(message ? "" : mode === "number" ? "Write a number along the pad, its digits side by side." :
+      "Draw one digit, 0 to 9, as large as you like.");
+  }
+
+  /** The drawing changed and cannot be read now: no answer from before the change stays on show. */
+  function showUnread() {
+    if (shownVersion === version) return;
+    clearAnswer();
+    verdict.textContent = "Not read yet";
+    setStatus("It will be read as soon as the server answers.");
+  }
+
+  /** The server refused this drawing: say why, with no earlier answer beside it. */
   function showError(message) {
+    clearAnswer();
+    verdict.textContent = "That could not be read.";
     setStatus(message, true);
   }
 
@@ -315,15 +361,17 @@
   }
 
   async function loadModelInfo() {
-    const el = document.getElementById("model-info");
     try {
       const response = await fetch("/api/model");
+      if (response.status === 503) link.lost("The server is busy or restarting. Trying again…");
       if (!response.ok) throw new Error(String(response.status));
       const m = await response.json();
       const acc = m.test_accuracy == null ? "" : ` · ${(m.test_accuracy * 100).toFixed(2)}% on MNIST test`;
-      el.textContent = `Model: ${m.name} (${m.version})${acc}`;
-    } catch {
-      el.textContent = "Model: unavailable";
+      modelInfo.textContent = `Model: ${m.name} (${m.version})${acc}`;
+      modelInfo.dataset.loaded = "true";
+    } catch (error) {
+      modelInfo.textContent = "Model: unavailable";
+      if (error instanceof TypeError) link.lost();   // not reached at all (a refused answer is no reason to retry)
     }
   }
 
@@ -333,7 +381,13 @@
     mode = next;
     const number = mode === "number";
     layout.classList.toggle("number", number);
-    for (const b of modeButtons) b.setAttribute("aria-checked", String(b.dataset.mode === mode));
+    for (const b of modeButtons) {
+      const on = b.dataset.mode === mode;
+      b.setAttribute("aria-selected", String(on));
+      b.tabIndex = on ? 0 : -1;               // roving tabindex: Tab reaches the selected tab, arrows the other
+    }
+    padPanel.setAttribute("aria-labelledby", `mode-${mode}`);
+    $("tagline").textContent = TAGLINES[mode];
     predictionEl.hidden = number;
     numberEl.hidden = !number;
     digitsEl.hidden = !number;
@@ -352,11 +406,24 @@
     pad.clear();
   }
 
-  for (const b of modeButtons) {
-    b.addEventListener("click", () => { if (!pad.drawing() && b.dataset.mode !== mode) setMode(b.dataset.mode, true); });
+  function choose(next) {
+    if (!pad.drawing() && next !== mode) setMode(next, true);
   }
 
+  for (const b of modeButtons) b.addEventListener("click", () => choose(b.dataset.mode));
+  $("modes").addEventListener("keydown", (event) => {
+    const at = modeButtons.indexOf(document.activeElement);
+    const n = modeButtons.length;
+    const to = { ArrowRight: at + 1, ArrowLeft: at - 1 + n, Home: 0, End: n - 1 }[event.key];
+    if (at < 0 || to === undefined) return;
+    event.preventDefault();
+    const tab = modeButtons[to % n];
+    tab.focus();
+    choose(tab.dataset.mode);                 // tabs follow focus, as a click on them does
+  });
+
   // ----- start ------------------------------------------------------------
+  setPen(storedPen(), false);
   setMode(mode, false);
   loadModelInfo();
 })();

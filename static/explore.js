@@ -65,9 +65,28 @@
   }
 
   // ----- the model's description -----------------------------------------------------------
+  const NUMBERS = ["No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"];
+
+  /** "Four networks answer": as many as the server serves, in words up to ten. */
+  function answering(n) {
+    return `${NUMBERS[n] || n} network${n === 1 ? " answers" : "s answer"}`;
+  }
+
+  const compact = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+
+  /** A model's size and MNIST score, short enough for a panel: "317.3K parameters", "99.6% on MNIST". */
+  function facts(m) {
+    const lines = [`${compact.format(m.n_params)} parameters`];
+    if (m.test_accuracy != null) lines.push(`${(m.test_accuracy * 100).toFixed(1)}% on MNIST`);
+    return el("p", { className: "facts" }, ...lines.map((text) => el("span", { text })));
+  }
+
   async function loadModels() {
     models = (await getJSON("/api/models")).models;
-    select.replaceChildren(...models.map((m) => el("option", { value: m.name, text: `${m.name} — ${m.description || m.preset}` })));
+    // The option names the model; its description is the line under the menu, where it can wrap.
+    select.replaceChildren(...models.map((m) =>
+      el("option", { value: m.name, text: m.default ? `${m.name} (default)` : m.name })));
+    $("compare-heading").textContent = answering(models.length);
     const wanted = new URLSearchParams(location.search).get("model");
     select.value = models.some((m) => m.name === wanted) ? wanted : models.find((m) => m.default).name;
     await showModel();
@@ -76,6 +95,7 @@
   async function showModel() {
     const m = await getJSON(`/api/models/${encodeURIComponent(select.value)}`);
     const acc = m.test_accuracy == null ? "" : `, ${(m.test_accuracy * 100).toFixed(2)}% on MNIST test`;
+    $("model-about").textContent = m.description || m.preset;
     $("model-line").textContent = `${m.n_params.toLocaleString()} parameters${acc} (version ${m.version})`;
     showArchitecture(m);
     showCurves(m.history);
@@ -146,6 +166,7 @@
 
   function showConfusion(test) {
     const C = test.confusion_matrix;
+    $("confusion-note").hidden = !C;
     if (!C) {
       $("confusion").replaceChildren(el("p", { className: "muted", text: "No test report in this weights file." }));
       return;
@@ -158,8 +179,7 @@
       if (t !== p && n > 0) cell.style.background = `rgba(217, 48, 37, ${(0.15 + 0.6 * Math.log1p(n) / Math.log1p(max)).toFixed(2)})`;
       return cell;
     }), el("td", { text: `${((test.per_class_accuracy || [])[t] * 100).toFixed(1)}%` })));
-    const table = el("table", {}, el("caption", { text: "Off the diagonal: digits read as another; the deeper the red, the more." }),
-                     el("thead", {}, head), el("tbody", {}, ...rows));
+    const table = el("table", { "aria-describedby": "confusion-note" }, el("thead", {}, head), el("tbody", {}, ...rows));
     $("confusion").replaceChildren(table);
   }
 
@@ -260,8 +280,8 @@
     if (sent !== version) return;
     $("compare").replaceChildren(...models.map((m, i) => {
       const a = answers[i];
-      const box = el("div", { className: "model", "data-model": m.name });
-      box.append(el("h4", { text: m.name === "blog" ? "blog: the tutorial's 784-10-10" : `${m.name}: ${m.preset}` }));
+      const box = el("div", { className: "model", "data-model": m.name, title: m.description || m.preset });
+      box.append(el("h4", { text: m.name }), facts(m));
       if (a.error) {
         box.append(el("p", { className: "muted", text: a.error }));
         return box;

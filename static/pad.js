@@ -1,14 +1,22 @@
 // The drawing pad shared by the drawing page and the explorer: strokes drawn with a round pen on a
 // canvas kept at one canvas pixel per device pixel, and exported as the PNG the API reads (black ink
 // on a palette with alpha: one byte a pixel, built here).
-// Each stroke is a list of [x, y] points in [0, 1] of the pad, so any canvas size redraws it.
-//   drawingPad(canvas, changed)  the pad: pointer, painting, resizing, export, undo and clear
+// A stroke is {points, width, erase}: its [x, y] points in [0, 1] of the pad (so any canvas size
+// redraws it), its pen's width as a share of the pad's height, and whether it rubs ink out. The pad
+// replays its strokes in order, an eraser's with "destination-out", so undo takes back the last
+// action, drawn or erased, and an erased drawing exports as it looks.
+//   drawingPad(canvas, changed)  the pad: pointer, painting, resizing, export, tools, undo and clear
 //   debounced(run, ms)           run once the calls pause: live answers while a stroke is drawn
 "use strict";
 
 (() => {
-  const PEN = 0.07;             // pen width, of the pad's height: a digit filling the pad gets MNIST-thick strokes
+  // Pen widths, of the pad's height. Normal: a digit filling the pad gets MNIST-thick strokes; the
+  // server reads thin and thick pens alike (it fits the ink to 20 px and stretches its grey levels).
+  const PENS = { thin: 0.03, normal: 0.07, thick: 0.12 };
+  const ERASER = 2;             // the eraser is this many times the pen's width: one pass rubs out a stroke
   const EXPORT_SIZE = 280;      // px: the height of the image sent (small PNG, plenty for a 20 px fit)
+  const MEASURE_SIZE = 112;     // px: the height of the picture measured for ink (where it is, if any)
+  const INK = 32;               // alpha from which a measured pixel counts as ink (the server's contrast floor)
 
   /** Paint the strokes on a 2D context of width × height px: a line per stroke, a round dot per tap. */
   function paint(g, strokes, width, height, colour) {
@@ -17,8 +25,9 @@
     g.lineJoin = "round";
     g.strokeStyle = colour;
     g.fillStyle = colour;
-    g.lineWidth = PEN * height;
-    for (const s of strokes) {
+    for (const { points: s, width: pen, erase } of strokes) {
+      g.globalCompositeOperation = erase ? "destination-out" : "source-over";
+      g.lineWidth = pen * height;
       g.beginPath();
       if (s.length === 1) {
         g.arc(s[0][0] * width, s[0][1] * height, g.lineWidth / 2, 0, 2 * Math.PI);
@@ -29,6 +38,7 @@
       for (let i = 1; i < s.length; i++) g.lineTo(s[i][0] * width, s[i][1] * height);
       g.stroke();
     }
+    g.globalCompositeOperation = "source-over";
   }
 
   // ----- the PNG sent: black ink on a palette, one byte a pixel ----------------------------------
@@ -84,11 +94,12 @@
 
   /**
    * Strokes from the pointer on `canvas`: one finger, pen or left mouse button at a time, with the
-   * browser's coalesced events kept so fast strokes stay smooth. Calls `changed(false)` as a stroke
-   * grows and `changed(true)` when it ends; returns whether a stroke is being drawn.
+   * browser's coalesced events kept so fast strokes stay smooth; each new stroke takes the tool
+   * `tool()` gives ({width, erase}). Calls `changed(false)` as a stroke grows and `changed(true)`
+   * when it ends; returns whether a stroke is being drawn.
    */
-  function followPointer(canvas, strokes, changed) {
-    let current = null;           // the stroke being drawn
+  function followPointer(canvas, strokes, tool, changed) {
+    let current = null;           // the points of the stroke being drawn
     let active = null;            // its pointer's id
 
     function point(event) {
@@ -103,7 +114,7 @@
       active = event.pointerId;
       canvas.setPointerCapture(event.pointerId);
       current = [point(event)];
-      strokes.push(current);
+      strokes.push({ points: current, ...tool() });
       changed(false);
     });
 
@@ -128,17 +139,48 @@
   }
 
   /**
+   * Where the strokes leave ink, painted `height` px high on a pad `aspect` times as wide as high:
+   * null if nowhere, else the ink's box [left, top, right, bottom] in pad heights. Measured on a
+   * small picture because an eraser can take away any part of what was drawn.
+   */
+  function inkBox(strokes, aspect, height) {
+    if (!strokes.some((s) => !s.erase)) return null;
+    const off = document.createElement("canvas");
+    [off.width, off.height] = [Math.max(1, Math.round(height * aspect)), height];
+    const g = off.getContext("2d", { willReadFrequently: true });
+    paint(g, strokes, off.width, off.height, "#000");
+    const { data, width } = g.getImageData(0, 0, off.width, off.height);
+    let [left, top, right, bottom] = [Infinity, Infinity, -1, -1];
+    for (let i = 3, k = 0; i < data.length; i += 4, k++) {
+      if (data[i] < INK) continue;
+      const x = k % width, y = (k - x) / width;
+      left = Math.min(left, x); right = Math.max(right, x);
+      top = Math.min(top, y); bottom = Math.max(bottom, y);
+    }
+    return right < 0 ? null : [left / height, top / height, (right + 1) / height, (bottom + 1) / height];
+  }
+
+  /**
    * The drawing pad on `canvas`. After every change to the drawing the pad repaints itself, then
    * calls `changed(now)`: `now` is false while a stroke is being drawn, true once it ends and after
    * an undo or a clear. The canvas follows its box and the device pixel ratio, and the ink follows
-   * light and dark mode, keeping the drawing.
+   * light and dark mode, keeping the drawing. New strokes take the pen's width (`setPen`: thin,
+   * normal or thick) and rub out instead of drawing while the eraser is on (`setEraser`).
    */
   window.drawingPad = (canvas, changed) => {
     const strokes = [];
     const g = canvas.getContext("2d");
-    const drawing = followPointer(canvas, strokes, update);
+    let pen = PENS.normal;
+    let erasing = false;
+    let measured = null;          // the ink's box, measured once per change: {box} or null
+    const drawing = followPointer(canvas, strokes, tool, update);
+
+    function tool() {
+      return erasing ? { width: ERASER * pen, erase: true } : { width: pen, erase: false };
+    }
 
     function update(now) {
+      measured = null;
       show();
       changed(now);
     }
@@ -165,11 +207,15 @@
       return r.height > 0 ? r.width / r.height : 1;
     }
 
-    /** How far the drawing reaches, pen included, along its longer side, in pad heights. */
+    function box() {
+      if (measured === null) measured = { box: inkBox(strokes, aspect(), MEASURE_SIZE) };
+      return measured.box;
+    }
+
+    /** How far the ink reaches, pen included, along its longer side, in pad heights (0: no ink). */
     function span() {
-      const xs = strokes.flat().map((p) => p[0] * aspect());
-      const ys = strokes.flat().map((p) => p[1]);
-      return Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) + PEN;
+      const b = box();
+      return b === null ? 0 : Math.max(b[2] - b[0], b[3] - b[1]);
     }
 
     /** [width, height] of the exported image: EXPORT_SIZE high, as wide as the pad is. */
@@ -185,13 +231,13 @@
     async function exportPNG() {
       const off = document.createElement("canvas");
       [off.width, off.height] = exportSize();
-      const g = off.getContext("2d");
+      const g = off.getContext("2d", { willReadFrequently: true });
       paint(g, strokes, off.width, off.height, "#000");
       if (typeof CompressionStream === "undefined") return off.toDataURL("image/png");
       return inkPNG(g.getImageData(0, 0, off.width, off.height));
     }
 
-    /** Take the last stroke away (not while one is being drawn). */
+    /** Take the last stroke away, drawn or erased (not while one is being drawn). */
     function undo() {
       if (drawing() || strokes.length === 0) return;
       strokes.pop();
@@ -207,7 +253,17 @@
 
     new ResizeObserver(fit).observe(canvas);
     window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", show);
-    return { drawing, isEmpty: () => strokes.length === 0, span, exportSize, exportPNG, fit, undo, clear };
+    return {
+      drawing, span, exportSize, exportPNG, fit, undo, clear,
+      /** Whether there is nothing to undo (no stroke, drawn or erased). */
+      isEmpty: () => strokes.length === 0,
+      /** Whether any ink is left on the pad (an eraser may have taken it all). */
+      hasInk: () => box() !== null,
+      /** The pen's width for the strokes to come: "thin", "normal" or "thick". */
+      setPen: (name) => { pen = PENS[name] || PENS.normal; },
+      /** Whether the strokes to come rub ink out. */
+      setEraser: (on) => { erasing = Boolean(on); },
+    };
   };
 
   /** `run` once `ms` have passed without another call to `later`; `cancel` drops a pending run. */

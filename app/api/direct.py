@@ -5,7 +5,8 @@ FastAPI declares, documents and can serve every route. For the routes that read 
 (``POST /api/predict``, ``/api/predict/batch``, ``/api/read``, ``/api/explain``), its routing,
 dependency resolution and two thread hops (the body parsed in one job, the drawing read in
 another) cost more than reading a small drawing. ``DirectRoutes``, the innermost middleware,
-answers the plain case of those routes itself: a JSON body and no query but ``preview``. The body
+answers the plain case of those routes itself: a JSON body and no query but the route's own
+plain options (``preview=true|false``; the batch's ``errors=fail|inline``), each at most once. The body
 is read here (through the outer middlewares' limits), then parsed, validated and answered in one
 job on the CPU pool, by the same functions the FastAPI endpoints call (``Direct.answer``), and any
 error is answered by the app's own exception handlers. One case needs no job at all: a small body
@@ -34,10 +35,13 @@ from app.serving.executor import Abandoned, CpuPool, Job, Overloaded
 from app.serving.models import Models
 from app.settings import Settings
 
-# answer(job, body, preview, models, settings) -> the answer's JSON bytes, on a CPU thread
-Answer = Callable[[Job, Any, bool, Models, Settings], bytes]
+# answer(job, body, preview, models, settings, *options) -> the answer's JSON bytes, on a CPU thread
+Answer = Callable[..., bytes]
 JSON = (b"application/json", b"application/json; charset=utf-8")
-QUERIES = {b"": True, b"preview=true": True, b"preview=false": False}
+# The query parameters the direct way reads, each as parameter=value: its name and value. Any other
+# query (another value, a repeated or unknown parameter) is FastAPI's to answer, or to refuse.
+VALUES: dict[bytes, tuple[str, Any]] = {b"preview=true": ("preview", True), b"preview=false": ("preview", False),
+                                        b"errors=fail": ("errors", "fail"), b"errors=inline": ("errors", "inline")}
 SMALL = 16_384  # bytes: a body this small is parsed on the event loop (784 pixels are 2–7 KB)
 ON_LOOP = Job()  # the job of what is read on the event loop: never stopped
 HEADERS = [(b"content-type", b"application/json")]
@@ -46,13 +50,18 @@ HEADERS = [(b"content-type", b"application/json")]
 @dataclass(frozen=True)
 class Direct:
     """A route answered directly: its path (also the metrics' route label), the model its body
-    is validated as, the function that answers it, and whether it takes ``?preview=``."""
+    is validated as, the function that answers it, whether it takes ``?preview=``, and its other
+    query parameters with their defaults (passed to ``answer`` after ``settings``, in order)."""
 
     path: str
     model: type[BaseModel]
     answer: Answer
     preview: bool = True
     light: Callable[[Any], bool] = lambda body: False  # whether a parsed body is read on the event loop
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def takes(self, name: str) -> bool:
+        return (name == "preview" and self.preview) or any(name == option for option, _ in self.options)
 
 
 class DirectRoutes:
@@ -61,8 +70,8 @@ class DirectRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.routes.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
-        preview = _preview(scope, route) if route else None
-        if route is None or preview is None:
+        query = _query(scope, route) if route else None
+        if route is None or query is None:
             await self.app(scope, receive, send)
             return
         scope["route"] = route
@@ -76,7 +85,7 @@ class DirectRoutes:
             if not body:  # FastAPI says what a missing body is
                 await self.app(scope, _replay(body, receive), send)
                 return
-            answer = await _answered(route, body, preview, pool, scope["app"].state, Request(scope, receive))
+            answer = await _answered(route, body, query, pool, scope["app"].state, Request(scope, receive))
         except Exception as e:
             await _error(scope, receive, send, e)
             return
@@ -85,31 +94,45 @@ class DirectRoutes:
         await send({"type": "http.response.body", "body": answer})
 
 
-def _preview(scope: Scope, route: Direct) -> bool | None:
-    """``preview`` from a plain query (none, or ``preview=true|false`` where the route takes it),
-    when the body is JSON; else None: the request is FastAPI's to answer."""
-    query = scope["query_string"]
-    if query and not route.preview:
-        return None
+@dataclass(frozen=True)
+class PlainQuery:
+    """A plain query's values: ``preview``, and the route's other options in order."""
+
+    preview: bool
+    options: tuple[Any, ...]
+
+
+def _query(scope: Scope, route: Direct) -> PlainQuery | None:
+    """The values of a plain query (each parameter one the route takes, at most once, with a value
+    in ``VALUES``), when the body is JSON; else None: the request is FastAPI's to answer."""
     content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
-    return QUERIES.get(query) if content_type.lower() in JSON else None
+    if content_type.lower() not in JSON:
+        return None
+    given: dict[str, Any] = {}
+    for part in scope["query_string"].split(b"&") if scope["query_string"] else ():
+        name, value = VALUES.get(part, ("", None))
+        if not route.takes(name) or name in given:
+            return None
+        given[name] = value
+    return PlainQuery(given.get("preview", True), tuple(given.get(name, default) for name, default in route.options))
 
 
-async def _answered(route: Direct, body: bytes, preview: bool, pool: CpuPool, state: Any, request: Request) -> bytes:
+async def _answered(route: Direct, body: bytes, query: PlainQuery, pool: CpuPool, state: Any,
+                    request: Request) -> bytes:
     """The answer's JSON: on the event loop for a light drawing, else from one job on the pool."""
-    models, settings = state.models, state.settings
+    models, settings, options = state.models, state.settings, query.options
     if len(body) > SMALL:
-        return await pool.run(client_gone(request), _answer, route, body, preview, models, settings)
+        return await pool.run(client_gone(request), _answer, route, body, query, models, settings)
     parsed = parse(ON_LOOP, route.model, body, structure_limit(settings))
     if route.light(parsed):
-        return route.answer(ON_LOOP, parsed, preview, models, settings)
-    return await pool.run(client_gone(request), route.answer, parsed, preview, models, settings)
+        return route.answer(ON_LOOP, parsed, query.preview, models, settings, *options)
+    return await pool.run(client_gone(request), route.answer, parsed, query.preview, models, settings, *options)
 
 
-def _answer(job: Job, route: Direct, body: bytes, preview: bool, models: Models, settings: Settings) -> bytes:
+def _answer(job: Job, route: Direct, body: bytes, query: PlainQuery, models: Models, settings: Settings) -> bytes:
     request = parse(job, route.model, body, structure_limit(settings))
     job.check()
-    return route.answer(job, request, preview, models, settings)
+    return route.answer(job, request, query.preview, models, settings, *query.options)
 
 
 async def _body(receive: Receive) -> bytes:

@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from app.api.schemas import ErrorBody
 from app.imaging.errors import InputError, excerpt
 from app.observability.metrics import REJECTED
 from app.serving.executor import Abandoned, Overloaded
@@ -61,11 +61,6 @@ CODES: dict[int, dict[str, str]] = {
 }
 
 
-class ErrorBody(BaseModel):
-    detail: str = Field(examples=["The drawing is empty: draw a digit."])
-    code: str = Field(examples=["empty_image"])
-
-
 class ApiError(HTTPException):
     """An HTTP error with our own code slug."""
 
@@ -95,7 +90,17 @@ class NotReady(ApiError):
 
 
 def describe(settings: Settings) -> str:
-    """The API's description for /docs: what it is, its limits (from the settings), every error."""
+    """The API's introduction, above the endpoints in /docs and /redoc: what it is, and where its
+    limits and its errors are described (``sections``), kept short so that the endpoints come first."""
+    return ("Draw a digit; a neural network written from scratch in numpy reads it.\n\n"
+            "Errors are JSON `{\"detail\", \"code\"}`; each endpoint's responses list its codes. The server's "
+            "[limits](/redoc#tag/Limits) and [every error code](/redoc#tag/Errors), with when each is returned, "
+            "have pages of their own in ReDoc.")
+
+
+def sections(settings: Settings) -> list[dict[str, Any]]:
+    """The limits (from the settings) and every error, as sections of their own: tags without
+    endpoints (``x-traitTag``), which ReDoc shows as pages of its menu and Swagger UI leaves out."""
     mib = settings.max_body_bytes / (1 << 20)
     limits = [f"request bodies up to {mib:g} MiB", f"images up to {settings.max_side} px a side and "
               f"{settings.max_pixels / 1e6:g} megapixels (checked on the header, before decoding)",
@@ -103,12 +108,13 @@ def describe(settings: Settings) -> str:
               f"{settings.header_timeout:g} s to send the headers, {settings.body_timeout:g} s to send the body",
               f"{settings.cpu_threads} requests worked on at once per worker, and others waiting up to "
               f"{settings.max_wait:g} s ({settings.max_queue} at most); beyond that 503 `overloaded` at once"]
-    rows = [f"| {status} | `{code}` | {meaning} |" for status, codes in CODES.items()
-            for code, meaning in codes.items()]
-    return "\n".join(["Draw a digit; a neural network written from scratch in numpy reads it.", "",
-                      "**Limits** (`DIGITPAD_*` settings): " + "; ".join(limits) + ".", "",
-                      "**Errors** are JSON `{\"detail\", \"code\"}`; every one the server can return:", "",
-                      "| status | code | when |", "|---|---|---|", *rows])
+    # A list, not a table: a table's three columns do not fit a phone once no code is cut in two
+    rows = [f"- **{status}** `{code}`: {meaning}" for status, codes in CODES.items() for code, meaning in codes.items()]
+    errors = ["Every error is JSON `{\"detail\": \"<what is wrong>\", \"code\": \"<slug>\"}`; the codes are "
+              "stable. A 500 is a bug.", "", *rows]
+    return [{"name": "Limits", "x-traitTag": True, "description": "Set by `DIGITPAD_*` settings; this server's:\n\n"
+             + "\n".join(f"- {limit}" for limit in limits)},
+            {"name": "Errors", "x-traitTag": True, "description": "\n".join(errors)}]
 
 
 def error_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -145,8 +151,10 @@ def summary(errors: list[Any]) -> str:
     for err in errors[:MAX_SHOWN]:
         if err.get("type") == "json_invalid":
             return "The request body is not valid JSON."
-        loc = ".".join(_loc_part(p) for p in err.get("loc", ()) if p != "body" and not _union_tag(p))
-        loc = loc or "request body"
+        where = list(err.get("loc", ()))
+        query = where[:1] == ["query"]  # a query parameter, named as the URL writes it: ?errors
+        loc = ".".join(_loc_part(p) for p in (where[1:] if query else where) if p != "body" and not _union_tag(p))
+        loc = f"?{loc}" if query else loc or "request body"
         msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         parts.append(f"{loc}: {msg[:200]}")
     more = len(errors) - MAX_SHOWN

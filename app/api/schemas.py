@@ -179,8 +179,28 @@ class ReadResponse(BaseModel):
     model: ModelRef
 
 
+class ErrorBody(BaseModel):
+    """Every error's body: words for a person and a stable code (the table: docs/api.md#errors)."""
+
+    detail: str = Field(examples=["The drawing is empty: draw a digit."])
+    code: str = Field(examples=["empty_image"])
+
+
+class ItemError(BaseModel):
+    """An input of a batch sent with `?errors=inline` that could not be read: in its answer's place,
+    the error /api/predict would answer for it alone (or `too_complex` when the batch's drawings
+    outgrow their shared budget)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"error": {
+        "detail": "The image is not valid base64 or a data URL.", "code": "invalid_image"}}]})
+
+    error: ErrorBody
+
+
 class BatchResponse(BaseModel):
-    results: list[Prediction]
+    results: list[Prediction | ItemError] = Field(
+        description="One answer per input, in order. Each is a `Prediction`; with `?errors=inline`, an input "
+        "that could not be read is an `ItemError` instead (without it, such an input fails the whole batch).")
 
 
 class Status(BaseModel):

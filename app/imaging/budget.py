@@ -91,6 +91,11 @@ class Work:
             raise TooComplex(why)
 
     def after(self) -> Work:
-        """The counting for the next drawing of the same request: what this one spent is spent."""
-        spent = {what: self.spent.get(what, 0) + self.counts.get(what, 0) for what in {*self.spent, *self.counts}}
+        """The counting for the next drawing of the same request: what this one spent is spent. A
+        count that was refused bought no work (its stage did not run), so it is not spent: a batch
+        answering each drawing's error in its place goes on with the budget that is really left."""
+        spent = dict(self.spent)
+        for what, n in self.counts.items():
+            if spent.get(what, 0) + n <= getattr(self.budget, what):
+                spent[what] = spent.get(what, 0) + n
         return Work(self.budget, self.check, spent=spent)

@@ -38,8 +38,8 @@ class Headers:
             await self.app(scope, receive, send)
             return
         head = scope["method"] == "HEAD"
-        if head:
-            scope = {**scope, "method": "GET"}
+        if head:  # in place, so the route FastAPI finds is in the scope the outer middleware sees
+            scope["method"] = "GET"
         docs = scope["path"].startswith(DOCS_PATHS)
 
         async def secured(message: Message) -> None:
@@ -49,7 +49,11 @@ class Headers:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app(scope, receive, secured)
+        try:
+            await self.app(scope, receive, secured)
+        finally:
+            if head:
+                scope["method"] = "HEAD"
 
 
 def _secure(headers: list[tuple[bytes, bytes]], docs: bool) -> list[tuple[bytes, bytes]]:

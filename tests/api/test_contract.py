@@ -184,6 +184,21 @@ def test_openapi_lists_every_status_and_code(client: TestClient) -> None:
     assert upload["minLength"] == 1
 
 
+def test_the_openapi_document_keeps_limits_and_codes_out_of_its_introduction(client: TestClient) -> None:
+    """The introduction, shown above the endpoints, is short and links to the limits and the codes,
+    which are sections of their own (tags without endpoints: ReDoc's pages, left out by Swagger UI)."""
+    spec = client.get("/openapi.json").json()
+    intro = spec["info"]["description"]
+    assert len(intro.splitlines()) <= 3 and "(/redoc#tag/Limits)" in intro and "(/redoc#tag/Errors)" in intro
+    assert not any(f"`{code}`" in intro for codes in CODES.values() for code in codes)
+    sections = {tag["name"]: tag for tag in spec["tags"] if tag.get("x-traitTag")}
+    assert set(sections) == {"Limits", "Errors"}
+    for status, codes in CODES.items():
+        for code, meaning in codes.items():
+            assert f"- **{status}** `{code}`: {meaning}" in sections["Errors"]["description"]
+    assert "batches of up to 64 inputs" in sections["Limits"]["description"]
+
+
 def test_the_api_reference_documents_every_setting_and_code() -> None:
     reference = (ROOT / "docs" / "api.md").read_text()
     for name in Settings.model_fields:

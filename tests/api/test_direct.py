@@ -8,6 +8,7 @@ import base64
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
+from app.api.deps import get_models
 from app.api.direct import DirectRoutes
+from app.api.errors import ApiError
 from app.main import create_app
 from app.settings import Settings
 
@@ -48,6 +51,8 @@ BODIES: dict[str, tuple[str, bytes]] = {
     "unknown model": ("/api/predict", json.dumps({"pixels": PIXELS, "model": "nope"}).encode()),
     "empty batch item": ("/api/predict/batch", b'{"inputs": [{}]}'),
     "batch too large": ("/api/predict/batch", json.dumps({"inputs": [{"pixels": PIXELS}] * 65}).encode()),
+    "broken batch item": ("/api/predict/batch", json.dumps({"inputs": [{"pixels": PIXELS}, {"image": "@@@"},
+                                                                      {"pixels": [0.5] * 3}]}).encode()),
     "too deep": ("/api/predict", b'{"pixels":' + b"[" * 300 + b"]" * 300 + b"}"),
     "empty body": ("/api/predict", b""),
     "null": ("/api/read", b"null"),
@@ -91,6 +96,41 @@ def test_direct_answers_are_fastapis(clients: tuple[TestClient, TestClient], nam
     got, want = answer(direct, path, body, query), answer(routed, path, body, query)
     assert got == want
     assert got[0] < 500, got
+
+
+BATCH_QUERIES = ["?errors=inline", "?errors=fail", "?errors=inline&preview=false", "?preview=false&errors=inline",
+                 "?errors=bogus", "?errors=inline&errors=inline", "?errors=inline&x=1", "?errors=inline&"]
+
+
+@pytest.mark.parametrize("name", ["batch", "broken batch item", "empty batch item", "batch too large"])
+@pytest.mark.parametrize("query", BATCH_QUERIES)
+def test_direct_batch_answers_are_fastapis_whatever_errors_says(clients: tuple[TestClient, TestClient], name: str,
+                                                                  query: str) -> None:
+    direct, routed = clients
+    path, body = BODIES[name]
+    got, want = answer(direct, path, body, query), answer(routed, path, body, query)
+    assert got == want
+    assert got[0] < 500, got
+
+
+def test_the_direct_way_answers_a_batch_with_inline_errors(weights_path: Path) -> None:
+    """With FastAPI's routes unable to answer (their models dependency refuses), only the direct way
+    can: it takes ``errors=inline`` and ``errors=fail``, and leaves any other value to FastAPI."""
+    app = create_app(Settings(weights=weights_path))
+
+    async def refused() -> None:
+        raise ApiError(418, "fastapi", "answered by FastAPI's route")
+
+    app.dependency_overrides[get_models] = refused
+    path, body = BODIES["broken batch item"]
+    with TestClient(app) as client:
+        status, inline, _ = answer(client, path, body, "?errors=inline&preview=false")
+        assert status == 200 and [sorted(r) for r in inline["results"]] == [
+            ["alternatives", "confidence", "digit", "model", "not_a_digit_probability", "probabilities", "verdict"],
+            ["error"], ["error"]]
+        assert answer(client, path, body, "?errors=fail")[:2] == (422, {
+            "detail": "inputs[1]: The image is not valid base64 or a data URL.", "code": "invalid_image"})
+        assert answer(client, path, body, "?errors=inline&x=1")[1]["code"] == "fastapi"
 
 
 def test_what_the_direct_way_does_not_take_goes_to_fastapi(clients: tuple[TestClient, TestClient]) -> None:

@@ -99,6 +99,11 @@ def draw(page: Page, strokes: list[Path_], steps: int = 6) -> None:
         page.mouse.up()
 
 
+def no_percentages(page: Page) -> bool:
+    """No bar shows a percentage (nothing has been read)."""
+    return all(page.get_by_test_id(f"prob-{d}").inner_text().strip() == "" for d in range(10))
+
+
 def percentages(page: Page) -> list[int]:
     texts = [page.get_by_test_id(f"prob-{d}").inner_text().strip() for d in range(10)]
     assert all(re.fullmatch(r"\d{1,3}%", t) for t in texts), texts
@@ -149,7 +154,7 @@ def ink_at(page: Page, points: Path_) -> list[int]:
 def test_empty_page_invites(page: Page) -> None:
     expect(page.get_by_text("Draw a digit here")).to_be_visible()
     expect(page.get_by_test_id("prediction")).to_have_text("")
-    assert percentages(page) == [0] * 10
+    assert no_percentages(page)
     expect(page.get_by_test_id("undo")).to_be_disabled()
     expect(page.get_by_test_id("clear")).to_be_disabled()
     expect(page.locator("#model-info")).to_contain_text("Model: ")
@@ -269,7 +274,7 @@ def test_clear_resets(page: Page, how: str) -> None:
         page.keyboard.press("Escape")
     expect(page.get_by_test_id("prediction")).to_have_text("")
     expect(page.get_by_text("Draw a digit here")).to_be_visible()
-    assert percentages(page) == [0] * 10
+    assert no_percentages(page)
     assert max(ink_at(page, [(x / 10, y / 10) for x in range(1, 10) for y in range(1, 10)])) == 0
     expect(page.get_by_test_id("undo")).to_be_disabled()
     predicts.wait_quiet()  # an answer still in flight must not bring a guess back
@@ -309,7 +314,8 @@ def test_live_prediction_one_request_at_a_time(context: BrowserContext, server: 
 def test_server_unreachable_message(page: Page) -> None:
     page.route("**/api/predict", lambda route: route.abort())
     draw(page, DIGITS["1"])
-    expect(page.locator("#status")).to_contain_text("Cannot reach the digitpad server")
+    expect(page.get_by_test_id("connection")).to_contain_text("Reconnecting")
+    expect(page.locator("#verdict")).to_have_text("Not read yet")
 
 
 def test_dark_mode(page: Page) -> None:
@@ -432,7 +438,7 @@ def test_number_mode_reads_2026_and_shows_each_digit(page: Page, server: str) ->
 def test_number_mode_is_kept_in_the_url_and_undo_carries_over(context: BrowserContext, server: str) -> None:
     page = context.new_page()
     page.goto(server + "/?mode=number")
-    expect(page.get_by_test_id("mode-number")).to_have_attribute("aria-checked", "true")
+    expect(page.get_by_test_id("mode-number")).to_have_attribute("aria-selected", "true")
     write_number(page, "20")
     expect(page.get_by_test_id("number-text")).to_have_text(re.compile(r"^[\d?]{2}$"))
     page.keyboard.press("Control+z")  # the 0 goes: one digit left
@@ -509,8 +515,11 @@ def axe_context(browser: Browser) -> Iterator[BrowserContext]:
     ctx.close()
 
 
+NUMBERS = ["No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"]
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_explorer_shows_the_network_and_three_models_answer(axe_context: BrowserContext, server: str,
+def test_the_explorer_shows_the_network_and_every_model_answers(axe_context: BrowserContext, server: str,
                                                                  scheme: str) -> None:
     page = axe_context.new_page()
     page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
@@ -519,6 +528,15 @@ def test_the_explorer_shows_the_network_and_three_models_answer(axe_context: Bro
     expect(page).to_have_url(re.compile(r"/explore$"))
     for panel in PANELS:
         expect(page.get_by_test_id(panel)).to_be_visible()
+    served = page.evaluate("fetch('/api/models').then(r => r.json()).then(d => d.models)")
+    names = [m["name"] for m in served]
+    default = next(m for m in served if m["default"])
+    # the menu names each model once; the chosen one's description is the line under it
+    assert page.get_by_test_id("model-select").locator("option").all_inner_texts() == [
+        f"{m['name']} (default)" if m["default"] else m["name"] for m in served]
+    expect(page.get_by_test_id("model-about")).to_have_text(default["description"])
+    expect(page.get_by_test_id("model-line")).to_contain_text(f"version {default['version']}")
+    expect(page.get_by_test_id("compare-heading")).to_have_text(f"{NUMBERS[len(names)]} networks answer")
     expect(page.locator("#architecture li")).to_have_count(len(page.evaluate(
         "fetch('/api/model').then(r => r.json()).then(m => m.architecture)")) + 2)  # + input and total
     expect(page.locator("#curves svg polyline")).to_have_count(4)
@@ -528,8 +546,15 @@ def test_the_explorer_shows_the_network_and_three_models_answer(axe_context: Bro
     expect(page.get_by_test_id("maths")).to_contain_text("Z1 = W1·A0 + b1")
     draw(page, DIGITS["7"])
     expect(page.get_by_test_id("compare")).to_be_visible()
-    for name in ("digitpad", "handwriting", "mlp", "blog"):  # the four models answer side by side
+    assert set(names) >= {"digitpad", "handwriting", "mlp", "blog"}  # the shipped models
+    for name in names:  # every model answers, side by side
         expect(page.get_by_test_id(f"compare-{name}")).to_have_text(re.compile(r"^(\d|—)$"))
+    # each panel names its model once ("mlp", not "mlp: mlp"), then its size and MNIST score
+    assert page.locator("#compare .model h4").all_inner_texts() == names
+    for m in served:
+        facts = page.locator(f'#compare .model[data-model="{m["name"]}"] .facts span')
+        expect(facts).to_have_text([re.compile(r"^[\d.]+[KM]? parameters$"),
+                                    f"{m['test_accuracy'] * 100:.1f}% on MNIST"])
     expect(page.locator("#feature-maps .layer").first).to_be_visible()
     assert page.locator("#feature-maps canvas").count() > 64
     lit = page.evaluate("""() => {
@@ -539,6 +564,8 @@ def test_the_explorer_shows_the_network_and_three_models_answer(axe_context: Bro
     if SHIPPED.exists():
         expect(page.get_by_test_id("compare-digitpad")).to_have_text("7")
     page.get_by_test_id("model-select").select_option("blog")  # the tutorial's network: no convolution
+    blog = next(m for m in served if m["name"] == "blog")
+    expect(page.get_by_test_id("model-about")).to_have_text(blog["description"])
     expect(page.get_by_test_id("filters")).to_contain_text("no convolution")
     expect(page.get_by_test_id("maths")).to_contain_text("W1 is 10×784")
     ARTIFACTS.mkdir(exist_ok=True)
