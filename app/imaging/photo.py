@@ -30,18 +30,25 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFilter
 
-from app.imaging.components import label
+from app.imaging.components import expand, label, runs
 from app.imaging.errors import EmptyImage
 
 F32 = NDArray[np.float32]
-GRID = 32  # cells along the longer side for the paper's light
+GRID = 32  # cells along the longer side for the paper's extent
+LIGHT_SIDE = 200  # px along the longer side of the copy the paper's light is found on
+REACH = 0.1  # the widest stroke or line, as a share of the longer side, that the paper's light looks past
+EDGE = 0.85  # the paper's light falling to this share of itself within 2 px of the small copy is an edge
+MARGIN = 2  # px of that copy by which the light is taken down past what the closing gives
 STEP = 0.75  # a neighbour cell this much darker (or brighter) is across the paper's edge
 FLAT = 0.5  # a drawing has at least this share of its pixels within 3 grey levels of the commonest
 MIN_INK = 0.12  # the least darkening (of the paper's light) that can be ink
-LINE_COVER = 0.5  # a row inked over this share of the paper's width is a ruled line
+LINE_COVER = 0.4  # a straight line the ink follows over this share of the paper's width is a ruled line
+TILT = 12.0  # the most (°) a ruled line may lean from the photo's rows or columns
+THIN = 0.008  # the thickest a ruled line may be, as a share of the longer side
+SAMPLE = 40_000  # the thin pixels that vote for lines, at most
+MAX_LINES = 80
 MIN_PIXELS = 20  # fewer pixels than this darker than the floor are no writing
 STRONG = 0.5  # of the strongest ink: a piece holding none of this is not writing
-ANGLES = np.arange(-8.0, 8.01, 1.0)  # the rotations (°) tried for lines, then refined by a quarter degree
 
 
 def looks_like_photo(img: Image.Image) -> bool:
@@ -66,7 +73,7 @@ def photo_ink(img: Image.Image) -> Image.Image:
     light = paper_light(rgb)
     dark = (1.0 - np.min(rgb / light, axis=2)).clip(0.0, 1.0)  # the channel where ink darkens its paper most
     dark = _blurred(dark)  # camera noise, JPEG's blocks
-    mask = paper_mask(light)
+    mask = paper_mask(light) & ~edges(light)
     dark = np.where(mask, dark, 0.0).astype(np.float32)
     dark = unruled(dark, mask)
     floor = max(MIN_INK, 4.0 * _noise(dark[mask][::7]) if mask.any() else MIN_INK)
@@ -86,13 +93,17 @@ def _blurred(dark: NDArray[np.floating]) -> F32:
 
 
 def _anchored(ink: F32, strong: NDArray[np.bool_]) -> F32:
-    """Ink with only the pieces that hold some strong ink (hysteresis, as in edge detection):
-    faint noise, a line's remains and the paper's grain, apart from the writing, go."""
+    """Ink with only the pieces that hold some strong ink (hysteresis, as in edge detection) and
+    do not run into the photo's edge: faint noise, a line's remains and the paper's grain apart
+    from the writing go, and so do the table, a sliver of it or the paper's edge where the frame
+    cuts them. (Writing cut by the frame is kept when nothing else is left.)"""
     labels, _ = label(ink > 0)
     keep = np.zeros(int(labels.max()) + 1, bool)
     keep[labels[strong]] = True
     keep[0] = False
-    return np.where(keep[labels], ink, 0.0).astype(np.float32)
+    inside = keep.copy()
+    inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    return np.where((inside if inside.any() else keep)[labels], ink, 0.0).astype(np.float32)
 
 
 def _cell(size: tuple[int, int]) -> int:
@@ -122,15 +133,35 @@ def _smooth(grid: F32) -> F32:
 
 
 def paper_light(rgb: F32) -> F32:
-    """(H, W, 3) pixels → (H, W, 3) the paper's light at each pixel, ≥ 1."""
+    """(H, W, 3) pixels → (H, W, 3) the paper's light at each pixel, ≥ 1: a grey closing (the
+    brightest within ``REACH`` of the long side, then the darkest within as much of that, so that
+    strokes and lines narrower than that go while a table's edge or a shadow keeps its place) on a
+    copy of about ``LIGHT_SIDE`` px, taken down a little more (``MARGIN`` px) so that light never
+    spills over an edge onto the darker side, and scaled back up."""
     H, W = rgb.shape[:2]
-    cell = _cell((W, H))
-    step = max(1, cell // 4)  # box-average first: the noise averages out, thin strokes fade
-    small = np.asarray(Image.fromarray(rgb.astype(np.uint8), "RGB").reduce(step), np.float32)
-    grid = _smooth(_spread(_cell_max(small, 4 if step > 1 else cell)))
-    channels = [Image.fromarray(np.ascontiguousarray(grid[..., c], dtype=np.float32), "F").resize((W, H), Image.Resampling.BILINEAR)
-                for c in range(3)]
+    factor = max(1, math.ceil(max(H, W) / LIGHT_SIDE))
+    small = np.asarray(Image.fromarray(rgb.astype(np.uint8), "RGB").reduce(factor), np.float32)
+    k = 2 * round(REACH * max(small.shape[:2]) / 2) + 1
+    closed = _slide(_slide(small, k, np.maximum), k + 2 * MARGIN, np.minimum)
+    channels = [Image.fromarray(np.ascontiguousarray(closed[..., c], dtype=np.float32), "F")
+                .resize((W, H), Image.Resampling.BILINEAR) for c in range(3)]
     return np.maximum(np.stack([np.asarray(c) for c in channels], axis=2), 1.0)
+
+
+def _slide(a: F32, k: int, op: np.ufunc) -> F32:
+    """``op`` (np.maximum or np.minimum) over a k × k window round each pixel of (h, w, C), in two
+    passes, the edges repeated outward."""
+    r = k // 2
+    for axis in (0, 1):
+        pad = [(0, 0)] * a.ndim
+        pad[axis] = (r, r)
+        p = np.pad(a, pad, mode="edge")
+        n = a.shape[axis]
+        out = np.take(p, range(0, n), axis=axis)
+        for i in range(1, k):
+            out = op(out, np.take(p, range(i, i + n), axis=axis))
+        a = out
+    return a
 
 
 def paper_mask(light: F32) -> NDArray[np.bool_]:
@@ -148,6 +179,20 @@ def paper_mask(light: F32) -> NDArray[np.bool_]:
     full = np.repeat(np.repeat(region, cell, axis=0), cell, axis=1)
     return full[:H, :W] if full.shape[0] >= H and full.shape[1] >= W else np.pad(
         full, ((0, max(0, H - full.shape[0])), (0, max(0, W - full.shape[1]))), mode="edge")[:H, :W]
+
+
+def edges(light: F32) -> NDArray[np.bool_]:
+    """Where the paper's light steps (by more than ``EDGE`` within a few pixels): the paper's
+    edge against the table, a hard shadow. The strokes are gone from the light, so none of
+    them step; ink is not looked for there."""
+    H, W = light.shape[:2]
+    f = max(1, math.ceil(max(H, W) / LIGHT_SIDE))
+    lum = np.log(light.mean(axis=2)[::f, ::f])
+    step = np.zeros(lum.shape, np.float32)
+    step[:, 1:-1] = np.abs(lum[:, 2:] - lum[:, :-2])
+    step[1:-1] = np.maximum(step[1:-1], np.abs(lum[2:] - lum[:-2]))
+    zone = _slide((step > math.log(1 / EDGE)).astype(np.float32)[..., None], 2 * MARGIN + 1, np.maximum)[..., 0] > 0
+    return np.repeat(np.repeat(zone, f, axis=0), f, axis=1)[:H, :W]
 
 
 def _largest_even_region(lum: F32) -> NDArray[np.bool_]:
@@ -180,68 +225,70 @@ def _shrink(region: NDArray[np.bool_]) -> NDArray[np.bool_]:
 
 
 def unruled(dark: F32, mask: NDArray[np.bool_]) -> F32:
-    """Ink (H, W) on the paper's mask → the same with ruled lines and grid lines taken off (found
-    and taken off along the rotation at which they run straight, then turned back)."""
-    floor = max(MIN_INK, 3.0 * _noise(dark[mask])) if mask.any() else MIN_INK
-    angle = _line_angle(dark > floor)
-    turned = _rotate(dark, angle) if angle else dark
-    inside = _rotate(mask.astype(np.float32), angle) > 0.5 if angle else mask
-    inked = (turned > floor) & inside
-    found = False
-    for axis in (1, 0):  # rows, then columns
-        width = np.maximum(inside.sum(axis=axis), 1)
-        lines = inked.sum(axis=axis) / width > LINE_COVER
-        if lines.any():
-            found = True
-            turned = _take_off(turned, inside, _widen(lines), axis)
-    if not found:
-        return dark
-    return np.where(mask, _rotate(turned, -angle), 0.0).astype(np.float32) if angle else turned
+    """Ink (H, W) on the paper's mask → the same with ruled lines and grid lines taken off.
 
-
-def _line_angle(inked: NDArray[np.bool_]) -> float:
-    """The small rotation (°) at which the inked pixels' rows are sharpest (ruled lines then run
-    straight): each angle's row profile is a histogram of the pixels' rotated rows; 0 when no
-    rotation beats none by much."""
-    ys, xs = np.nonzero(inked[::2, ::2])
-    if ys.size == 0:
-        return 0.0
-    height = inked.shape[0] // 2 + inked.shape[1] // 2 + 2
-
-    def sharpness(a: float) -> float:
-        t = math.tan(math.radians(a))
-        rows = np.round(ys - xs * t).astype(np.int64) + inked.shape[1] // 2 + 1
-        profile = np.bincount(rows.clip(0, height - 1), minlength=height).astype(np.float64)
-        return float((profile ** 2).sum())
-
-    best = max(ANGLES, key=sharpness)
-    best = max(np.arange(best - 0.75, best + 0.8, 0.25), key=sharpness)
-    return float(best) if sharpness(best) > 1.05 * sharpness(0.0) else 0.0
-
-
-def _rotate(a: F32, angle: float) -> F32:
-    return np.asarray(Image.fromarray(a.astype(np.float32), "F").rotate(angle, Image.Resampling.BILINEAR))
-
-
-def _widen(lines: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """A line's neighbouring rows too (its anti-aliased edges)."""
-    out = lines.copy()
-    out[1:] |= lines[:-1]
-    out[:-1] |= lines[1:]
+    A line is found as a straight line (a Hough transform: votes of the thin inked pixels for
+    every line at angles within ``TILT`` of the rows, or of the columns) that the ink follows over
+    ``LINE_COVER`` of the paper's width; perspective keeps lines straight, only their angles
+    differ. On it, the thin ink (at most ``THIN`` of the long side across) is taken off; a stroke
+    that crosses it is thicker there, and stays."""
+    floor = max(MIN_INK, 3.0 * _noise(dark[mask][::7])) if mask.any() else MIN_INK
+    inked = (dark > floor) & mask
+    thin = max(3, round(THIN * max(dark.shape)))
+    out = dark
+    for across in (0, 1):  # lines along the rows (thin across the columns), then along the columns
+        b = inked if across == 0 else inked.T
+        slim = b & (thin >= _run_lengths(b.T).T)
+        lines = _hough_lines(slim, int(b.shape[1] * LINE_COVER * (mask if across == 0 else mask.T).any(axis=0).mean()))
+        if lines:
+            gone = _near_lines(b.shape, lines, thin) & slim
+            out = np.where(gone if across == 0 else gone.T, 0.0, out).astype(np.float32)
     return out
 
 
-def _take_off(dark: F32, inside: NDArray[np.bool_], lines: NDArray[np.bool_], axis: int) -> F32:
-    """Each line (a row: ``axis`` 1, a column: 0) less its own background: the 30th percentile of
-    its ink over the paper, so the line goes and the writing on it stays."""
-    out = dark.copy()
-    view = out if axis == 1 else out.T
-    inner = inside if axis == 1 else inside.T
-    for i in np.flatnonzero(lines):
-        values = view[i][inner[i]]
-        if values.size:
-            view[i] = np.maximum(view[i] - np.percentile(values, 30), 0.0)
+def _run_lengths(b: NDArray[np.bool_]) -> NDArray[np.int32]:
+    """Each True pixel's horizontal run length (0 elsewhere)."""
+    rows, starts, ends = runs(b)
+    out = np.zeros(b.shape, np.int32)
+    length = ends - starts
+    ys, xs = expand(rows, starts, ends)
+    out[ys, xs] = np.repeat(length, length)
     return out
+
+
+def _hough_lines(slim: NDArray[np.bool_], votes_needed: int) -> list[tuple[float, float]]:
+    """The lines (angle in radians from the rows, offset ρ = y cos a − x sin a) that at least
+    ``votes_needed`` of the pixels lie on, within a pixel, strongest first."""
+    ys, xs = np.nonzero(slim)
+    if ys.size < votes_needed or votes_needed <= 0:
+        return []
+    if ys.size > SAMPLE:
+        pick = np.random.default_rng(0).choice(ys.size, SAMPLE, replace=False)
+        ys, xs, votes_needed = ys[pick], xs[pick], votes_needed * SAMPLE // ys.size
+    angles = np.radians(np.arange(-TILT, TILT + 0.01, 0.5))
+    span = int(slim.shape[0] + slim.shape[1]) + 2
+    rho = np.round(ys[None] * np.cos(angles)[:, None] - xs[None] * np.sin(angles)[:, None]).astype(np.int64)
+    acc = np.zeros((len(angles), span), np.int64)
+    for i in range(len(angles)):
+        acc[i] = np.bincount(rho[i] + slim.shape[1] + 1, minlength=span)[:span]
+    acc = acc + np.roll(acc, 1, axis=1)  # a line 2 px thick votes in two bins
+    found: list[tuple[float, float]] = []
+    while len(found) < MAX_LINES:
+        i, r = np.unravel_index(int(np.argmax(acc)), acc.shape)
+        if acc[i, r] < votes_needed:
+            break
+        found.append((float(angles[i]), float(r - slim.shape[1] - 1) - 0.5))
+        acc[:, max(0, r - 4):r + 5] = 0  # one line, whatever its angle
+    return found
+
+
+def _near_lines(shape: tuple[int, int], lines: list[tuple[float, float]], reach: int) -> NDArray[np.bool_]:
+    """The pixels within ``reach`` / 2 + 1 of any of the lines."""
+    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+    near = np.zeros(shape, bool)
+    for a, rho in lines:
+        near |= np.abs(ys * math.cos(a) - xs * math.sin(a) - rho) <= reach / 2 + 1
+    return near
 
 
 def _noise(values: NDArray[np.float32]) -> float:
