@@ -39,10 +39,12 @@ LIGHT_SIDE = 200  # px along the longer side of the copy the paper's light is fo
 REACH = 0.1  # the widest stroke or line, as a share of the longer side, that the paper's light looks past
 EDGE = 0.85  # the paper's light falling to this share of itself within 2 px of the small copy is an edge
 MARGIN = 2  # px of that copy by which the light is taken down past what the closing gives
+BIG_REGION = 0.1  # a region of even light this much of the photo may be the paper
 STEP = 0.75  # a neighbour cell this much darker (or brighter) is across the paper's edge
-FLAT = 0.5  # a drawing has at least this share of its pixels within 3 grey levels of the commonest
+FLAT = 0.5  # a drawing has at least this share of its edge's pixels within one grey level of the commonest
+BAND = 0.1  # the band round the edge where a drawing's paper is looked at
 MIN_INK = 0.12  # the least darkening (of the paper's light) that can be ink
-LINE_COVER = 0.4  # a straight line the ink follows over this share of the paper's width is a ruled line
+LINE_COVER = 0.3  # a straight line the ink follows over this share of the paper's width is a ruled line
 TILT = 12.0  # the most (°) a ruled line may lean from the photo's rows or columns
 THIN = 0.008  # the thickest a ruled line may be, as a share of the longer side
 SAMPLE = 40_000  # the thin pixels that vote for lines, at most
@@ -52,18 +54,22 @@ STRONG = 0.5  # of the strongest ink: a piece holding none of this is not writin
 
 
 def looks_like_photo(img: Image.Image) -> bool:
-    """Whether an opaque image's background is uneven or noisy (a photo or a scan) rather than
-    one flat colour (a drawing): in a drawing, most pixels are its paper's one grey level, give or
-    take JPEG's rounding; light that falls off, or a camera's noise, spreads a photo's paper over
-    many. Sampled (nearest pixels, so the noise stays) on at most 256 px a side."""
+    """Whether an opaque image's paper is uneven or noisy (a photo or a scan) rather than one flat
+    colour (a drawing): round a drawing's edge, most pixels are its paper's one grey level, give
+    or take JPEG's rounding; light that falls off, or a camera's noise, spreads a photo's over many.
+    The edge's pixels (a band ``BAND`` of the shorter side wide) are sampled, nearest ones, so
+    the noise stays."""
     grey = img.convert("L")
     if max(grey.size) > 256:
         scale = 256 / max(grey.size)
         grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
                            Image.Resampling.NEAREST)
-    hist = np.asarray(grey.histogram(), np.int64)
+    a = np.asarray(grey)
+    band = max(1, round(BAND * min(a.shape)))
+    border = np.concatenate([a[:band].ravel(), a[-band:].ravel(), a[:, :band].ravel(), a[:, -band:].ravel()])
+    hist = np.bincount(border, minlength=256)
     mode = int(np.argmax(hist))
-    return float(hist[max(0, mode - 3):mode + 4].sum()) < FLAT * float(hist.sum())
+    return float(hist[max(0, mode - 1):mode + 2].sum()) < FLAT * float(hist.sum())
 
 
 def photo_ink(img: Image.Image) -> Image.Image:
@@ -196,7 +202,8 @@ def edges(light: F32) -> NDArray[np.bool_]:
 
 
 def _largest_even_region(lum: F32) -> NDArray[np.bool_]:
-    """Cells joined where a neighbour's light is within ``STEP`` of a cell's; the largest such group."""
+    """Cells joined where a neighbour's light is within ``STEP`` of a cell's; of the groups that
+    cover at least ``BIG_REGION`` of the photo, the brightest: paper is lighter than the table."""
     h, w = lum.shape
     parent = list(range(h * w))
 
@@ -214,7 +221,9 @@ def _largest_even_region(lum: F32) -> NDArray[np.bool_]:
         parent[find(int(y) * w + int(x))] = find((int(y) + 1) * w + int(x))
     roots = np.array([find(i) for i in range(h * w)])
     counts = np.bincount(roots, minlength=h * w)
-    return (roots == int(np.argmax(counts))).reshape(h, w)
+    light = np.bincount(roots, weights=lum.ravel(), minlength=h * w) / np.maximum(counts, 1)
+    big = counts >= max(1, int(BIG_REGION * h * w))
+    return (roots == int(np.argmax(np.where(big, light, -1.0)))).reshape(h, w)
 
 
 def _shrink(region: NDArray[np.bool_]) -> NDArray[np.bool_]:
