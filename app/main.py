@@ -25,6 +25,8 @@ from app.observability.metrics import exposition
 from app.observability.scrape import Scrapes
 from app.settings import Settings
 
+UPLOADS = frozenset({"/api/predict/file", "/api/read/file"})  # BodyGuard's larger limit: full-size photos
+
 # An upload is one file: Starlette parses a form on the event loop, and its default of a thousand
 # parts would let one body hold the loop for tens of milliseconds.
 FORM_LIMITS: Any = {"max_files": 1, "max_fields": 4, "max_part_size": 4096}
@@ -82,7 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # add_middleware puts each one outside the ones before it: the last is the outermost.
     app.add_middleware(DirectRoutes, routes=[*predict.DIRECT, *read.DIRECT, *explain.DIRECT])
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout,
+                       uploads=(UPLOADS, settings.max_upload_bytes))
     if settings.cors_origins:  # closed unless DIGITPAD_CORS_ORIGINS lists origins
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"], max_age=600)

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     static_dir: Path = Field(default=_bundled("static"), description="the drawing page's files")
     # Input limits: chosen from real canvases, not from what Pillow can take (docs/operations.md)
     max_body_bytes: int = Field(default=1 << 20, gt=0, description="largest request body, checked before parsing (413)")
+    max_upload_bytes: int = Field(default=16 << 20, gt=0, description="largest file upload (/api/predict/file, "
+                                  "/api/read/file: a phone's full-size photo), checked before parsing (413)")
     max_side: int = Field(default=4096, gt=0, description="largest image width or height, checked before decoding")
     max_pixels: int = Field(default=8_294_400, gt=0,
                             description="largest image area (default: a 3840×2160 canvas), checked before decoding")

@@ -102,7 +102,9 @@ def sections(settings: Settings) -> list[dict[str, Any]]:
     """The limits (from the settings) and every error, as sections of their own: tags without
     endpoints (``x-traitTag``), which ReDoc shows as pages of its menu and Swagger UI leaves out."""
     mib = settings.max_body_bytes / (1 << 20)
-    limits = [f"request bodies up to {mib:g} MiB", f"images up to {settings.max_side} px a side and "
+    uploads = settings.max_upload_bytes / (1 << 20)
+    limits = [f"request bodies up to {mib:g} MiB, file uploads up to {uploads:g} MiB",
+              f"images up to {settings.max_side} px a side and "
               f"{settings.max_pixels / 1e6:g} megapixels (checked on the header, before decoding)",
               f"batches of up to {settings.max_batch} inputs and {settings.max_batch_pixels / 1e6:g} megapixels",
               f"{settings.header_timeout:g} s to send the headers, {settings.body_timeout:g} s to send the body",

@@ -95,7 +95,7 @@ def photo_ink(img: Image.Image) -> Image.Image:
 def _blurred(dark: NDArray[np.floating]) -> F32:
     """A light Gaussian blur (1 px) of values in [0, 1], as 8-bit: Pillow's, fast on one channel."""
     img = Image.fromarray(np.round(dark * 255).astype(np.uint8), "L").filter(ImageFilter.GaussianBlur(1))
-    return np.asarray(img, np.float32) / 255
+    return (np.asarray(img, np.float32) / 255).astype(np.float32)
 
 
 def _anchored(ink: F32, strong: NDArray[np.bool_]) -> F32:
@@ -114,28 +114,6 @@ def _anchored(ink: F32, strong: NDArray[np.bool_]) -> F32:
 
 def _cell(size: tuple[int, int]) -> int:
     return max(1, math.ceil(max(size) / GRID))
-
-
-def _cell_max(a: F32, cell: int) -> F32:
-    """(H, W, C) → (h, w, C): each cell's brightest value (the edge cells cover what is left)."""
-    H, W, C = a.shape
-    h, w = math.ceil(H / cell), math.ceil(W / cell)
-    padded = np.pad(a, ((0, h * cell - H), (0, w * cell - W), (0, 0)), mode="edge")
-    return padded.reshape(h, cell, w, cell, C).max(axis=(1, 3))
-
-
-def _spread(grid: F32) -> F32:
-    """Each cell → the brightest of it and its 8 neighbours."""
-    p = np.pad(grid, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    h, w = grid.shape[:2]
-    return np.max([p[i:i + h, j:j + w] for i in range(3) for j in range(3)], axis=0)
-
-
-def _smooth(grid: F32) -> F32:
-    p = np.pad(grid, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    h, w = grid.shape[:2]
-    k = np.array([1.0, 2.0, 1.0])
-    return sum(k[i] * k[j] * p[i:i + h, j:j + w] for i in range(3) for j in range(3)) / 16.0  # type: ignore[return-value]
 
 
 def paper_light(rgb: F32) -> F32:
@@ -283,7 +261,7 @@ def _hough_lines(slim: NDArray[np.bool_], votes_needed: int) -> list[tuple[float
     acc = acc + np.roll(acc, 1, axis=1)  # a line 2 px thick votes in two bins
     found: list[tuple[float, float]] = []
     while len(found) < MAX_LINES:
-        i, r = np.unravel_index(int(np.argmax(acc)), acc.shape)
+        i, r = (int(v) for v in np.unravel_index(int(np.argmax(acc)), acc.shape))
         if acc[i, r] < votes_needed:
             break
         found.append((float(angles[i]), float(r - slim.shape[1] - 1) - 0.5))

@@ -1,0 +1,103 @@
+"""Photos of writing on paper (``app.imaging.photo``), through the real API on the shipped weights:
+photo-like images from ``scripts.datasets.make_photos`` (MNIST's test sample, small sides so the
+test stays quick) are read, a photo of a blank page is not taken for a digit, drawings still take
+``ink_map``'s own way, and a phone's full-size photo fits the uploads' own body limit."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw
+
+from app.imaging.photo import looks_like_photo
+from app.main import create_app
+from app.settings import Settings
+from model.mnist import read_idx
+from scripts.datasets.make_photos import make_set
+from tests.paths import DATA, ROOT
+
+SIDES = (600, 900)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(weights=ROOT / "weights" / "digitpad.npz"))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def mnist() -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
+    X = read_idx(DATA / "t10k-sample-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) * np.float32(1 / 255)
+    return X, read_idx(DATA / "t10k-sample-labels-idx1-ubyte.gz")
+
+
+def photos(kind: str, count: int, out: Path, mnist: tuple[NDArray[np.float32], NDArray[np.uint8]]
+           ) -> list[tuple[bytes, str]]:
+    rows = make_set(kind, count, 7, out, *mnist, sides=SIDES)
+    return [((out / r["file"]).read_bytes(), r["label"]) for r in rows]
+
+
+def test_photographed_digits_are_read(shipped: TestClient, tmp_path: Path,
+                                      mnist: tuple[NDArray[np.float32], NDArray[np.uint8]]) -> None:
+    answers = []
+    for data, label in photos("digits", 8, tmp_path, mnist):
+        r = shipped.post("/api/predict/file", files={"file": ("photo.jpg", data, "image/jpeg")})
+        assert r.status_code in (200, 422), r.text
+        answers.append((label, r.json().get("digit") if r.status_code == 200 else r.json()["code"]))
+    right = sum(str(got) == label for label, got in answers)
+    assert right >= 7, answers  # the photo set's figures are in docs/benchmarks.md ("Photos")
+
+
+def test_a_photographed_number_is_read(shipped: TestClient, tmp_path: Path,
+                                       mnist: tuple[NDArray[np.float32], NDArray[np.uint8]]) -> None:
+    read = []
+    for data, label in photos("numbers", 4, tmp_path, mnist):
+        r = shipped.post("/api/read/file", files={"file": ("photo.jpg", data, "image/jpeg")})
+        assert r.status_code in (200, 422), r.text
+        read.append((label, r.json().get("text")))
+    assert sum(text == label for label, text in read) >= 2, read
+
+
+def test_a_blank_page_is_no_digit(shipped: TestClient) -> None:
+    rng = np.random.default_rng(3)
+    h, w = 600, 800
+    light = np.linspace(0.6, 1.0, w)[None, :, None] * np.array([235, 230, 215])  # a lamp to one side
+    page = np.clip(light * np.ones((h, 1, 1)) + rng.normal(0, 8, (h, w, 3)), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(page).save(buf, "JPEG", quality=80)
+    assert looks_like_photo(Image.open(buf).convert("RGB"))
+    r = shipped.post("/api/predict/file", files={"file": ("blank.jpg", buf.getvalue(), "image/jpeg")})
+    assert r.status_code == 422 and r.json()["code"] == "empty_image", r.text
+
+
+def test_drawings_keep_their_own_way() -> None:
+    """A drawing's paper is one flat colour, as a PNG and as a JPEG: not a photo."""
+    img = Image.new("RGB", (280, 280), (250, 250, 245))
+    ImageDraw.Draw(img).line([(140, 40), (140, 240)], fill=(20, 20, 20), width=18)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=60)
+    assert not looks_like_photo(img)
+    assert not looks_like_photo(Image.open(buf).convert("RGB"))
+
+
+def test_uploads_take_a_full_size_photo_and_json_keeps_its_limit(shipped: TestClient) -> None:
+    """A 3-megabyte JPEG (a phone's 12 megapixels are 3–6 MB) is read from an upload; the same
+    size of JSON body is refused, as before, and an upload over its own limit too."""
+    rng = np.random.default_rng(5)
+    noisy = rng.integers(0, 256, (1500, 2000, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noisy).save(buf, "JPEG", quality=95)
+    data = buf.getvalue()
+    assert 2 << 20 < len(data) < 16 << 20
+    r = shipped.post("/api/predict/file", files={"file": ("big.jpg", data, "image/jpeg")})
+    assert r.status_code != 413, r.text  # read (noise is no digit): any answer but "too large"
+    assert shipped.post("/api/predict", content=b'{"image": "' + b"A" * len(data) + b'"}',
+                        headers={"content-type": "application/json"}).status_code == 413
+    huge = shipped.post("/api/predict/file", files={"file": ("huge.jpg", data * 6, "image/jpeg")})
+    assert huge.status_code == 413 and huge.json()["code"] == "body_too_large"
