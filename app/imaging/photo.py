@@ -270,13 +270,16 @@ def _hough_lines(slim: NDArray[np.bool_], votes_needed: int) -> list[tuple[float
 
 
 def _near_lines(shape: tuple[int, int], lines: list[tuple[float, float]], reach: int) -> NDArray[np.bool_]:
-    """The pixels within ``reach`` / 2 + 1 of any of the lines."""
-    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+    """The pixels within ``reach`` / 2 + 1 rows of any of the lines (each leans less than ``TILT``,
+    so it crosses every column once): a band of rows per column, not a pass over the image."""
     near = np.zeros(shape, bool)
+    xs = np.arange(shape[1])
+    offsets = np.arange(-(reach // 2 + 1), reach // 2 + 2)
     for a, rho in lines:
-        near |= np.abs(ys * math.cos(a) - xs * math.sin(a) - rho) <= reach / 2 + 1
+        ys = np.round((rho + xs * math.sin(a)) / math.cos(a)).astype(np.int64)[None, :] + offsets[:, None]
+        inside = (ys >= 0) & (ys < shape[0])
+        near[ys[inside], np.broadcast_to(xs, ys.shape)[inside]] = True
     return near
-
 
 def _noise(values: NDArray[np.float32]) -> float:
     """A robust σ of what varies from pixel to pixel: the median absolute difference between
