@@ -51,6 +51,7 @@ SAMPLE = 40_000  # the thin pixels that vote for lines, at most
 MAX_LINES = 80
 MIN_PIXELS = 20  # fewer pixels than this darker than the floor are no writing
 STRONG = 0.5  # of the strongest ink: a piece holding none of this is not writing
+CUT = 0.02  # a piece along this share of a side of the photo, or on two sides, is cut by the frame
 
 
 def looks_like_photo(img: Image.Image) -> bool:
@@ -108,8 +109,20 @@ def _anchored(ink: F32, strong: NDArray[np.bool_]) -> F32:
     keep[labels[strong]] = True
     keep[0] = False
     inside = keep.copy()
-    inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    inside[_cut_by_frame(labels)] = False
     return np.where((inside if inside.any() else keep)[labels], ink, 0.0).astype(np.float32)
+
+
+def _cut_by_frame(labels: NDArray[np.int32]) -> NDArray[np.int64]:
+    """The labels of pieces the photo's edge cuts along a stretch (``CUT`` of a side or more), or
+    on two sides: the table or the paper's edge, not a digit that only reaches the frame."""
+    sides = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+    counts = [np.bincount(side, minlength=int(labels.max()) + 1) for side in sides]
+    long = np.zeros(int(labels.max()) + 1, bool)
+    for side, count in zip(sides, counts, strict=True):
+        long |= count >= CUT * len(side)
+    touched = np.sum([count > 0 for count in counts], axis=0)
+    return np.flatnonzero(long | (touched >= 2))
 
 
 def _cell(size: tuple[int, int]) -> int:
