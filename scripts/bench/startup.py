@@ -3,6 +3,7 @@
 
     python -m scripts.bench.startup                          # baseline aa761bc, 5 starts each
     python -m scripts.bench.startup --baseline HEAD~1 --runs 7
+    python -m scripts.bench.startup --serving                # and what serving costs after such a start
 
 Each tree (the baseline unpacked with ``git archive``; this checkout's files, uncommitted changes
 included) gets a ``.venv`` set up as ``./run.sh start`` leaves it: the dependencies (those of the
@@ -13,7 +14,12 @@ free port with the default settings (one worker per core), until ``/readyz`` ans
 stopped with SIGTERM. Printed per tree: the seconds to that first 200 (median, and the range),
 the CPU seconds spent by then (the server's processes and what run.sh ran before them), the CPU
 of the whole run (start, one request, stop), and whether pip ran. A baseline whose run.sh has no
-pip stamp runs pip at every start and is not measured here."""
+pip stamp runs pip at every start and is not measured here.
+
+With --serving (needs wrk), a start-up change must not cost the answers: each tree's server (two
+workers) then takes 784 pixels at /api/predict under wrk -c16 for 4 s, the trees alternating,
+three rounds; printed per tree: the CPU per answer of its processes (median, range) and their
+minor page faults per answer."""
 
 from __future__ import annotations
 
@@ -33,10 +39,12 @@ import time
 import tomllib
 import urllib.request
 import venv
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.bench.serving import unpack
+from scripts.bench.serving import digitpad, payloads, tree_cpu, unpack
+from scripts.harness.load import wrk
 from scripts.harness.machine import cpu_name
 from scripts.harness.ports import free_port
 from scripts.harness.server import ROOT, descendants
@@ -127,17 +135,56 @@ def start_once(tree: Tree, logs: Path) -> None:
     tree.pip_ran |= "installing" in log.read_text()
 
 
-def row(t: Tree) -> str:
+def faults(pid: int) -> int:
+    """Minor page faults of ``pid`` and its live descendants so far."""
+    total = 0
+    for p in [pid, *descendants(pid)]:
+        with contextlib.suppress(OSError):
+            total += int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[7])
+    return total
+
+
+def serving_cost(trees: list[Tree], logs: Path, rounds: int = 3) -> None:
+    """CPU and minor page faults per answer of each tree's two-worker server, trees alternating."""
+    body = payloads()["pixels"].body
+    cpu: dict[str, list[float]] = {t.label: [] for t in trees}
+    minflt: dict[str, list[float]] = {t.label: [] for t in trees}
+    with ExitStack() as stack:
+        servers = [(t, stack.enter_context(digitpad(t.path, logs, 2))) for t in trees]
+        for _ in range(rounds):
+            for t, s in servers:
+                pid = s.proc.pid
+                before, faulted = tree_cpu(pid), faults(pid)
+                n = max(wrk(s.url, body, 4, 16, logs, "/api/predict").ok, 1)
+                cpu[t.label].append((tree_cpu(pid) - before) * 1000 / n)
+                minflt[t.label].append((faults(pid) - faulted) / n)
+    print("784 pixels → /api/predict, two workers, wrk -c16, 4 s a round: per answer")
+    for t in trees:
+        c = cpu[t.label]
+        print(f"  {t.label:18s} {statistics.median(c):.2f} ms CPU ({min(c):.2f}–{max(c):.2f}), "
+              f"{statistics.median(minflt[t.label]):.2f} minor page faults")
+
+
+def report(base: Tree, ours: Tree) -> None:
     m = statistics.median
-    return (f"  {t.label:18s} {m(t.ready_s):7.2f} ({min(t.ready_s):.2f}–{max(t.ready_s):.2f}) "
-            f"{m(t.cpu_at_ready):9.2f} {m(t.cpu_run):9.2f}   {'yes' if t.pip_ran else 'no'}")
+    print("./run.sh start on a set-up, unchanged checkout, to the first 200 from /readyz:")
+    print(f"  {'tree':18s} {'seconds (median, range)':>23s} {'CPU s then':>10s} {'CPU s run':>9s}   pip ran")
+    for t in (base, ours):
+        print(f"  {t.label:18s} {m(t.ready_s):7.2f} ({min(t.ready_s):.2f}–{max(t.ready_s):.2f}) "
+              f"{m(t.cpu_at_ready):9.2f} {m(t.cpu_run):9.2f}   {'yes' if t.pip_ran else 'no'}")
+    print(f"  this tree ÷ baseline: {m(ours.ready_s) / m(base.ready_s):.2f} of the seconds, "
+          f"{m(ours.cpu_at_ready) / m(base.cpu_at_ready):.2f} of the CPU by then; "
+          f"load average {os.getloadavg()[0]:.2f} at the end", flush=True)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--baseline", default="aa761bc", help="the commit to compare with (default: %(default)s)")
     p.add_argument("--runs", type=int, default=5, help="starts per tree, alternating (default: %(default)s)")
+    p.add_argument("--serving", action="store_true", help="then CPU per answer of each tree's server (wrk)")
     args = p.parse_args()
+    if args.serving and not shutil.which("wrk"):
+        raise SystemExit("--serving needs wrk: apt-get install wrk")
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="digitpad-startup-") as tmp:
@@ -155,14 +202,10 @@ def main() -> None:
         for _ in range(args.runs):
             for t in trees:
                 start_once(t, logs)
-        print("./run.sh start on a set-up, unchanged checkout, to the first 200 from /readyz:")
-        print(f"  {'tree':18s} {'seconds (median, range)':>23s} {'CPU s then':>10s} {'CPU s run':>9s}   pip ran")
-        for t in trees:
-            print(row(t))
-        base_t, ours = trees
-        print(f"  this tree ÷ baseline: {statistics.median(ours.ready_s) / statistics.median(base_t.ready_s):.2f} "
-              f"of the seconds, {statistics.median(ours.cpu_at_ready) / statistics.median(base_t.cpu_at_ready):.2f} "
-              f"of the CPU by then; load average {os.getloadavg()[0]:.2f} at the end")
+        report(*trees)
+        if args.serving:
+            serving_cost(trees, logs)
+            print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":
