@@ -18,7 +18,7 @@ pip stamp runs pip at every start and is not measured here.
 
 With --serving (needs wrk), a start-up change must not cost the answers: each tree's server (two
 workers) then takes 784 pixels at /api/predict under wrk -c16 for 4 s, the trees alternating,
-three rounds; printed per tree: the CPU per answer of its processes (median, range) and their
+six rounds; printed per tree: the CPU per answer of its processes (median, range) and their
 minor page faults per answer."""
 
 from __future__ import annotations
@@ -144,15 +144,16 @@ def faults(pid: int) -> int:
     return total
 
 
-def serving_cost(trees: list[Tree], logs: Path, rounds: int = 3) -> None:
-    """CPU and minor page faults per answer of each tree's two-worker server, trees alternating."""
+def serving_cost(trees: list[Tree], logs: Path, rounds: int = 6) -> None:
+    """CPU and minor page faults per answer of each tree's two-worker server, trees alternating
+    (in one order, then the other)."""
     body = payloads()["pixels"].body
     cpu: dict[str, list[float]] = {t.label: [] for t in trees}
     minflt: dict[str, list[float]] = {t.label: [] for t in trees}
     with ExitStack() as stack:
         servers = [(t, stack.enter_context(digitpad(t.path, logs, 2))) for t in trees]
-        for _ in range(rounds):
-            for t, s in servers:
+        for i in range(rounds):
+            for t, s in servers[::-1] if i % 2 else servers:
                 pid = s.proc.pid
                 before, faulted = tree_cpu(pid), faults(pid)
                 n = max(wrk(s.url, body, 4, 16, logs, "/api/predict").ok, 1)
