@@ -18,8 +18,8 @@ pip stamp runs pip at every start and is not measured here.
 
 With --serving (needs wrk), a start-up change must not cost the answers: each tree's server (two
 workers) then takes 784 pixels at /api/predict under wrk -c16 for 4 s, the trees alternating,
-six rounds; printed per tree: the CPU per answer of its processes (median, range) and their
-minor page faults per answer."""
+six rounds, every process with the same hash seed; printed per tree: the CPU per answer of its
+processes (median, range) and their minor page faults per answer."""
 
 from __future__ import annotations
 
@@ -148,6 +148,9 @@ def serving_cost(trees: list[Tree], logs: Path, rounds: int = 6) -> None:
     """CPU and minor page faults per answer of each tree's two-worker server, trees alternating
     (in one order, then the other)."""
     body = payloads()["pixels"].body
+    # One hash seed for every process: each seed lays out dicts and sets its own way, which costs a
+    # server a few percent more or less for its whole life, whichever tree it runs.
+    os.environ["PYTHONHASHSEED"] = "0"
     cpu: dict[str, list[float]] = {t.label: [] for t in trees}
     minflt: dict[str, list[float]] = {t.label: [] for t in trees}
     with ExitStack() as stack:
