@@ -2,6 +2,7 @@
 #   docker build -t digitpad .
 #   docker run --rm -p 8000:8000 -v digitpad-data:/data digitpad        → http://localhost:8000
 # Settings are DIGITPAD_* environment variables (docs/api.md lists them: port, workers, weights, limits).
+# Logs are readable text on a terminal (docker run -it) and JSON lines otherwise (docker logs, collectors).
 # Users' corrections go to the SQLite file /data/digitpad.db: mount a volume there to keep them
 # (or set DIGITPAD_DATABASE_URL=postgresql://…). `docker kill --signal HUP` reloads the weights.
 
@@ -43,7 +44,7 @@ ENV PATH=/opt/digitpad/bin:$PATH \
     DIGITPAD_HOST=0.0.0.0 \
     DIGITPAD_PORT=8000 \
     DIGITPAD_DATABASE_URL=sqlite:////data/digitpad.db \
-    DIGITPAD_LOG_FORMAT=json \
+    DIGITPAD_LOG_FORMAT=auto \
     OPENBLAS_NUM_THREADS=1
 USER 10001:10001
 WORKDIR /tmp

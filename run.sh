@@ -6,31 +6,41 @@
 #                            container tests need), then lint, type checks and the whole test suite
 #   ./run.sh test --quick    the fast loop: lint and every test but the slow, browser and container ones
 #
+#   DIGITPAD_PORT=8080 ./run.sh start                  another port (PORT=8080 is a short form)
+#   DIGITPAD_HOST=0.0.0.0 ./run.sh start               every address of this machine (HOST: short form)
+#
 # Extra arguments after `test` (or `test --quick`) go to pytest, e.g. ./run.sh test tests/api -x.
 # Environment: PYTHON (default python3, must be ≥ 3.11), and the app's DIGITPAD_* settings
-# (digitpad-serve --help lists them; HOST and PORT are accepted as short forms of DIGITPAD_HOST/PORT).
+# (digitpad-serve --help lists them). pip runs only when pyproject.toml or requirements.lock changed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+say() {   # a step, in bold on a terminal
+  if [ -t 2 ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
+}
 
-setup_python() {
-  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-    || { echo "error: $PYTHON is $("$PYTHON" --version 2>&1); digitpad needs Python 3.11 or newer" >&2; exit 1; }
+setup_python() {   # setup_python EXTRA...: the venv, with digitpad and these extras installed
   if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+      || { echo "error: $PYTHON is $("$PYTHON" --version 2>&1); digitpad needs Python 3.11 or newer" >&2; exit 1; }
     say "creating the virtual environment in $VENV"
     "$PYTHON" -m venv "$VENV"
   fi
-  # pip runs again only when what it installs from changed: an unchanged checkout starts at once.
-  local stamp="$VENV/.installed-$1" want
+  # pip runs again only when what it installs from changed, once per extra (a stamp each): an
+  # unchanged checkout starts at once, whichever of start and test ran before.
+  local want extra stale=false extras
   want=$(cat pyproject.toml requirements.lock 2>/dev/null | sha256sum | cut -d' ' -f1)
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    say "installing the Python dependencies ($1)"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$1]"
-    echo "$want" > "$stamp"
+  for extra in "$@"; do
+    [ "$(cat "$VENV/.installed-$extra" 2>/dev/null)" = "$want" ] || stale=true
+  done
+  if $stale; then
+    extras=$(IFS=,; echo "$*")
+    say "installing the Python dependencies ($extras)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+    for extra in "$@"; do echo "$want" > "$VENV/.installed-$extra"; done
   fi
 }
 
@@ -77,18 +87,18 @@ setup_container_engine() {   # the container test needs `docker build`/`docker r
 case "${1:-}" in
   start)
     setup_python train
-    say "starting digitpad on http://${HOST:-127.0.0.1}:${PORT:-8000}"
     # One BLAS thread per process: a single-image forward pass is faster without thread hand-offs,
     # which on a busy machine cost far more than the product itself (docs/benchmarks.md).
     export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
     export DIGITPAD_HOST=${DIGITPAD_HOST:-${HOST:-127.0.0.1}} DIGITPAD_PORT=${DIGITPAD_PORT:-${PORT:-8000}}
+    say "starting digitpad on http://$DIGITPAD_HOST:$DIGITPAD_PORT"
     exec "$VENV/bin/digitpad-serve"
     ;;
   test)
     shift
     quick=false
     if [ "${1:-}" = --quick ]; then quick=true; shift; fi
-    setup_python dev
+    setup_python train dev   # train too: a start after a test then installs nothing
     setup_postgresql
     # One BLAS thread per process, as the server runs: on 2 cores, BLAS's own threads in a test
     # and in the servers it starts fight over the same cores and a fine-tune takes ten times longer.
@@ -108,7 +118,7 @@ case "${1:-}" in
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)
-    sed -n '2,11p' "$0" >&2
+    sed -n '2,14p' "$0" >&2
     exit 2
     ;;
 esac

@@ -174,3 +174,10 @@ def warm_blas() -> None:
     products()
     for t in others:
         t.join()
+
+
+# A forked process inherits those buffers write-protected (copy on write): the prefetches walk the
+# page table again until each page has been written in it, so it warms them itself, on its first
+# pass (digitpad-serve forks its workers from a supervisor that has loaded, and so run, the models).
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=warm_blas.cache_clear)

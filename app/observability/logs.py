@@ -1,6 +1,8 @@
 """Log formats: readable text by default, one JSON object a line with ``DIGITPAD_LOG_FORMAT=json``
-(the container's choice, for log collectors). ``log_config`` is handed to uvicorn, so its own
-lines (start-up, reloads, errors) take the same format as the request lines."""
+(for log collectors), and ``auto``: text when the log goes to a terminal (``docker run -it``), JSON
+when it goes anywhere else (a file, a pipe, a log collector). The container runs with ``auto``.
+``log_config`` is handed to uvicorn, so its own lines (start-up, reloads, errors) take the same
+format as the request lines."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ import datetime as dt
 import json
 import logging
 import logging.handlers
+import sys
 import threading
 import time
-from typing import Any
+from typing import Any, TextIO
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,9 +38,16 @@ class Batched(logging.handlers.MemoryHandler):
 
     def __init__(self, target: logging.Handler) -> None:
         super().__init__(capacity=256, flushLevel=logging.WARNING, target=target, flushOnClose=True)
-        self._timer = threading.Thread(target=self._tick, name="digitpad-log-flush", daemon=True)
-        self._timer.start()
+        self._timer: threading.Thread | None = None
         atexit.register(self.close)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The timer starts with the first line, in the process that writes it: the supervisor, which
+        # writes none, then forks its workers with no thread of its own running.
+        if self._timer is None:
+            self._timer = threading.Thread(target=self._tick, name="digitpad-log-flush", daemon=True)
+            self._timer.start()
+        super().emit(record)
 
     def _tick(self) -> None:
         while True:
@@ -54,8 +64,18 @@ def lean() -> None:
     logging.logMultiprocessing = False
 
 
+def resolved(fmt: str, stream: TextIO | None = None) -> str:
+    """``text`` or ``json``: ``auto`` is text when ``stream`` (stderr, where the log goes) is a terminal."""
+    if fmt != "auto":
+        return fmt
+    stream = stream or sys.stderr
+    return "text" if stream.isatty() else "json"
+
+
 def log_config(fmt: str) -> dict[str, Any]:
-    formatter: dict[str, Any] = ({"()": "app.observability.logs.JsonFormatter"} if fmt == "json" else
+    """The logging configuration for uvicorn and digitpad's own loggers, in format ``fmt`` (text,
+    json or auto), written to stderr."""
+    formatter: dict[str, Any] = ({"()": "app.observability.logs.JsonFormatter"} if resolved(fmt) == "json" else
                                  {"format": "%(levelname)s: %(message)s"})
     handler = {"class": "logging.StreamHandler", "formatter": "main", "stream": "ext://sys.stderr"}
     quiet = {"handlers": ["stderr"], "level": "INFO", "propagate": False}

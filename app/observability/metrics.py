@@ -2,18 +2,13 @@
 
 One process keeps its samples in memory and needs no folder. With several workers each process
 writes its samples to files under ``PROMETHEUS_MULTIPROC_DIR``, a folder ``digitpad-serve``'s
-supervisor makes for the run (``multiprocess_folder``: under ``DIGITPAD_METRICS_DIR``, else the
+supervisor makes for the run (``app.runtime.preflight``: under ``DIGITPAD_METRICS_DIR``, else the
 system's temporary folder) before starting them and removes when it stops, and ``/metrics`` merges
 them (``MultiProcessCollector``): whichever worker answers the scrape reports the whole server."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
@@ -58,25 +53,6 @@ def multiprocess_mode() -> bool:
     in files under ``PROMETHEUS_MULTIPROC_DIR``, which the supervisor sets before it starts them
     (``app.runtime.supervisor``), and reads that same variable itself."""
     return "PROMETHEUS_MULTIPROC_DIR" in os.environ
-
-
-@contextmanager
-def multiprocess_folder(base: Path | None) -> Iterator[Path]:
-    """A fresh folder for this run's metrics files, under ``base`` (made if missing; default: the
-    system's temporary folder), set as ``PROMETHEUS_MULTIPROC_DIR`` for the workers started inside
-    the block and removed with its files at the end. OSError when no such folder can be made."""
-    if base is not None:
-        base.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="digitpad-metrics-", dir=base))
-    before = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-    try:
-        yield folder
-    finally:
-        os.environ.pop("PROMETHEUS_MULTIPROC_DIR")
-        if before is not None:
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = before
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def exposition() -> tuple[bytes, str]:

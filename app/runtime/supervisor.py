@@ -4,16 +4,20 @@
 process not ready and starts the drain deadline (``app.runtime.shutdown``), and it
 exits 0 after a graceful stop instead of re-raising the signal (which made every
 ``docker stop`` end in 143). On SIGHUP it reloads the weights file. ``run_workers`` is a
-small supervisor for ``DIGITPAD_WORKERS`` > 1: it makes the workers' metrics folder, binds one
-listening socket, starts the workers (a signal sent to one while it starts is held, not fatal),
-replaces one that dies, passes SIGHUP on to each and SIGTERM to all when it gets one, removes the
-metrics folder when they have stopped, and exits non-zero if any worker fails to start."""
+small supervisor for ``DIGITPAD_WORKERS`` > 1: it imports the app once and forks the workers from
+itself, on the one listening socket (``app.runtime.preflight``), so a worker starts in the time
+its lifespan takes (its models loaded and warmed) instead of importing everything again, and
+shares the imported code's memory. A signal sent to a worker while it starts is held, not fatal;
+the supervisor replaces one that dies, passes SIGHUP on to each and SIGTERM to all when it gets
+one, and exits non-zero if any worker fails to start."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import ctypes
+import gc
+import importlib
 import logging
 import multiprocessing
 import os
@@ -23,18 +27,14 @@ import socket
 import sys
 import time
 from collections.abc import Generator
-from pathlib import Path
 from types import FrameType
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
-from app.observability.metrics import multiprocess_folder
 from app.runtime.protocol import ServeConfig
 from app.runtime.shutdown import shutdown
-from app.serving.predictor import StartupError
 from app.serving.reload import reloader
-from app.settings import Settings
 
 logger = logging.getLogger("uvicorn.error")
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
@@ -119,31 +119,36 @@ def raise_fd_limit() -> int:
     return soft
 
 
-def run_one(config: ServeConfig) -> int:
-    """Serve in this process; the exit code (0 after a graceful stop, 3 if start-up failed)."""
-    quiet_accept_errors()
-    return_freed_memory()
-    server = Server(config)
-    server.run()
-    return 0 if server.started else STARTUP_FAILURE
-
-
-def _worker(config: ServeConfig, sock: socket.socket) -> None:
-    config.configure_logging()  # a spawned process starts with no logging set up
+def run_one(config: ServeConfig, sock: socket.socket) -> int:
+    """Serve on ``sock`` in this process; the exit code (0 after a graceful stop, 3 if start-up failed)."""
     quiet_accept_errors()
     return_freed_memory()
     server = Server(config)
     server.run(sockets=[sock])
+    return 0 if server.started else STARTUP_FAILURE
+
+
+def _worker(config: ServeConfig, sock: socket.socket) -> None:
+    """A forked worker: the supervisor's imports, logging and socket, its own server."""
+    for sig in HELD_SIGNALS:  # the supervisor's handlers are not the worker's (blocked meanwhile: held)
+        signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+    quiet_accept_errors()
+    return_freed_memory()
+    server = Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        logging.shutdown()  # a forked process ends without running atexit: write the last request lines
     sys.exit(0 if server.started else STARTUP_FAILURE)
 
 
-def listening_socket(config: ServeConfig) -> socket.socket:
-    """uvicorn's bound socket, with TCP_NODELAY set so every accepted connection has it
-    (uvicorn's own socket for workers lacks it: requests on a keep-alive connection then
-    wait for the client's delayed ACK)."""
-    sock = config.bind_socket()
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
+def preload(config: ServeConfig) -> None:
+    """Import the app in the supervisor, for its workers to inherit, and move what is loaded out of
+    the garbage collector's sight so that the workers' collections neither walk nor copy it."""
+    assert isinstance(config.app, str)
+    importlib.import_module(config.app.split(":")[0])
+    gc.collect()
+    gc.freeze()
 
 
 def forget_worker(pid: int | None) -> None:
@@ -154,49 +159,17 @@ def forget_worker(pid: int | None) -> None:
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
-def keep_metrics(settings: Settings, stack: contextlib.ExitStack) -> None:
-    """Make the workers' shared metrics folder for this run (none when metrics are off), removed
-    when ``stack`` closes; StartupError with the one line to print when no writable place is left."""
-    if not settings.metrics:
-        return
-    try:
-        stack.enter_context(multiprocess_folder(settings.metrics_dir))
-    except OSError as e:
-        raise StartupError(f"digitpad cannot start: no writable folder for the {settings.workers} workers' metrics "
-                           f"({e}); set DIGITPAD_METRICS_DIR to a writable folder (a tmpfs or volume), or "
-                           "DIGITPAD_WORKERS=1, or DIGITPAD_METRICS=false") from None
-
-
-def run_workers(config: ServeConfig, settings: Settings) -> int:
-    """Start ``settings.workers`` processes on one socket; SIGTERM/SIGINT stops them all gracefully.
-    Returns 0 after a clean stop, 3 if a worker failed to start, 1 if one had to be killed or did
-    not drain. StartupError when there is no place for the workers' metrics."""
-    with contextlib.ExitStack() as stack:
-        keep_metrics(settings, stack)  # may fail, with the stop signals still held for whoever serves next
-        stopping: list[int] = []
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, lambda s, _f: stopping.append(s))
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held since the process began (app.runtime.cli)
-        sock = stack.enter_context(contextlib.closing(listening_socket(config)))
-        workers = Workers(config, sock, settings.workers)
-        code = workers.watch(stopping)
-        return workers.stop(code)
-
-
-def ready_for(p: multiprocessing.process.BaseProcess, sig: int, deadline: float) -> None:
-    """Wait until process ``p`` would hold or handle ``sig`` rather than die of it (its ``SigBlk``
-    or ``SigCgt`` in /proc), or has exited: a worker started a moment ago is still a bare
-    interpreter until its first line (``app.runtime.cli``) blocks the stop signals."""
-    bit = 1 << (sig - 1)
-    while p.exitcode is None and time.monotonic() < deadline:
-        try:
-            status = Path(f"/proc/{p.pid}/status").read_text()
-        except OSError:
-            return  # gone
-        masks = [int(line.split()[1], 16) for line in status.splitlines() if line.startswith(("SigBlk:", "SigCgt:"))]
-        if any(mask & bit for mask in masks):
-            return
-        time.sleep(0.005)
+def run_workers(config: ServeConfig, sock: socket.socket, n: int) -> int:
+    """Start ``n`` processes serving ``sock``; SIGTERM/SIGINT stops them all gracefully. Returns 0
+    after a clean stop, 3 if a worker failed to start, 1 if one had to be killed or did not drain."""
+    preload(config)
+    stopping: list[int] = []
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, lambda s, _f: stopping.append(s))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held since the process began (app.runtime.cli)
+    workers = Workers(config, sock, n)
+    code = workers.watch(stopping)
+    return workers.stop(code)
 
 
 class Workers:
@@ -204,7 +177,7 @@ class Workers:
 
     def __init__(self, config: ServeConfig, sock: socket.socket, n: int) -> None:
         self.config, self.sock = config, sock
-        self.ctx = multiprocessing.get_context("spawn")
+        self.ctx = multiprocessing.get_context("fork")
         self.procs: list[multiprocessing.process.BaseProcess] = []
         signal.signal(signal.SIGHUP, self.pass_on_hup)
         self.procs += [self.start() for _ in range(n)]
@@ -212,8 +185,8 @@ class Workers:
 
     def start(self) -> multiprocessing.process.BaseProcess:
         p = self.ctx.Process(target=_worker, args=(self.config, self.sock), name="digitpad-worker")
-        # The worker inherits the mask: a HUP, TERM or INT sent while it starts waits until it can
-        # take it (Server) instead of killing it. Here, one sent meanwhile is taken at the unblock.
+        # The forked worker is born with this mask: a HUP, TERM or INT sent while it starts waits until
+        # it can take it (Server) instead of killing it. Here, one sent meanwhile is taken at the unblock.
         signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
         try:
             p.start()
@@ -250,8 +223,7 @@ class Workers:
                 logger.warning("Worker %s exited with %s before the stop", p.pid, p.exitcode)
                 forget_worker(p.pid)
         for p in running:
-            ready_for(p, signal.SIGTERM, time.monotonic() + 30)
-            p.terminate()  # SIGTERM: each worker drains gracefully
+            p.terminate()  # SIGTERM: each worker drains gracefully (one still starting holds it until it can)
         limit = time.monotonic() + (self.config.timeout_graceful_shutdown or 0) + 5
         for p in running:
             p.join(max(limit - time.monotonic(), 0.1))

@@ -44,8 +44,7 @@ class Served:
         return sum(process_memory_mb(pid, field) for pid in [self.proc.pid, *descendants(self.proc.pid)])
 
     def workers(self) -> list[int]:
-        """The processes the server started: its workers and multiprocessing's helper (none: the
-        server is its one worker)."""
+        """The processes the server started: its workers (none: the server is its one worker)."""
         return descendants(self.proc.pid)
 
     def stop(self, timeout: float = 60) -> int:

@@ -163,6 +163,26 @@ def test_a_code_change_reuses_the_dependency_layer(image: str, tmp_path: Path) -
     assert labels["org.opencontainers.image.version"] and len(labels["org.opencontainers.image.revision"]) == 40
 
 
+@pytest.mark.parametrize("terminal", [True, False])
+def test_logs_are_text_on_a_terminal_and_json_lines_otherwise(image: str, terminal: bool) -> None:
+    """``docker run -it`` gives readable lines; without a terminal (``docker logs``, a collector),
+    one JSON object a line: the image's DIGITPAD_LOG_FORMAT=auto."""
+    name = f"digitpad-test-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    docker("run", "-d", *(["-t"] if terminal else []), "--name", name, "-p", f"127.0.0.1:{port}:8000", image)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}")
+        logs = docker("logs", name)
+    finally:
+        docker("rm", "-f", name, check=False)
+    lines = [ln.strip() for ln in (logs.stdout + logs.stderr).splitlines() if ln.strip()]
+    assert any("Application startup complete" in ln for ln in lines), lines
+    if terminal:
+        assert "INFO: Application startup complete." in lines and not any(ln.startswith("{") for ln in lines)
+    else:
+        assert all(json.loads(ln)["level"] in ("info", "warning") for ln in lines), lines
+
+
 # No writable /tmp whatever the engine's default (podman mounts a writable tmpfs there with --read-only).
 READ_ONLY = ["--read-only", "--tmpfs", "/tmp:ro", "--tmpfs", "/var/tmp:ro"]
 

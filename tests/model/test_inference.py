@@ -3,6 +3,7 @@ convolution, pooling and dense layers written out plainly, and the layers' own f
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -145,3 +146,19 @@ def test_plan_fuses_only_what_it_may() -> None:
     # the first convolution is followed by ReLU and pooling; the second by a ReLU only
     assert names == ["image", "conv2d+relu+maxpool2d", "conv2d", "relu", "flatten", "dense+relu", "dense"]
     assert [name for name, _ in net.plan.rows] == ["dense+relu", "dense"]
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # Python ≥ 3.12
+def test_a_forked_process_warms_its_own_blas_buffers(shipped: Network) -> None:
+    """A process forked after a forward pass (digitpad-serve's workers) runs ``warm_blas`` again
+    on its own first pass: the buffers it inherits are write-protected until written in it."""
+    shipped.logits(np.zeros((1, 784), dtype=np.float32))
+    assert inference.warm_blas.cache_info().currsize == 1
+    pid = os.fork()
+    if pid == 0:  # the child: its exit code says what it found
+        cleared = inference.warm_blas.cache_info().currsize == 0
+        shipped.logits(np.zeros((1, 784), dtype=np.float32))
+        os._exit(0 if cleared and inference.warm_blas.cache_info().currsize == 1 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert inference.warm_blas.cache_info().currsize == 1  # the parent's is left as it was

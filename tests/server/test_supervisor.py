@@ -29,17 +29,16 @@ def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def workers_of(parent: int) -> set[int]:
-    """The worker processes (multiprocessing's spawned children) of ``parent``, from /proc."""
+    """The worker processes (forked children) of ``parent``, from /proc."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue  # gone meanwhile
-        if ppid == parent and b"spawn_main" in cmdline:
+        if ppid == parent:
             found.add(int(entry.name))
     return found
 
