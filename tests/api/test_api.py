@@ -254,7 +254,8 @@ def test_streamed_body_over_limit(client: TestClient) -> None:
 
 
 def test_upload_over_limit(client: TestClient) -> None:
-    r = client.post("/api/predict/file", files={"file": ("big.png", b"\0" * (1 << 20), "image/png")})
+    """Uploads have their own limit (DIGITPAD_MAX_UPLOAD_BYTES, 16 MiB), above the JSON bodies' 1 MiB."""
+    r = client.post("/api/predict/file", files={"file": ("big.png", b"\0" * (16 << 20), "image/png")})
     assert (r.status_code, r.json()["code"]) == (413, "body_too_large")
 
 
