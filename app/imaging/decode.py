@@ -38,6 +38,7 @@ from app.imaging.png import decode_png, png_size
 FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "GIF"}
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
 ACCEPTED = "send a PNG, JPEG, WebP or GIF image"
+JPEG_REDUCED = 2  # a JPEG may be this many times larger a side than the limits: its decode is reduced
 WORK_PIXELS = 1_048_576  # 1024×1024: larger images are decoded or reduced to about this
 BYTES_PER_PIXEL = {"WebP": 16}  # the budget's estimate of a decode's peak (libwebp's buffers); others 8
 
@@ -120,10 +121,13 @@ def open_image(data: bytes, limits: ImageLimits) -> Image.Image:
         img.close()
         raise UnsupportedFormat(f"{excerpt(fmt, 16)} images are not supported; {ACCEPTED}.")
     w, h = img.size
-    if w > limits.max_side or h > limits.max_side or w * h > limits.max_pixels:
+    # A JPEG is never decoded whole (``_draft``): a phone's 12 to 48 megapixels are read reduced.
+    grow = JPEG_REDUCED if fmt in ("JPEG", "MPO") else 1
+    side, pixels = limits.max_side * grow, limits.max_pixels * grow * grow
+    if w > side or h > side or w * h > pixels:
         img.close()
-        raise ImageTooLarge(f"The image is {w}×{h} px; the limit is {limits.max_side} px a side "
-                            f"and {limits.max_pixels / 1e6:g} megapixels.")
+        raise ImageTooLarge(f"The image is {w}×{h} px; the limit is {side} px a side "
+                            f"and {pixels / 1e6:g} megapixels.")
     if w == 0 or h == 0:
         img.close()
         raise InvalidImage("The image has no pixels.")

@@ -101,3 +101,17 @@ def test_uploads_take_a_full_size_photo_and_json_keeps_its_limit(shipped: TestCl
                         headers={"content-type": "application/json"}).status_code == 413
     huge = shipped.post("/api/predict/file", files={"file": ("huge.jpg", data * 6, "image/jpeg")})
     assert huge.status_code == 413 and huge.json()["code"] == "body_too_large"
+
+
+def test_a_phones_full_size_photo_is_read(shipped: TestClient) -> None:
+    """12 megapixels (4000×3000, over the 8.3 megapixels a PNG may have): a JPEG is decoded reduced."""
+    rng = np.random.default_rng(11)
+    w, h = 4000, 3000
+    light = np.linspace(0.75, 1.0, w, dtype=np.float32)[None, :, None] * np.array([230, 226, 214], np.float32)
+    page = Image.fromarray(np.clip(light * np.ones((h, 1, 1), np.float32) + rng.normal(0, 6, (h, w, 3)), 0, 255)
+                           .astype(np.uint8))
+    ImageDraw.Draw(page).line([(1500, 900), (2500, 900), (1900, 2200)], fill=(30, 40, 120), width=90, joint="curve")
+    buf = io.BytesIO()
+    page.save(buf, "JPEG", quality=85)
+    r = shipped.post("/api/predict/file", files={"file": ("phone.jpg", buf.getvalue(), "image/jpeg")})
+    assert r.status_code == 200 and r.json()["digit"] == 7, r.text
