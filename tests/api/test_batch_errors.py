@@ -71,6 +71,20 @@ def test_one_broken_image_in_a_full_batch_is_answered_in_its_place(client: TestC
     assert client.post(BATCH + "?errors=fail", json={"inputs": inputs}).json() == r.json()
 
 
+def test_the_issues_case_one_broken_image_among_256(tmp_path: Path) -> None:
+    """A batch raised to 256 canvases (by default it holds 64 inputs, 8.3 megapixels and one
+    drawing's work: ``DIGITPAD_MAX_BATCH``, ``_MAX_BATCH_PIXELS``, ``_MAX_WORK``): one broken image
+    among 256 gets its error in its place and the 255 others their answers."""
+    settings = Settings(weights=app_weights(tmp_path / "w.npz"), max_batch=256, max_batch_pixels=256 * 280 * 280,
+                        max_work=4.0)
+    with TestClient(create_app(settings)) as c:
+        inputs: list[dict[str, Any]] = [{"image": DIGIT}] * 255
+        inputs.insert(200, {"image": data_url(drawing()[:300])})
+        answers = results(c, inputs)
+    assert answers[200]["error"]["code"] == "invalid_image"
+    assert sum("digit" in a for a in answers) == 255
+
+
 @pytest.mark.parametrize(("body", "status", "code"), BROKEN)
 def test_each_inline_error_is_what_predict_answers_alone(client: TestClient, body: dict[str, Any], status: int,
                                                          code: str) -> None:
