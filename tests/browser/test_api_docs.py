@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from app.api.errors import CODES
 from scripts.harness.server import serving
-from tests.browser.test_browser import CHROMIUM, FLAGS, SHIPPED, TIMEOUT_MS
+from tests.browser.test_browser import SHIPPED, TIMEOUT_MS
 
 pytestmark = pytest.mark.browser  # Debian's Chromium
 
@@ -27,14 +26,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serving(tmp_path_factory.mktemp("log"), SHIPPED) as s:
         yield s.url
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(params=list(SCREENS))

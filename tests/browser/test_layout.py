@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from scripts.harness.server import serving
 from tests.app_fixtures import app_weights
-from tests.browser.test_browser import CHROMIUM, DIGITS, FLAGS, SHIPPED, TIMEOUT_MS, draw, serious_violations
+from tests.browser.test_browser import DIGITS, SHIPPED, TIMEOUT_MS, draw, serious_violations
 
 pytestmark = pytest.mark.browser  # Debian's Chromium
 
@@ -74,13 +74,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serving(tmp_path_factory.mktemp("log"), weights) as s:
         yield s.url
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 # ----- each page, once its content is there ---------------------------------------------------
