@@ -23,6 +23,7 @@ from app.storage import feedback as store
 from app.storage.database import connect
 from scripts.harness.ports import free_port
 from scripts.harness.server import running, serving
+from tests.browser.test_browser import ink_at
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.browser  # Debian's Chromium
@@ -118,17 +119,6 @@ def draw(page: Page, strokes: list[Path_], steps: int = 6) -> None:
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     if cdp is not None:
         cdp.detach()
-
-
-def ink_at(page: Page, points: Path_) -> list[int]:
-    """Alpha of the pad's pixels at these points (0 = blank)."""
-    return page.evaluate(
-        """(points) => {
-            const c = document.querySelector('[data-testid="pad"]');
-            const g = c.getContext('2d');
-            return points.map(([x, y]) => g.getImageData(Math.floor(x * c.width), Math.floor(y * c.height),
-                                                         1, 1).data[3]);
-        }""", points)
 
 
 def ink_width(page: Page, y: float) -> float:
