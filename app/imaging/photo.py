@@ -106,13 +106,19 @@ def photo_ink(img: Image.Image) -> Image.Image:
     dark = np.where(mask, dark, 0.0).astype(np.float32)
     dark = unruled(dark, mask)
     floor = max(MIN_INK, 4.0 * _noise(dark[mask][::7]) if mask.any() else MIN_INK)
-    candidates = dark[dark > floor]
+    labels, n = label(dark > floor)
+    inside = np.ones(n + 1, bool)
+    inside[_cut_by_frame(labels)] = False
+    inside[0] = False
+    if np.count_nonzero(inside[labels]) < MIN_PIXELS:  # writing cut by the frame, and nothing else
+        inside[1:] = True
+    candidates = dark[inside[labels]]
     strongest = float(np.percentile(candidates, 98)) if candidates.size >= MIN_PIXELS else 0.0
     if strongest < 2 * floor:
         raise EmptyImage("The photo shows no writing: nothing on the paper stands out as ink.")
     ink = np.clip((dark - floor) / (strongest - floor), 0.0, 1.0)
-    ink = _anchored(ink, ink >= STRONG)
-    return Image.fromarray(np.round(ink * 255).astype(np.uint8), "L")
+    keep = _anchored(ink, labels, n) & inside
+    return Image.fromarray(np.round(np.where(keep[labels], ink, 0.0) * 255).astype(np.uint8), "L")
 
 
 def _small_copy(rgb: Image.Image) -> tuple[F32, int]:
@@ -141,18 +147,14 @@ def _blurred(dark: NDArray[np.floating]) -> F32:
     return (np.asarray(img, np.float32) / 255).astype(np.float32)
 
 
-def _anchored(ink: F32, strong: NDArray[np.bool_]) -> F32:
-    """Ink with only the pieces that hold some strong ink (hysteresis, as in edge detection) and
-    do not run into the photo's edge: faint noise, a line's remains and the paper's grain apart
-    from the writing go, and so do the table, a sliver of it or the paper's edge where the frame
-    cuts them. (Writing cut by the frame is kept when nothing else is left.)"""
-    labels, _ = label(ink > 0)
-    keep = np.zeros(int(labels.max()) + 1, bool)
-    keep[labels[strong]] = True
-    keep[0] = False
-    inside = keep.copy()
-    inside[_cut_by_frame(labels)] = False
-    return np.where((inside if inside.any() else keep)[labels], ink, 0.0).astype(np.float32)
+def _anchored(ink: F32, labels: NDArray[np.int32], n: int) -> NDArray[np.bool_]:
+    """Which of the ink's pieces (``labels``, 1…n) hold some strong ink (``STRONG``: hysteresis,
+    as in edge detection): faint noise, a line's remains and the paper's grain apart from the
+    writing do not."""
+    on = labels > 0
+    keep = np.zeros(n + 1, bool)
+    keep[labels[on & (ink >= STRONG)]] = True
+    return keep
 
 
 def _cut_by_frame(labels: NDArray[np.int32]) -> NDArray[np.int64]:

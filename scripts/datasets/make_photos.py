@@ -54,6 +54,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
+from app.imaging.components import label as pieces_of
 from model.glyphs import DIGITS, LETTERS, SIGNS, perturb, resample, scribble
 from model.mnist import load_split
 from scripts.datasets.canvas import strokes_image
@@ -259,10 +260,27 @@ def fit_pen(cov: F32, height: float, ink: str, rng: np.random.Generator) -> F32:
     r = max((target - w) / 2, -0.25 * w)
     for _ in range(4):
         out = restroke(cov, r)
-        if r >= 0 or out.sum() >= 0.8 * cov.sum() * (w + 2 * r) / w:
+        if r >= 0 or (out.sum() >= 0.8 * cov.sum() * (w + 2 * r) / w and pieces(out) <= pieces(cov)):
             return out
         r /= 2
     return cov
+
+
+def pieces(cov: F32) -> int:
+    """How many pieces the ink is in, specks apart: a digit broken by too thin a cut is in more."""
+    labels, _ = pieces_of(cov >= 0.5)
+    sizes = np.bincount(labels.ravel())[1:]
+    return int((sizes >= max(4, 0.002 * cov.size)).sum())
+
+
+def unbroken(digit: F32, height: float, stroke: str, rng: np.random.Generator) -> F32:
+    """``redraw`` of an MNIST digit, but cut thick where its own cut breaks it into more pieces
+    (a faint stroke cut away leaves pieces no reader would join): the photos stay legible."""
+    out = redraw(digit, height, stroke, rng)
+    if stroke == "thick":
+        return out
+    thick = redraw(digit, height, "thick", rng)
+    return thick if pieces(thick) < pieces(out) else out
 
 
 def mnist_stroke(ink: str, rng: np.random.Generator) -> str:
@@ -273,7 +291,7 @@ def mnist_stroke(ink: str, rng: np.random.Generator) -> str:
 
 def mnist_ink(X: F32, y: NDArray[np.uint8], height: float, ink: str, rng: np.random.Generator) -> tuple[F32, str]:
     i = int(rng.integers(len(y)))
-    return redraw(X[i].reshape(28, 28), height, mnist_stroke(ink, rng), rng), str(int(y[i]))
+    return unbroken(X[i].reshape(28, 28), height, mnist_stroke(ink, rng), rng), str(int(y[i]))
 
 
 def stroke_digit_ink(height: float, ink: str, rng: np.random.Generator) -> tuple[F32, str]:
@@ -307,7 +325,7 @@ def mnist_number_ink(X: F32, y: NDArray[np.uint8], height: float, ink: str,
     k = int(rng.integers(2, 7))
     picks = rng.integers(0, len(y), k)
     stroke = mnist_stroke(ink, rng)
-    parts = [redraw(X[i].reshape(28, 28), height * rng.uniform(0.88, 1.12), stroke, rng) for i in picks]
+    parts = [unbroken(X[i].reshape(28, 28), height * rng.uniform(0.88, 1.12), stroke, rng) for i in picks]
     gaps = [int(height * rng.uniform(0.08, 0.45)) for _ in range(k)]
     lifts = [int(rng.uniform(0, 0.1) * height) for _ in range(k)]
     if rng.random() < 1 / 3:
