@@ -161,7 +161,8 @@ class Prediction(BaseModel):
         "left out with `?preview=false`.")
     box: list[int] | SkipJsonSchema[None] = Field(
         None, min_length=4, max_length=4, examples=[[60, 40, 150, 200]],
-        description="Where the digit was found, for an `image` (not for `pixels`): " + _BOX)
+        description="Where the digit was found, for an `image` sent to /api/predict, its upload or a batch "
+        "(not for `pixels`, nor from /api/explain): " + _BOX)
     model: ModelRef
 
 
