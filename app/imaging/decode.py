@@ -164,7 +164,9 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
                 if frame.width * frame.height <= WORK_PIXELS and black_ink(frame):
                     return frame
                 mode = "RGBA" if frame.has_transparency_data else "RGB"
-                return _reduce(frame.convert(mode) if frame.mode != mode else frame)
+                out = _reduce(frame.convert(mode) if frame.mode != mode else frame)
+                out.info["format"] = fmt  # a JPEG may be a scan: ``photo.looks_like_photo``
+                return out
         except Exception:  # truncated or corrupt data shows up only when decoding
             raise InvalidImage(f"The {fmt} file is damaged or truncated.") from None
 

@@ -30,8 +30,9 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFilter
 
-from app.imaging.components import expand, label, runs
+from app.imaging.components import label
 from app.imaging.errors import EmptyImage
+from app.imaging.ruling import lines_in, unruled
 
 F32 = NDArray[np.float32]
 GRID = 32  # cells along the longer side for the paper's extent
@@ -44,23 +45,28 @@ STEP = 0.75  # a neighbour cell this much darker (or brighter) is across the pap
 FLAT = 0.5  # a drawing has at least this share of its edge's pixels within one grey level of the commonest
 BAND = 0.1  # the band round the edge where a drawing's paper is looked at
 MIN_INK = 0.12  # the least darkening (of the paper's light) that can be ink
-LINE_COVER = 0.3  # a straight line the ink follows over this share of the paper's width is a ruled line
-TILT = 12.0  # the most (°) a ruled line may lean from the photo's rows or columns
-THIN = 0.008  # the thickest a ruled line may be, as a share of the longer side
-SAMPLE = 40_000  # the thin pixels that vote for lines, at most
-MAX_LINES = 80
 MIN_PIXELS = 20  # fewer pixels than this darker than the floor are no writing
 STRONG = 0.5  # of the strongest ink: a piece holding none of this is not writing
+RULED = 2  # lines running the same way across a flat image make it a scan of lined paper
+FAINT = 0.5  # a ruled line stands out by at most this share of the writing's darkness (small copy)
 CUT = 0.02  # a piece along this share of a side of the photo, or on two sides, is cut by the frame
 
 
 def looks_like_photo(img: Image.Image) -> bool:
-    """Whether an opaque image's paper is uneven or noisy (a photo or a scan) rather than one flat
-    colour (a drawing): round a drawing's edge, most pixels are its paper's one grey level, give
-    or take JPEG's rounding; light that falls off, or a camera's noise, spreads a photo's over many.
-    The edge's pixels (a band ``BAND`` of the shorter side wide) are sampled, nearest ones, so
-    the noise stays."""
+    """Whether an opaque image is a photo or a scan of paper rather than a drawing: its paper is
+    uneven or noisy (``_flat_edge``), or, flat as a clean scan's is, it is a JPEG (as scanners and
+    cameras write them) of ruled or squared paper (``_ruled``)."""
     grey = img.convert("L")
+    level = _flat_edge(grey)
+    return level is None or (img.info.get("format") == "JPEG" and _ruled(grey, level))
+
+
+def _flat_edge(grey: Image.Image) -> int | None:
+    """The grey level of a drawing's paper, or None when the image's edge is not one flat colour:
+    round a drawing's edge, most pixels are its paper's one grey level, give or take JPEG's
+    rounding; light that falls off, or a camera's noise, spreads a photo's over many. The edge's
+    pixels (a band ``BAND`` of the shorter side wide) are sampled, nearest ones, so the noise
+    stays."""
     if max(grey.size) > 256:
         scale = 256 / max(grey.size)
         grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
@@ -70,17 +76,33 @@ def looks_like_photo(img: Image.Image) -> bool:
     border = np.concatenate([a[:band].ravel(), a[-band:].ravel(), a[:, :band].ravel(), a[:, -band:].ravel()])
     hist = np.bincount(border, minlength=256)
     mode = int(np.argmax(hist))
-    return float(hist[max(0, mode - 1):mode + 2].sum()) < FLAT * float(hist.sum())
+    return mode if float(hist[max(0, mode - 1):mode + 2].sum()) >= FLAT * float(hist.sum()) else None
+
+
+def _ruled(grey: Image.Image, paper: int) -> bool:
+    """Whether a flat image (its paper at grey level ``paper``) shows ``RULED`` lines or more
+    running the same way across it (``ruling.lines_in``), fainter than its writing (``FAINT``):
+    lined or squared paper, scanned. (A drawing of lines — a comb, a mesh — draws them as dark as
+    the rest, and stays a drawing.)"""
+    factor = max(1, math.ceil(max(grey.size) / LIGHT_SIDE))
+    small = np.asarray(grey.reduce(factor), np.float32)
+    dark = np.clip((paper - small) / max(paper, 1), 0.0, 1.0).astype(np.float32)
+    writing = float(np.percentile(dark, 99.9))
+    for d in (dark, dark.T):
+        faint = [line for line in lines_in(d, np.ones(d.shape, bool)) if line[2] <= FAINT * writing]
+        if len(faint) >= RULED:
+            return True
+    return False
 
 
 def photo_ink(img: Image.Image) -> Image.Image:
     """An opaque RGB photo of writing on paper → "L" ink coverage, 0 paper … 255 the strongest ink.
     Raises EmptyImage when nothing on the paper stands out as ink."""
-    rgb = np.asarray(img, np.float32)
-    light = paper_light(rgb)
-    dark = (1.0 - np.min(rgb / light, axis=2)).clip(0.0, 1.0)  # the channel where ink darkens its paper most
-    dark = _blurred(dark)  # camera noise, JPEG's blocks
-    mask = paper_mask(light) & ~edges(light)
+    rgb = img.convert("RGB")
+    small, factor = _small_copy(rgb)
+    closed = paper_light(small)
+    dark = _blurred(_darkness(rgb, closed))  # a light blur: camera noise, JPEG's blocks
+    mask = paper_mask(closed, dark.shape) & ~edges(closed, factor, dark.shape)
     dark = np.where(mask, dark, 0.0).astype(np.float32)
     dark = unruled(dark, mask)
     floor = max(MIN_INK, 4.0 * _noise(dark[mask][::7]) if mask.any() else MIN_INK)
@@ -91,6 +113,26 @@ def photo_ink(img: Image.Image) -> Image.Image:
     ink = np.clip((dark - floor) / (strongest - floor), 0.0, 1.0)
     ink = _anchored(ink, ink >= STRONG)
     return Image.fromarray(np.round(ink * 255).astype(np.uint8), "L")
+
+
+def _small_copy(rgb: Image.Image) -> tuple[F32, int]:
+    """The photo reduced (a box mean) to about ``LIGHT_SIDE`` px along its longer side, (h, w, 3)
+    float32, and the factor it was reduced by."""
+    factor = max(1, math.ceil(max(rgb.size) / LIGHT_SIDE))
+    return np.asarray(rgb.reduce(factor), np.float32), factor
+
+
+def _darkness(rgb: Image.Image, closed: F32) -> F32:
+    """How much darker than its paper each pixel is, in the channel where it is darkest:
+    1 − pixel ÷ the paper's light, the light (``closed``, small) scaled up to the photo's size."""
+    W, H = rgb.size
+    brightest = None
+    for c, channel in enumerate(rgb.split()):
+        light = Image.fromarray(np.ascontiguousarray(closed[..., c]), "F").resize((W, H), Image.Resampling.BILINEAR)
+        ratio = np.asarray(channel, np.float32) / np.maximum(np.asarray(light), 1.0)
+        brightest = ratio if brightest is None else np.minimum(brightest, ratio, out=brightest)
+    assert brightest is not None
+    return np.clip(1.0 - brightest, 0.0, 1.0, out=brightest)
 
 
 def _blurred(dark: NDArray[np.floating]) -> F32:
@@ -129,20 +171,14 @@ def _cell(size: tuple[int, int]) -> int:
     return max(1, math.ceil(max(size) / GRID))
 
 
-def paper_light(rgb: F32) -> F32:
-    """(H, W, 3) pixels → (H, W, 3) the paper's light at each pixel, ≥ 1: a grey closing (the
-    brightest within ``REACH`` of the long side, then the darkest within as much of that, so that
-    strokes and lines narrower than that go while a table's edge or a shadow keeps its place) on a
-    copy of about ``LIGHT_SIDE`` px, taken down a little more (``MARGIN`` px) so that light never
-    spills over an edge onto the darker side, and scaled back up."""
-    H, W = rgb.shape[:2]
-    factor = max(1, math.ceil(max(H, W) / LIGHT_SIDE))
-    small = np.asarray(Image.fromarray(rgb.astype(np.uint8), "RGB").reduce(factor), np.float32)
+def paper_light(small: F32) -> F32:
+    """The photo's small copy (h, w, 3) → the paper's light there, per channel: a grey closing
+    (the brightest within ``REACH`` of the long side, then the darkest within as much of that, so
+    that strokes and lines narrower than that go while a table's edge or a shadow keeps its
+    place), taken down a little more (``MARGIN`` px) so that light never spills over an edge onto
+    the darker side. ``_darkness`` scales it up to the photo's size."""
     k = 2 * round(REACH * max(small.shape[:2]) / 2) + 1
-    closed = _slide(_slide(small, k, np.maximum), k + 2 * MARGIN, np.minimum)
-    channels = [Image.fromarray(np.ascontiguousarray(closed[..., c], dtype=np.float32), "F")
-                .resize((W, H), Image.Resampling.BILINEAR) for c in range(3)]
-    return np.maximum(np.stack([np.asarray(c) for c in channels], axis=2), 1.0)
+    return _slide(_slide(small, k, np.maximum), k + 2 * MARGIN, np.minimum)
 
 
 def _slide(a: F32, k: int, op: np.ufunc) -> F32:
@@ -161,35 +197,44 @@ def _slide(a: F32, k: int, op: np.ufunc) -> F32:
     return a
 
 
-def paper_mask(light: F32) -> NDArray[np.bool_]:
-    """The paper's light (H, W, 3) → where the paper is: the largest region of the coarse grid
-    whose neighbouring cells differ by less than ``STEP``, less a margin of two cells where it
-    meets the rest (the table); the whole image when nothing else is there."""
-    H, W = light.shape[:2]
+def paper_mask(closed: F32, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """The paper's light on the small copy (h, w, 3) → where the paper is in a photo of ``shape``:
+    the largest region of the coarse grid whose neighbouring cells differ by less than ``STEP``,
+    less a margin of two cells where it meets the rest (the table); the whole image when nothing
+    else is there."""
+    H, W = shape
     cell = _cell((W, H))
-    lum = light.mean(axis=2)[cell // 2::cell, cell // 2::cell]
-    region = _largest_even_region(lum)
+    lum = closed.mean(axis=2)
+    ys = np.minimum(np.arange(cell // 2, H, cell) * lum.shape[0] // H, lum.shape[0] - 1)
+    xs = np.minimum(np.arange(cell // 2, W, cell) * lum.shape[1] // W, lum.shape[1] - 1)
+    region = _largest_even_region(lum[np.ix_(ys, xs)])
     if region.all():
         return np.ones((H, W), bool)
     for _ in range(2):  # the margin: cells next to the table are partly table
         region = _shrink(region)
-    full = np.repeat(np.repeat(region, cell, axis=0), cell, axis=1)
-    return full[:H, :W] if full.shape[0] >= H and full.shape[1] >= W else np.pad(
-        full, ((0, max(0, H - full.shape[0])), (0, max(0, W - full.shape[1]))), mode="edge")[:H, :W]
+    return _scaled_up(region, cell, shape)
 
 
-def edges(light: F32) -> NDArray[np.bool_]:
-    """Where the paper's light steps (by more than ``EDGE`` within a few pixels): the paper's
-    edge against the table, a hard shadow. The strokes are gone from the light, so none of
-    them step; ink is not looked for there."""
-    H, W = light.shape[:2]
-    f = max(1, math.ceil(max(H, W) / LIGHT_SIDE))
-    lum = np.log(light.mean(axis=2)[::f, ::f])
+def edges(closed: F32, factor: int, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Where the paper's light (the small copy's, reduced ``factor`` times) steps by more than
+    ``EDGE`` within a few pixels, in a photo of ``shape``: the paper's edge against the table, a
+    hard shadow. The strokes are gone from the light, so none of them step; ink is not looked
+    for there."""
+    lum = np.log(np.maximum(closed.mean(axis=2), 1.0))
     step = np.zeros(lum.shape, np.float32)
     step[:, 1:-1] = np.abs(lum[:, 2:] - lum[:, :-2])
     step[1:-1] = np.maximum(step[1:-1], np.abs(lum[2:] - lum[:-2]))
     zone = _slide((step > math.log(1 / EDGE)).astype(np.float32)[..., None], 2 * MARGIN + 1, np.maximum)[..., 0] > 0
-    return np.repeat(np.repeat(zone, f, axis=0), f, axis=1)[:H, :W]
+    return _scaled_up(zone, factor, shape)
+
+
+def _scaled_up(a: NDArray[np.bool_], factor: int, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Each cell of ``a`` repeated ``factor`` × ``factor``, cut or extended (edge repeated) to ``shape``."""
+    H, W = shape
+    full = np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)[:H, :W]
+    if full.shape != (H, W):
+        full = np.pad(full, ((0, H - full.shape[0]), (0, W - full.shape[1])), mode="edge")
+    return full
 
 
 def _largest_even_region(lum: F32) -> NDArray[np.bool_]:
@@ -223,76 +268,6 @@ def _shrink(region: NDArray[np.bool_]) -> NDArray[np.bool_]:
     h, w = region.shape
     return np.min([p[i:i + h, j:j + w] for i in range(3) for j in range(3)], axis=0)
 
-
-def unruled(dark: F32, mask: NDArray[np.bool_]) -> F32:
-    """Ink (H, W) on the paper's mask → the same with ruled lines and grid lines taken off.
-
-    A line is found as a straight line (a Hough transform: votes of the thin inked pixels for
-    every line at angles within ``TILT`` of the rows, or of the columns) that the ink follows over
-    ``LINE_COVER`` of the paper's width; perspective keeps lines straight, only their angles
-    differ. On it, the thin ink (at most ``THIN`` of the long side across) is taken off; a stroke
-    that crosses it is thicker there, and stays."""
-    floor = max(MIN_INK, 3.0 * _noise(dark[mask][::7])) if mask.any() else MIN_INK
-    inked = (dark > floor) & mask
-    thin = max(3, round(THIN * max(dark.shape)))
-    out = dark
-    for across in (0, 1):  # lines along the rows (thin across the columns), then along the columns
-        b = inked if across == 0 else inked.T
-        slim = b & (thin >= _run_lengths(b.T).T)
-        lines = _hough_lines(slim, int(b.shape[1] * LINE_COVER * (mask if across == 0 else mask.T).any(axis=0).mean()))
-        if lines:
-            gone = _near_lines(b.shape, lines, thin) & slim
-            out = np.where(gone if across == 0 else gone.T, 0.0, out).astype(np.float32)
-    return out
-
-
-def _run_lengths(b: NDArray[np.bool_]) -> NDArray[np.int32]:
-    """Each True pixel's horizontal run length (0 elsewhere)."""
-    rows, starts, ends = runs(b)
-    out = np.zeros(b.shape, np.int32)
-    length = ends - starts
-    ys, xs = expand(rows, starts, ends)
-    out[ys, xs] = np.repeat(length, length)
-    return out
-
-
-def _hough_lines(slim: NDArray[np.bool_], votes_needed: int) -> list[tuple[float, float]]:
-    """The lines (angle in radians from the rows, offset ρ = y cos a − x sin a) that at least
-    ``votes_needed`` of the pixels lie on, within a pixel, strongest first."""
-    ys, xs = np.nonzero(slim)
-    if ys.size < votes_needed or votes_needed <= 0:
-        return []
-    if ys.size > SAMPLE:
-        pick = np.random.default_rng(0).choice(ys.size, SAMPLE, replace=False)
-        ys, xs, votes_needed = ys[pick], xs[pick], votes_needed * SAMPLE // ys.size
-    angles = np.radians(np.arange(-TILT, TILT + 0.01, 0.5))
-    span = int(slim.shape[0] + slim.shape[1]) + 2
-    rho = np.round(ys[None] * np.cos(angles)[:, None] - xs[None] * np.sin(angles)[:, None]).astype(np.int64)
-    acc = np.zeros((len(angles), span), np.int64)
-    for i in range(len(angles)):
-        acc[i] = np.bincount(rho[i] + slim.shape[1] + 1, minlength=span)[:span]
-    acc = acc + np.roll(acc, 1, axis=1)  # a line 2 px thick votes in two bins
-    found: list[tuple[float, float]] = []
-    while len(found) < MAX_LINES:
-        i, r = (int(v) for v in np.unravel_index(int(np.argmax(acc)), acc.shape))
-        if acc[i, r] < votes_needed:
-            break
-        found.append((float(angles[i]), float(r - slim.shape[1] - 1) - 0.5))
-        acc[:, max(0, r - 4):r + 5] = 0  # one line, whatever its angle
-    return found
-
-
-def _near_lines(shape: tuple[int, int], lines: list[tuple[float, float]], reach: int) -> NDArray[np.bool_]:
-    """The pixels within ``reach`` / 2 + 1 rows of any of the lines (each leans less than ``TILT``,
-    so it crosses every column once): a band of rows per column, not a pass over the image."""
-    near = np.zeros(shape, bool)
-    xs = np.arange(shape[1])
-    offsets = np.arange(-(reach // 2 + 1), reach // 2 + 2)
-    for a, rho in lines:
-        ys = np.round((rho + xs * math.sin(a)) / math.cos(a)).astype(np.int64)[None, :] + offsets[:, None]
-        inside = (ys >= 0) & (ys < shape[0])
-        near[ys[inside], np.broadcast_to(xs, ys.shape)[inside]] = True
-    return near
 
 def _noise(values: NDArray[np.float32]) -> float:
     """A robust σ of what varies from pixel to pixel: the median absolute difference between

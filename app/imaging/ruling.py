@@ -1,0 +1,161 @@
+"""Ruled lines and squared paper's grid, taken off a photo's ink (step 4 of ``photo.photo_ink``).
+
+A ruled line is long, thin, straight and even; writing is none of these for long. So a line is
+looked for where the ink *along a straight line* stands out from the ink beside it across most
+of the paper, not where the ink is dark:
+
+1. on a small copy (``SMALL_SIDE``), the ink is averaged along every line within ``TILT`` of the
+   rows in each of ``STRIPS`` upright strips (a Radon transform, strip by strip), and each
+   average less the larger of its neighbours' ``GAP`` rows away is how much that line stands out
+   there; a line must stand out by ``MIN_LINE`` in ``LINE_COVER`` of the strips on paper, so the
+   writing, which fills a few strips, never makes one. Perspective keeps lines straight; only
+   their angles differ, so each line keeps its own.
+2. each line found is placed again on the full-size ink: its centre in each of ``SEGMENTS``
+   stretches along it, and a straight fit through them;
+3. it is taken off by its own profile across — how dark it is 0, 1, 2 … px from its centre, the
+   lower quartile over the stretches along it, widened by a pixel — so a stroke that crosses it
+   keeps what it adds to the line, and a line blurred or faint goes whole.
+
+Columns (a grid's, a margin's) are rows of the transposed ink, and go the same way."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+F32 = NDArray[np.float32]
+SMALL_SIDE = 200  # px along the longer side of the copy lines are looked for on
+STRIPS = 8  # upright strips of that copy, each averaged along a line on its own
+LINE_COVER = 0.6  # a line stands out in at least this share of the strips on paper
+TILT = 12.0  # the most (°) a line may lean from the rows (or the columns)
+ANGLE_STEP = 1.0  # ° between the angles tried
+GAP = 3  # px of the small copy between a line and the neighbours it must stand out from
+MIN_LINE = 0.03  # the least a line darkens its paper more than its neighbours do (small copy)
+MAX_LINES = 60  # in each direction
+WIDE = 0.01  # the widest line, blur included, as a share of the longer side: half its profile
+SEGMENTS = 16  # stretches along a line, each giving its centre and its profile
+SAMPLED = 16  # columns of a stretch its profile is taken on
+
+
+def unruled(dark: F32, mask: NDArray[np.bool_]) -> F32:
+    """Ink (H, W) in [0, 1], with the paper's mask → the same with ruled and grid lines taken off."""
+    out = dark.copy()
+    f = max(1, math.ceil(max(dark.shape) / SMALL_SIDE))
+    reach = max(2, math.ceil(WIDE * max(dark.shape)))
+    for view, paper in ((out, mask), (out.T, mask.T)):
+        small, small_paper = _reduced(view, f), _reduced(paper.astype(np.float32), f) > 0.5
+        for angle, rho, _ in lines_in(small, small_paper):
+            _take_off(view, paper, _full_size(angle, rho, f), reach)
+    return out
+
+
+def _reduced(a: F32, f: int) -> F32:
+    """The mean of each f × f block (the edges' partial blocks dropped)."""
+    h, w = a.shape[0] // f, a.shape[1] // f
+    return a[:h * f, :w * f].reshape(h, f, w, f).mean(axis=(1, 3), dtype=np.float32)
+
+
+def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, float]]:
+    """The lines (angle from the rows in radians, offset ρ = y cos a − x sin a, and by how much
+    they stand out) along which the ink stands out from its neighbours in ``LINE_COVER`` of the
+    paper's strips, the strongest first."""
+    h, w = small.shape
+    angles = np.radians(np.arange(-TILT, TILT + 1e-6, ANGLE_STEP))
+    span = h + w + 2
+    ys, xs = np.nonzero(paper)
+    if ys.size == 0:
+        return []
+    strip = xs * STRIPS // w
+    cos, sin = np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
+    y, x = ys.astype(np.float32), xs.astype(np.float32)
+    rho = np.rint(y[None] * cos[:, None] - x[None] * sin[:, None]).astype(np.int32)
+    rho += ((np.arange(len(angles), dtype=np.int32)[:, None] * STRIPS + strip[None].astype(np.int32)) * span + w + 1)
+    index = rho.ravel()
+    size = len(angles) * STRIPS * span
+    sums = np.bincount(index, weights=np.tile(small[ys, xs], len(angles)), minlength=size)
+    counts = np.bincount(index, minlength=size).reshape(len(angles), STRIPS, span)
+    mean = sums.reshape(counts.shape) / np.maximum(counts, 1)
+    beside = np.maximum(np.roll(mean, GAP, axis=2), np.roll(mean, -GAP, axis=2))
+    stands = np.where(counts * STRIPS >= w // 2, mean - beside, np.nan)  # a strip's line mostly on paper
+    on_paper = np.isfinite(stands).sum(axis=1)
+    stands = np.where(np.isfinite(stands), stands, -1.0)
+    k = np.ceil(LINE_COVER * on_paper).astype(np.int64)  # the k-th best strip must still show it
+    ranked = -np.sort(-stands, axis=1)
+    score = np.take_along_axis(ranked, np.clip(k - 1, 0, STRIPS - 1)[:, None], axis=1)[:, 0]
+    score[on_paper < 3] = -1.0
+    found: list[tuple[float, float, float]] = []
+    while len(found) < MAX_LINES:
+        i, r = (int(v) for v in np.unravel_index(int(np.argmax(score)), score.shape))
+        if score[i, r] < MIN_LINE:
+            break
+        found.append((float(angles[i]), float(r - w - 1), float(score[i, r])))
+        score[:, max(0, r - GAP):r + GAP + 1] = -1.0  # one line, whatever its angle
+    return found
+
+
+def _full_size(angle: float, rho: float, f: int) -> tuple[float, float]:
+    """A line y = c + s·x of the small copy (f times smaller) → the same line on the full size,
+    as (c, s), row at column 0 and slope: each small pixel's centre is at f·i + (f − 1) / 2."""
+    s = math.tan(angle)
+    c = rho / math.cos(angle)
+    half = (f - 1) / 2
+    return f * c + half - s * half, s
+
+
+def _take_off(ink: F32, paper: NDArray[np.bool_], line: tuple[float, float], reach: int) -> None:
+    """Takes a line (row = c + s·column) off ``ink`` in place, by its own profile across it."""
+    H, W = ink.shape
+    offsets = np.arange(-reach, reach + 1)
+    c, s = _placed(ink, paper, line, offsets)
+    xs = np.arange(W)
+    rows = np.round(c + s * xs).astype(np.int64)[None, :] + offsets[:, None]
+    inside = (rows >= 0) & (rows < H)
+    on = paper[rows[reach].clip(0, H - 1), xs] & inside[reach]
+    profiles = _stretch_profiles(ink, paper, (c, s), offsets)
+    if profiles.shape[0] < 2:
+        return
+    profile = np.percentile(profiles, 25, axis=0)
+    profile = np.maximum(profile - min(profile[0], profile[-1]), 0.0)
+    profile = np.maximum(profile, np.maximum(np.roll(profile, 1), np.roll(profile, -1)))  # widened a pixel
+    at = inside & on[None]
+    ys, cols = rows[at], np.broadcast_to(xs, rows.shape)[at]
+    ink[ys, cols] = np.maximum(ink[ys, cols] - np.broadcast_to(profile[:, None], rows.shape)[at], 0.0)
+
+
+def _placed(ink: F32, paper: NDArray[np.bool_], line: tuple[float, float],
+            offsets: NDArray[np.int64]) -> tuple[float, float]:
+    """The line (c, s) moved onto the full-size ink: in each stretch, the centre of the profile
+    across it (the darkness above its least), and a straight fit through those centres."""
+    c, s = line
+    profiles, mids = _stretch_profiles(ink, paper, line, offsets, with_middles=True)
+    weight = profiles - profiles.min(axis=1, keepdims=True)
+    total = weight.sum(axis=1)
+    good = total > 1e-3
+    if good.sum() < 2:
+        return c, s
+    centre = (weight[good] @ offsets) / total[good]
+    slope, shift = np.polyfit(mids[good], centre, 1)
+    return c + float(shift), s + float(slope)
+
+
+def _stretch_profiles(ink: F32, paper: NDArray[np.bool_], line: tuple[float, float],
+                      offsets: NDArray[np.int64], with_middles: bool = False) -> Any:
+    """The profile across a line (c, s) in each of ``SEGMENTS`` stretches along it: the median,
+    over ``SAMPLED`` columns of the stretch, of the ink at each offset from the line. Stretches
+    mostly off the paper are left out. (With ``with_middles``, also each stretch's middle column.)"""
+    H, W = ink.shape
+    n = SEGMENTS * max(1, min(SAMPLED, W // SEGMENTS))
+    xs = np.linspace(0, W - 1, n).round().astype(np.int64)
+    c, s = line
+    centre = np.round(c + s * xs).astype(np.int64)
+    rows = (centre[None, :] + offsets[:, None]).clip(0, H - 1)
+    band = ink[rows, xs].reshape(len(offsets), SEGMENTS, -1)
+    on = (paper[centre.clip(0, H - 1), xs] & (centre >= 0) & (centre < H)).reshape(SEGMENTS, -1)
+    keep = on.mean(axis=1) >= 0.5
+    profiles = np.median(band, axis=2).T[keep]
+    if with_middles:
+        return profiles, xs.reshape(SEGMENTS, -1).mean(axis=1)[keep]
+    return profiles
