@@ -4,12 +4,16 @@
 // pickable. A pen of three widths (kept in localStorage) and an eraser (pad.js); an answer is shown
 // only for the drawing as it stands, and when the server cannot be reached the page reconnects by
 // itself (connection.js) and reads the drawing again. "Right!" and corrections: feedback.js.
+// A photo or a scan (the Photo button, or a file dropped on the pad) is uploaded as it is and
+// shown in place of the pad with the boxes of what was read over it (photo.js); Clear, or a click
+// on the photo, brings the pad back.
 "use strict";
 
 (() => {
   const SMALL = 0.16;           // a drawing (pen included) under this share of the pad is too small to read
   const DEBOUNCE_MS = 120;      // live prediction while drawing, once the pen has rested this long
   const TIMEOUT_MS = 10000;
+  const PHOTO_TIMEOUT_MS = 60000;  // a phone's full-size photo on a slow uplink
   const PEN_KEY = "digitpad.pen";
   const TAGLINES = {
     digit: "Draw a digit. A neural network written from scratch in numpy reads it.",
@@ -37,6 +41,8 @@
   const digitsEl = $("digits");
   const modeButtons = [...document.querySelectorAll(".modes [data-mode]")];
   const modelInfo = $("model-info");
+  const photoBoxes = $("photo-boxes");
+  const photoInputs = [$("photo-input"), $("photo-file")];
 
   let mode = new URLSearchParams(location.search).get("mode") === "number" ? "number" : "digit";
   let reading = null;           // number mode: the last answer of /api/read, and the digit picked in it
@@ -50,6 +56,9 @@
   let shownVersion = -1;        // version of the drawing the displayed answer belongs to
   let inFlight = false;         // at most one request at a time
   let wanted = false;           // a newer drawing is waiting for its turn
+  let photo = null;             // the photo on show instead of the pad: {file, size: [w, h] upright px, or null}
+  let choosing = 0;             // bumped on every photo chosen: only the last one chosen is shown
+  const photoView = window.photoView($("photo-view"), $("photo"), photoBoxes);
 
   // ----- bars -------------------------------------------------------------
   const bars = [];
@@ -102,9 +111,9 @@
   /** The tools and the invitation follow whether there is a drawing. */
   function showTools() {
     const nothing = pad.isEmpty();
-    invite.hidden = pad.hasInk();
-    undoButton.disabled = nothing;
-    clearButton.disabled = nothing;
+    invite.hidden = pad.hasInk() || photo !== null;
+    undoButton.disabled = nothing || photo !== null;
+    clearButton.disabled = nothing && photo === null;
   }
 
   function storedPen() {
@@ -142,10 +151,10 @@
   }
   eraserButton.addEventListener("click", () => setEraser(eraserButton.getAttribute("aria-pressed") !== "true"));
   undoButton.addEventListener("click", pad.undo);
-  clearButton.addEventListener("click", pad.clear);
+  clearButton.addEventListener("click", clearAll);
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
-      pad.clear();
+      clearAll();
     } else if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z") {
       event.preventDefault();
       pad.undo();
@@ -179,9 +188,25 @@
   /** The server is back: read the drawing if its answer is not on show (a stroke being drawn is read as it goes). */
   function readAgain() {
     if (modelInfo.dataset.loaded !== "true") loadModelInfo();
+    if (photo !== null) {
+      if (shownVersion !== version) request();
+      return;
+    }
     if (shownVersion === version || pad.drawing() || !pad.hasInk()) return;
     if (pad.span() < SMALL) showEmpty("Draw a bit bigger: that is too small to read.");
     else request();
+  }
+
+  /** The request that reads what is on show: the photo, uploaded as it is, or the drawing as a PNG. */
+  async function readingRequest(sent) {
+    const path = mode === "number" ? "/api/read" : "/api/predict";
+    if (sent === null) {
+      return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+                           body: JSON.stringify({ image: await pad.exportPNG() }), signal: AbortSignal.timeout(TIMEOUT_MS) });
+    }
+    const form = new FormData();
+    form.append("file", sent.file);
+    return fetch(`${path}/file`, { method: "POST", body: form, signal: AbortSignal.timeout(PHOTO_TIMEOUT_MS) });
   }
 
   async function request() {
@@ -189,19 +214,15 @@
       wanted = true;
       return;
     }
-    if (!pad.hasInk()) return;
+    const sent = photo;        // the photo on show, or null: the drawing
+    if (sent === null && !pad.hasInk()) return;
     inFlight = true;
     wanted = false;
     const sentVersion = version;
     const sentMode = mode;
-    const sentSize = pad.exportSize();
+    const sentSize = sent === null ? pad.exportSize() : sent.size;
     try {
-      const response = await fetch(mode === "number" ? "/api/read" : "/api/predict", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ image: await pad.exportPNG() }),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
+      const response = await readingRequest(sent);
       const body = await response.json().catch(() => ({}));
       if (response.status === 503) {           // starting, shutting down or busy: ask again shortly
         link.lost("The server is busy or restarting. Trying again…");
@@ -212,11 +233,13 @@
       // A stale answer never overwrites a newer one, and once the pen is up only the
       // answer for the drawing as it now stands is shown (not one from before an undo).
       const fresh = sentVersion > shownVersion && (sentVersion === version || pad.drawing()) && sentMode === mode;
-      if (!fresh || !pad.hasInk()) return;
+      if (!fresh || (photo === null && !pad.hasInk())) return;
       shownVersion = sentVersion;
       if (response.ok) {
         if (mode === "number") showReading(body, sentSize);
-        else showPrediction(body);
+        else showPrediction(body, sentSize);
+      } else if (sent !== null) {
+        showError(body.detail || `The server answered ${response.status}.`);
       } else if (body.code === "empty_image") {
         showEmpty("Keep going: that is too small to read.");
       } else {
@@ -249,7 +272,19 @@
     return [`That's ${aDigit(p.digit)}.`, `${pct}% sure`];
   }
 
-  function showPrediction(p) {
+  /** The box of a photo's digit, labelled as the answer reads. */
+  function showPhotoBox(p, size) {
+    if (photo === null || !p.box || size === null) return;
+    window.drawBoxes(photoBoxes, [{ box: p.box, label: digitLabel(p) }], size);
+    photoBoxes.firstChild.classList.add("picked");
+  }
+
+  /** A digit as its box's label says it: "7", "7?" when unsure, "?" when not a digit. */
+  function digitLabel(d) {
+    return d.verdict === "not_a_digit" ? "?" : d.verdict === "unsure" ? `${d.digit}?` : String(d.digit);
+  }
+
+  function showPrediction(p, size) {
     const pct = Math.round(p.confidence * 100);
     const [said, status] = sayVerdict(p, pct);
     predictionEl.textContent = p.verdict === "digit" ? String(p.digit) : p.verdict === "unsure" ? `${p.digit}?` : "";
@@ -257,6 +292,7 @@
     verdict.textContent = said;
     setStatus(status);
     showBars(p);
+    showPhotoBox(p, size);
     feedback.offer({ key: `digit ${shownVersion}`, preview: p.preview, verdict: p.verdict,
                       predicted: p.verdict === "not_a_digit" ? "not_a_digit" : p.digit, version: p.model.version });
     if (!pad.drawing()) announce.textContent = said;
@@ -282,14 +318,8 @@
       b.addEventListener("click", () => pick(i));
       return b;
     }));
-    const [w, h] = size;
-    boxesEl.replaceChildren(...r.digits.map(({ box: [x, y, bw, bh] }) => {
-      const el = document.createElement("div");
-      el.className = "box";
-      Object.assign(el.style, { left: `${(100 * x) / w}%`, top: `${(100 * y) / h}%`,
-                                width: `${(100 * bw) / w}%`, height: `${(100 * bh) / h}%` });
-      return el;
-    }));
+    if (photo === null) window.drawBoxes(boxesEl, r.digits, size);
+    else if (size !== null) window.drawBoxes(photoBoxes, r.digits.map((d) => ({ box: d.box, label: digitLabel(d) })), size);
     pick(picked);
     if (!pad.drawing()) announce.textContent = said;
   }
@@ -298,7 +328,7 @@
   function pick(i) {
     picked = i;
     [...digitsEl.children].forEach((b, k) => b.setAttribute("aria-pressed", String(k === i)));
-    [...boxesEl.children].forEach((b, k) => b.classList.toggle("picked", k === i));
+    [...(photo === null ? boxesEl : photoBoxes).children].forEach((b, k) => b.classList.toggle("picked", k === i));
     const d = reading.digits[i];
     showBars(d);
     feedback.offer({ key: `number ${shownVersion} ${i}`, preview: d.preview, verdict: d.verdict,
@@ -314,6 +344,7 @@
     numberEl.textContent = "";
     digitsEl.replaceChildren();
     boxesEl.replaceChildren();
+    photoBoxes.replaceChildren();
     clearBars();
     previewCtx.clearRect(0, 0, 28, 28);
     announce.textContent = "";
@@ -403,7 +434,15 @@
     }
     picked = 0;
     pad.fit();
-    pad.clear();
+    if (photo === null) {
+      pad.clear();
+      return;
+    }
+    version += 1;                             // the photo stays, and is read in the new mode
+    clearAnswer();
+    verdict.textContent = "Reading your photo…";
+    setStatus("");
+    request();
   }
 
   function choose(next) {
@@ -421,6 +460,53 @@
     tab.focus();
     choose(tab.dataset.mode);                 // tabs follow focus, as a click on them does
   });
+
+  // ----- photos -----------------------------------------------------------
+  /** Show a photo in place of the pad and read it (the last one chosen wins). */
+  async function choosePhoto(file) {
+    if (!file || pad.drawing()) return;
+    const token = ++choosing;
+    const picture = await photoView.open(file);
+    if (token !== choosing || pad.drawing()) {   // another photo chosen since, Clear, or a stroke begun
+      picture?.close();
+      return;
+    }
+    if (photo === null) pad.clear();          // what was drawn goes: the photo takes the pad's place
+    photo = { file, size: photoView.show(picture) };
+    version += 1;
+    padPanel.classList.add("photo");
+    showTools();
+    clearAnswer();
+    verdict.textContent = "Reading your photo…";
+    setStatus("");
+    request();
+  }
+
+  /** Back to the pad: the photo and its answer go. */
+  function leavePhoto() {
+    choosing += 1;                            // a photo still being opened is not shown
+    if (photo === null) return;
+    photo = null;
+    photoView.hide();
+    padPanel.classList.remove("photo");
+  }
+
+  /** Clear (the button, Esc): the photo or the drawing goes, and the pad is empty. */
+  function clearAll() {
+    if (pad.drawing()) return;
+    leavePhoto();
+    pad.clear();
+  }
+
+  for (const input of photoInputs) {
+    input.addEventListener("change", () => {
+      const file = input.files[0];
+      input.value = "";                       // the same file chosen again is read again
+      choosePhoto(file);
+    });
+  }
+  $("photo-view").addEventListener("click", clearAll);
+  window.dropTarget(padPanel, $("drop-hint"), choosePhoto);
 
   // ----- start ------------------------------------------------------------
   setPen(storedPen(), false);

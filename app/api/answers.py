@@ -1,12 +1,16 @@
 """What the reading endpoints share: their query and upload parameters, the image limits from the
-settings, waiting for a client to hang up, preparing a drawing, and the answer to each input as
-JSON bytes (built on the CPU thread, so the event loop only sends them)."""
+settings, waiting for a client to hang up, preparing a drawing (and finding where in the image
+its digit is), and the answer to each input as JSON bytes (built on the CPU thread, so the event
+loop only sends them).
+
+Boxes are in the pixels of the image as a browser shows it: upright by its EXIF orientation (as
+``decode_image`` turns it) and at full resolution (though a large image is decoded reduced)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import numpy as np
 import orjson
@@ -15,8 +19,10 @@ from numpy.typing import NDArray
 
 from app.api.schemas import Drawing
 from app.imaging.budget import Budget, Work
-from app.imaging.decode import ImageLimits, payload_bytes
-from app.imaging.preprocess import prepare_image, prepare_pixels
+from app.imaging.decode import ImageLimits, decode_image, payload_bytes, upright_size
+from app.imaging.outlines import solid
+from app.imaging.preprocess import Source, fit_mnist, ink_map, prepare_pixels
+from app.imaging.specks import drop_specks
 from app.observability.metrics import predicted
 from app.serving.predictor import Predictor
 from app.settings import Settings
@@ -25,6 +31,10 @@ from model.verdict import verdict
 PreviewQuery = Annotated[bool, Query(description="include the 28×28 `preview` the network saw")]
 ModelQuery = Annotated[str | None, Query(min_length=1, max_length=64,
                                          description="which served model answers (GET /api/models)")]
+
+SourceQuery = Annotated[Source, Query(
+    description=f"what the image is: {', '.join(f'`{v}`' for v in get_args(Source))}: `auto` decides (a photo or "
+    "a scan: uneven paper round the edge), `photo` and `drawing` say; see docs/api.md#photos")]
 
 UploadParam: Any = File(description="A PNG, JPEG, WebP or GIF image; not empty.", json_schema_extra={"minLength": 1})
 
@@ -48,11 +58,40 @@ def client_gone(request: Request) -> Callable[[], Awaitable[None]]:
 
 def prepare(body: Drawing, limits: ImageLimits, check: Callable[[], None] | None = None) -> NDArray[np.float32]:
     """A drawing's 28×28 input; ``check`` (a job's) is called between the costly stages."""
+    return found(body, limits, check)[0]
+
+
+def found(body: Drawing, limits: ImageLimits,
+          check: Callable[[], None] | None = None) -> tuple[NDArray[np.float32], list[int] | None]:
+    """A drawing's 28×28 input, and for an image where its digit is (``read_image``)."""
     if body.image is not None:
         work = Work(limits.budget, check) if check else Work(limits.budget)
-        return prepare_image(payload_bytes(body.image), limits, work)
+        return read_image(payload_bytes(body.image), limits, work, body.source)
     assert body.pixels is not None
-    return prepare_pixels(body.pixels)
+    return prepare_pixels(body.pixels), None
+
+
+def read_image(data: bytes, limits: ImageLimits, work: Work,
+               source: Source = "auto") -> tuple[NDArray[np.float32], list[int]]:
+    """Image file bytes → (28, 28) float32 as ``preprocess.prepare_image`` gives it (the same steps,
+    ``source`` passed to ``ink_map``), and the box of the ink it was fitted from, in the sent image's
+    upright pixels."""
+    img = decode_image(data, limits)
+    work.check()
+    ink, (left, top, _, _) = ink_map(img, source)
+    kept = solid(drop_specks(ink, (left, top), img.size), work)
+    x = fit_mnist(kept)
+    x0, y0, x1, y1 = kept.getbbox() or (0, 0, *kept.size)  # fit_mnist has found ink in it
+    return x, sent_box((x0 + left, y0 + top, x1 - x0, y1 - y0), img.size, upright_size(data, limits))
+
+
+def sent_box(box: tuple[int, int, int, int], decoded: tuple[int, int], upright: tuple[int, int]) -> list[int]:
+    """A box (x, y, width, height) in the decoded image's pixels → in the upright image's at full
+    resolution (``upright``: its width and height), each side scaled on its own."""
+    sx, sy = upright[0] / decoded[0], upright[1] / decoded[1]
+    x, y, w, h = box
+    left, top = round(x * sx), round(y * sy)
+    return [left, top, max(1, round((x + w) * sx) - left), max(1, round((y + h) * sy) - top)]
 
 
 def predictions(predictor: Predictor, X: NDArray[np.float32], preview: bool,

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, model
 from pydantic.json_schema import SkipJsonSchema
 
 from app.api.examples import IMAGE_7, PIXELS_2
+from app.imaging.preprocess import Source
 
 Number = Annotated[float, Strict()]  # a JSON number: strings and booleans are refused
 FailFast = Field(fail_fast=True)  # a list's validation stops at its first bad item: one error, not one per item
@@ -19,6 +20,8 @@ _PIXELS_SCHEMA: Any = {"oneOf": [
     {"type": "array", "items": _UNIT, "minItems": 784, "maxItems": 784},
     {"type": "array", "minItems": 28, "maxItems": 28,
      "items": {"type": "array", "items": _UNIT, "minItems": 28, "maxItems": 28}}]}
+_BOX = ("x, y, width and height of the ink read, in the pixels of the image sent as a browser shows it: upright by "
+        "its EXIF orientation, at full resolution (a large image is read reduced; the box is scaled back).")
 _EXAMPLES: Any = [{"image": IMAGE_7}, {"pixels": PIXELS_2}]
 
 
@@ -56,6 +59,12 @@ class Drawing(BaseModel):
         description="An already prepared MNIST-style input: 28 lists of 28 numbers or a flat list "
         "of 784, in [0, 1], white ink (1) on black (0). Its strongest pixel must reach 0.1, or it is "
         "`empty_image`.")
+
+    source: Source = Field(
+        "auto", description="What the image is: `auto` (the default) decides, taking an opaque image whose paper "
+        "is uneven or noisy round its edge for a photo or a scan; `photo` reads it as a photo of writing on paper "
+        "(the paper's light taken out, ruled lines and the table left out); `drawing` as a clean drawing, whatever "
+        "its edge. Ignored for `pixels`.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Drawing:
@@ -150,6 +159,10 @@ class Prediction(BaseModel):
     preview: list[list[float]] | SkipJsonSchema[None] = Field(
         None, description="The 28×28 input the network saw, rows of [0, 1], white ink on black; "
         "left out with `?preview=false`.")
+    box: list[int] | SkipJsonSchema[None] = Field(
+        None, min_length=4, max_length=4, examples=[[60, 40, 150, 200]],
+        description="Where the digit was found, for an `image` sent to /api/predict, its upload or a batch "
+        "(not for `pixels`, nor from /api/explain): " + _BOX)
     model: ModelRef
 
 
@@ -165,8 +178,7 @@ class ReadDigit(BaseModel):
     alternatives: list[Alternative]
     not_a_digit_probability: float = Field(ge=0, le=1)
     preview: list[list[float]] | SkipJsonSchema[None] = None
-    box: list[int] = Field(min_length=4, max_length=4,
-                           description="x, y, width, height of the digit in the pixels of the image sent.")
+    box: list[int] = Field(min_length=4, max_length=4, description="Where the digit is: " + _BOX)
 
 
 class ReadResponse(BaseModel):

@@ -40,6 +40,8 @@ MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"
 ACCEPTED = "send a PNG, JPEG, WebP or GIF image"
 JPEG_REDUCED = 2  # a JPEG may be this many times larger a side than the limits: its decode is reduced
 WORK_PIXELS = 1_048_576  # 1024×1024: larger images are decoded or reduced to about this
+ORIENTATION = 0x0112  # EXIF's tag
+TURNED = {5, 6, 7, 8}  # the orientations that turn the stored image a quarter: width and height swap
 BYTES_PER_PIXEL = {"WebP": 16}  # the budget's estimate of a decode's peak (libwebp's buffers); others 8
 
 # Pillow's own decompression-bomb guard warns (rather than raises) between 89 and
@@ -167,6 +169,19 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
                 return out
         except Exception:  # truncated or corrupt data shows up only when decoding
             raise InvalidImage(f"The {fmt} file is damaged or truncated.") from None
+
+
+def upright_size(data: bytes, limits: ImageLimits) -> tuple[int, int]:
+    """The width and height of the image ``decode_image`` reads, at full resolution: the header's,
+    swapped for a JPEG whose EXIF orientation turns it a quarter (as a browser shows it, and as
+    ``decode_image`` turns it). Header only; raises as ``open_image`` does."""
+    size = png_size(data)
+    if size is not None:
+        return size
+    with open_image(data, limits) as img:
+        w, h = img.size
+        turned = FORMATS[str(img.format)] == "JPEG" and img.getexif().get(ORIENTATION) in TURNED
+    return (h, w) if turned else (w, h)
 
 
 def _fast_png(data: bytes, limits: ImageLimits) -> Image.Image | None:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import cast
+from typing import Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,6 +48,7 @@ from app.imaging.photo import looks_like_photo, photo_ink
 from app.imaging.specks import drop_specks
 
 F32 = NDArray[np.float32]
+Source = Literal["auto", "drawing", "photo"]  # what an image is: decided (auto), or said by the client
 SIZE, BOX, CENTRE = 28, 20, 14.0
 MIN_CONTRAST = 0.12  # colour distance (0…1) below which nothing counts as ink
 FLOOR = 0.15  # fraction of the strongest ink treated as background noise
@@ -96,10 +97,16 @@ def prepare_pixels(values: list[float] | list[list[float]]) -> F32:
     return _finish(a)
 
 
-def ink_map(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
+def ink_map(img: Image.Image, source: Source = "auto") -> tuple[Image.Image, tuple[int, int, int, int]]:
     """An RGB or RGBA image, or a palette image of black ink with alpha (``black_ink``) → "L" ink
     coverage, 0 paper … 255 full ink, of a box of it that holds all the ink, and that box: the
-    whole image, or less when a margin is cut off."""
+    whole image, or less when a margin is cut off.
+
+    ``source`` says what the image is: ``"auto"`` decides (an opaque image that ``looks_like_photo``
+    is a photo), ``"photo"`` takes the photo's way (``photo_ink``; transparency on white paper),
+    ``"drawing"`` never does."""
+    if source == "photo":
+        return photo_ink(_on_white(img)), (0, 0, *img.size)
     if black_ink(img):
         found = _palette_ink(img)
         if found is not None:
@@ -134,7 +141,7 @@ def ink_map(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
     elif img.mode != "RGB":
         img = img.convert("RGB")
     W, H = img.size
-    if opaque and looks_like_photo(img):
+    if opaque and source == "auto" and looks_like_photo(img):
         return photo_ink(img), (0, 0, W, H)
     strips = [img.crop(box) for box in ((0, 0, W, 1), (0, H - 1, W, H), (0, 0, 1, H), (W - 1, 0, W, H))]
     border = np.concatenate([np.asarray(s).reshape(-1, 3) for s in strips])
@@ -142,6 +149,15 @@ def ink_map(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
     r, g, b = ImageChops.difference(img, Image.new("RGB", img.size, paper_rgb)).split()
     d = ImageChops.lighter(ImageChops.lighter(r, g), b)
     return _stretch(d, cast(tuple[int, int], d.getextrema())[1]), (0, 0, W, H)
+
+
+def _on_white(img: Image.Image) -> Image.Image:
+    """An image as RGB, what is transparent in it on white paper (a photo's ink is darker than its paper)."""
+    if img.mode == "RGB":
+        return img
+    paper = Image.new("RGBA", img.size, (255, 255, 255, 255))
+    paper.alpha_composite(img.convert("RGBA"))
+    return paper.convert("RGB")
 
 
 def _palette_ink(img: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]] | None:

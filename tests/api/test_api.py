@@ -37,9 +37,14 @@ def png_header_only(width: int, height: int) -> bytes:
             + struct.pack(">I", zlib.crc32(chunk)) + b"\x00\x00\x00\x00IEND\xaeB`\x82")
 
 
-def check_prediction(body: dict[str, Any], weights: Path) -> None:
+def check_prediction(body: dict[str, Any], weights: Path, image: bool) -> None:
+    """An answer's fields and their sense; an image's answer says where its digit was found
+    (``tests.drawing.drawing()``'s "7": a box of 150 × 200 px at (60, 40), and a pen 16 px wide)."""
     assert set(body) == {"digit", "confidence", "probabilities", "verdict", "alternatives",
-                         "not_a_digit_probability", "preview", "model"}
+                         "not_a_digit_probability", "preview", "model"} | ({"box"} if image else set())
+    if image:
+        x, y, w, h = body["box"]
+        assert abs(x - 60) < 10 and abs(y - 40) < 10 and abs(w - 150) < 20 and abs(h - 200) < 20, body["box"]
     assert body["verdict"] in ("digit", "unsure", "not_a_digit")
     p = np.array(body["probabilities"])
     assert p.shape == (10,) and (p >= 0).all() and abs(p.sum() - 1) < 1e-9
@@ -72,7 +77,7 @@ def test_predict_image(client: TestClient, weights_path: Path) -> None:
     png = drawing()
     r = client.post("/api/predict", json={"image": data_url(png)})
     assert r.status_code == 200
-    check_prediction(r.json(), weights_path)
+    check_prediction(r.json(), weights_path, image=True)
     bare = client.post("/api/predict", json={"image": base64.b64encode(png).decode()})
     assert bare.json() == r.json()
 
@@ -90,7 +95,7 @@ def test_predict_pixels_flat_or_rows(client: TestClient, weights_path: Path) -> 
     a = client.post("/api/predict", json={"pixels": rows.tolist()})
     b = client.post("/api/predict", json={"pixels": rows.ravel().tolist()})
     assert a.status_code == b.status_code == 200
-    check_prediction(a.json(), weights_path)
+    check_prediction(a.json(), weights_path, image=False)
     assert a.json() == b.json()
 
 
@@ -100,20 +105,22 @@ def test_predict_file(client: TestClient, weights_path: Path, fmt: str, media_ty
     data = drawing(fmt=fmt)
     r = client.post("/api/predict/file", files={"file": (f"digit.{fmt.lower()}", data, media_type)})
     assert r.status_code == 200
-    check_prediction(r.json(), weights_path)
+    check_prediction(r.json(), weights_path, image=True)
 
 
 def test_batch_in_order(client: TestClient, weights_path: Path) -> None:
-    inputs = [{"image": data_url(drawing(shape="4"))}, {"pixels": [0.0] * 400 + [1.0] * 20 + [0.0] * 364},
-              {"image": data_url(drawing(style="light_on_black"))}]
+    inputs: list[dict[str, Any]] = [{"image": data_url(drawing(shape="4"))},
+                                    {"pixels": [0.0] * 400 + [1.0] * 20 + [0.0] * 364},
+                                    {"image": data_url(drawing(style="light_on_black"))}]
     r = client.post("/api/predict/batch", json={"inputs": inputs})
     assert r.status_code == 200
     results = r.json()["results"]
     assert len(results) == 3
     for item, result in zip(inputs, results, strict=True):
-        check_prediction(result, weights_path)
+        check_prediction(result, weights_path, image="image" in item)
         single = client.post("/api/predict", json=item).json()
         assert result["digit"] == single["digit"] and result["preview"] == single["preview"]
+        assert result.get("box") == single.get("box")
         # float32 sums may round differently for a batch of 3 than for 1
         assert result["probabilities"] == pytest.approx(single["probabilities"], rel=1e-5)
     assert client.post("/api/predict/batch", json={"inputs": []}).json() == {"results": []}

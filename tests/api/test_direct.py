@@ -40,6 +40,13 @@ BODIES: dict[str, tuple[str, bytes]] = {
     "nested pixels": ("/api/predict", json.dumps({"pixels": [PIXELS[i:i + 28] for i in range(0, 784, 28)]}).encode()),
     "batch": ("/api/predict/batch", json.dumps({"inputs": [{"pixels": PIXELS}, {"image": IMAGE}]}).encode()),
     "read": ("/api/read", json.dumps({"image": IMAGE}).encode()),
+    "image as a photo": ("/api/predict", json.dumps({"image": IMAGE, "source": "photo"}).encode()),
+    "read as a drawing": ("/api/read", json.dumps({"image": IMAGE, "source": "drawing"}).encode()),
+    "batch with hints": ("/api/predict/batch", json.dumps({"inputs": [
+        {"image": IMAGE, "source": "photo"}, {"pixels": PIXELS, "source": "drawing"}]}).encode()),
+    "unknown source": ("/api/predict", json.dumps({"image": IMAGE, "source": "scan"}).encode()),
+    "full batch of hinted rows": ("/api/predict/batch", json.dumps({"inputs": [
+        {"pixels": [PIXELS[i:i + 28] for i in range(0, 784, 28)], "source": "photo"}] * 64}).encode()),
     "explain": ("/api/explain", json.dumps({"pixels": PIXELS}).encode()),
     "not JSON": ("/api/predict", b"{pixels: [0]"),
     "both fields": ("/api/predict", json.dumps({"pixels": PIXELS, "image": IMAGE}).encode()),

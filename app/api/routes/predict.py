@@ -24,12 +24,14 @@ from fastapi.responses import Response
 from app.api.answers import (
     ModelQuery,
     PreviewQuery,
+    SourceQuery,
     UploadParam,
     client_gone,
+    found,
     image_limits,
     json_bytes,
     predictions,
-    prepare,
+    read_image,
 )
 from app.api.body import BodyInPool
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
@@ -39,7 +41,7 @@ from app.api.schemas import BatchRequest, BatchResponse, Drawing, Prediction, Pr
 from app.imaging.budget import Work
 from app.imaging.decode import ImageLimits, image_pixels, payload_bytes
 from app.imaging.errors import InputError
-from app.imaging.preprocess import prepare_image
+from app.imaging.preprocess import Source
 from app.serving.executor import Job
 from app.serving.models import Models
 from app.serving.predictor import Predictor
@@ -55,15 +57,25 @@ ErrorsQuery = Annotated[Literal["fail", "inline"], Query(
 
 
 def predict_one(job: Job, body: PredictRequest, limits: ImageLimits, predictor: Predictor, preview: bool) -> bytes:
-    x = prepare(body, limits, job.check)
+    x, box = found(body, limits, job.check)
     job.check()
-    return json_bytes(predictions(predictor, x[None], preview)[0])
+    return json_bytes(boxed(predictions(predictor, x[None], preview)[0], box))
 
 
-def predict_upload(job: Job, data: bytes, limits: ImageLimits, predictor: Predictor, preview: bool) -> bytes:
-    x = prepare_image(data, limits, Work(limits.budget, job.check))
+def predict_upload(job: Job, data: bytes, limits: ImageLimits, predictor: Predictor, preview: bool,
+                   source: Source = "auto") -> bytes:
+    x, box = read_image(data, limits, Work(limits.budget, job.check), source)
     job.check()
-    return json_bytes(predictions(predictor, x[None], preview)[0])
+    return json_bytes(boxed(predictions(predictor, x[None], preview)[0], box))
+
+
+def boxed(answer: dict[str, Any], box: list[int] | None) -> dict[str, Any]:
+    """An answer with where its digit was found (an image's), before ``model``."""
+    if box is None:
+        return answer
+    model = answer.pop("model")
+    answer["box"], answer["model"] = box, model
+    return answer
 
 
 class ItemErrors:
@@ -105,16 +117,20 @@ def predict_many(job: Job, inputs: list[Drawing], settings: Settings, predictor:
     ``inline``, is answered by its error in its place."""
     limits, errors = image_limits(settings), ItemErrors(inline)
     images = batch_images(inputs, limits, settings.max_batch_pixels, errors)
-    xs, read, work = [], [], Work(limits.budget, job.check)  # the batch's drawings share one drawing's budget
+    work = Work(limits.budget, job.check)  # the batch's drawings share one drawing's budget
+    xs, boxes, read = [], [], []
     for i, item in enumerate(inputs):
         job.check()
         if i in errors.failed:
             continue
         with errors.of(i):
-            xs.append(prepare_image(images[i], limits, work) if i in images else prepare(item, limits))
+            x, box = read_image(images[i], limits, work, item.source) if i in images else found(item, limits)
+            xs.append(x)
+            boxes.append(box)
             read.append(i)
         work = work.after()
-    answers = dict(zip(read, predictions(predictor, np.stack(xs), preview) if xs else [], strict=True))
+    answered = predictions(predictor, np.stack(xs), preview) if xs else []
+    answers = {i: boxed(a, box) for i, a, box in zip(read, answered, boxes, strict=True)}
     return json_bytes({"results": [answers[i] if i in answers else _inline(errors.failed[i])
                                    for i in range(len(inputs))]})
 
@@ -152,10 +168,11 @@ async def predict(request: Request, body: PredictRequest, models: ModelsDep, set
              summary="Read one digit from an uploaded image file (curl -F file=@digit.png)")
 async def predict_file(request: Request, file: Annotated[UploadFile, UploadParam], models: ModelsDep,
                        settings: SettingsDep, pool: PoolDep, preview: PreviewQuery = True,
-                       model: ModelQuery = None) -> Response:
+                       model: ModelQuery = None, source: SourceQuery = "auto") -> Response:
     predictor = models.get(model)
     data = await file.read()  # already spooled by the form parser, within the body limit
-    answer = await pool.run(client_gone(request), predict_upload, data, image_limits(settings), predictor, preview)
+    answer = await pool.run(client_gone(request), predict_upload, data, image_limits(settings), predictor, preview,
+                            source)
     return Response(answer, media_type="application/json")
 
 

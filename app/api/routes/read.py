@@ -4,6 +4,7 @@ except that a digit of a number read with little confidence is read again, stead
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import numpy as np
@@ -12,15 +13,25 @@ from fastapi.responses import Response
 from numpy.typing import NDArray
 from PIL import Image
 
-from app.api.answers import ModelQuery, PreviewQuery, UploadParam, client_gone, image_limits, json_bytes, predictions
+from app.api.answers import (
+    ModelQuery,
+    PreviewQuery,
+    SourceQuery,
+    UploadParam,
+    client_gone,
+    image_limits,
+    json_bytes,
+    predictions,
+    sent_box,
+)
 from app.api.body import BodyInPool
 from app.api.deps import ModelsDep, PoolDep, SettingsDep
 from app.api.direct import Direct
 from app.api.errors import responses
 from app.api.schemas import PredictRequest, ReadResponse
 from app.imaging.budget import Work
-from app.imaging.decode import ImageLimits, decode_image, open_image, payload_bytes
-from app.imaging.preprocess import ink_map, nudges, prepare_pixels
+from app.imaging.decode import ImageLimits, decode_image, payload_bytes, upright_size
+from app.imaging.preprocess import Source, ink_map, nudges, prepare_pixels
 from app.imaging.segment import segment
 from app.serving.executor import Job
 from app.serving.models import Models
@@ -33,18 +44,21 @@ ERRORS = responses(400, 404, 408, 413, 415, 422, 503)
 UNSURE = 0.75  # a digit of a number read with less confidence than this is read again, steadied
 
 
-def number_ink(body_image: bytes | None, pixels: Any,
-               limits: ImageLimits) -> tuple[Image.Image, tuple[int, int], float]:
-    """The drawing's ink ("L"), where that ink sits in the image sent, and the factor from the
-    decoded image's pixels to the sent image's (large images are decoded reduced)."""
+Rescale = Callable[[tuple[int, int, int, int]], list[int]]  # a box in the decoded image → in the sent one
+
+
+def number_ink(body_image: bytes | None, pixels: Any, limits: ImageLimits,
+               source: Source = "auto") -> tuple[Image.Image, tuple[int, int], Rescale]:
+    """The drawing's ink ("L"), where that ink sits in the decoded image, and what turns a box of
+    the decoded image into one of the sent image's upright pixels (``sent_box``: large images are
+    decoded reduced)."""
     if body_image is None:
         x = prepare_pixels(pixels)
-        return Image.fromarray(np.round(x * 255).astype(np.uint8)), (0, 0), 1.0
-    with open_image(body_image, limits) as header:
-        sent_width = header.width
+        return Image.fromarray(np.round(x * 255).astype(np.uint8)), (0, 0), lambda box: list(box)
     img = decode_image(body_image, limits)
-    ink, box = ink_map(img)
-    return ink, (box[0], box[1]), sent_width / img.width
+    ink, box = ink_map(img, source)
+    upright = upright_size(body_image, limits)
+    return ink, (box[0], box[1]), lambda box: sent_box(box, img.size, upright)
 
 
 def steadied(predictor: Predictor, X: NDArray[np.float32], P: NDArray[np.float64],
@@ -70,8 +84,8 @@ def steadied(predictor: Predictor, X: NDArray[np.float32], P: NDArray[np.float64
 
 
 def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, predictor: Predictor,
-                preview: bool) -> bytes:
-    ink, (ox, oy), scale = number_ink(data, pixels, limits)
+                preview: bool, source: Source = "auto") -> bytes:
+    ink, (ox, oy), sent = number_ink(data, pixels, limits, source)
     job.check()
     readings: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []  # the candidates', kept
 
@@ -96,8 +110,7 @@ def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, 
     for piece, answer in zip(found, answers, strict=True):
         del answer["model"]  # once for the whole number, below
         x, y, w, h = piece.box
-        answer["box"] = [round((x + ox) * scale), round((y + oy) * scale), max(1, round(w * scale)),
-                         max(1, round(h * scale))]
+        answer["box"] = sent((x + ox, y + oy, w, h))
         digits.append(answer)
     text = "".join("?" if d["verdict"] == "not_a_digit" else str(d["digit"]) for d in digits)
     return json_bytes({"text": text, "digits": digits, "model": {"name": predictor.name, "version": predictor.version}})
@@ -106,7 +119,7 @@ def read_number(job: Job, data: bytes | None, pixels: Any, limits: ImageLimits, 
 def answer_read(job: Job, body: PredictRequest, preview: bool, models: Models, settings: Settings) -> bytes:
     predictor = models.get(body.model)
     data = payload_bytes(body.image) if body.image is not None else None
-    return read_number(job, data, body.pixels, image_limits(settings), predictor, preview)
+    return read_number(job, data, body.pixels, image_limits(settings), predictor, preview, body.source)
 
 
 DIRECT = [Direct("/api/read", PredictRequest, answer_read)]
@@ -124,8 +137,9 @@ async def read(request: Request, body: PredictRequest, models: ModelsDep, settin
              summary="Read a number from an uploaded image file (curl -F file=@number.png)")
 async def read_file(request: Request, file: Annotated[UploadFile, UploadParam], models: ModelsDep,
                     settings: SettingsDep, pool: PoolDep, preview: PreviewQuery = True,
-                    model: ModelQuery = None) -> Response:
+                    model: ModelQuery = None, source: SourceQuery = "auto") -> Response:
     predictor = models.get(model)
     data = await file.read()
-    answer = await pool.run(client_gone(request), read_number, data, None, image_limits(settings), predictor, preview)
+    answer = await pool.run(client_gone(request), read_number, data, None, image_limits(settings), predictor, preview,
+                            source)
     return Response(answer, media_type="application/json")
