@@ -70,6 +70,10 @@
     const body = rows(t.values, t.shape).map((r, i) => el("tr", {}, el("th", { scope: "row", text: String(i) }),
       ...r.map((v) => tinted("td", v, scale))));
     const table = el("table", {}, el("tbody", {}, ...body));
+    if (t.columns) {  // a few of a 10×784 term's columns: name each pixel by its place in the 28×28 image
+      table.prepend(el("thead", {}, el("tr", {}, el("td"), ...t.columns.map((j) =>
+        el("th", { scope: "col", title: `pixel ${j}`, text: `(${Math.floor(j / 28)}, ${j % 28})` })))));
+    }
     return el("div", { className: "matrix", role: "region", tabindex: "0", "aria-label": caption || `${t.name}, ${t.shape.join(" by ")}` }, table);
   }
 
@@ -85,11 +89,12 @@
     }));
     const some = (t.values || []).flat(Infinity);
     const range = `${n}×${m} numbers, from ${fmt(t.min)} to ${fmt(t.max)}, one picture per row.`;
+    const which = t.columns ? "Its values at the pixels where the image has most ink (row, column):" : "Its first columns:";
     if (!some.length) return [row, el("p", { className: "muted", text: range })];
     if (some.every((v) => v === 0)) {  // dW1's first columns are the image's blank corner
       return [row, el("p", { className: "muted", text: `${range} Its first columns are all 0: those pixels are blank.` })];
     }
-    return [row, el("p", { className: "muted", text: `${range} Its first columns:` }), matrix(t, scale, `${t.name}, its first columns`)];
+    return [row, el("p", { className: "muted", text: `${range} ${which}` }), matrix(t, scale, `${t.name}, a few of its columns`)];
   }
 
   function term(t) {
