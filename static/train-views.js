@@ -156,8 +156,10 @@
     }
     canvas.dataset.points = String(points.length);
     const last = points[points.length - 1];
+    const says = (v, text) => (Number.isFinite(v) ? text(v) : "not a number");
     canvas.setAttribute("aria-label", last
-      ? `Loss and accuracy over ${last.step} of ${total} steps: loss ${last.loss.toPrecision(3)}, validation accuracy ${(last.val_accuracy * 100).toFixed(1)} %`
+      ? `Loss and accuracy over ${last.step} of ${total} steps: loss ${says(last.loss, (v) => v.toPrecision(3))}, ` +
+        `validation accuracy ${says(last.val_accuracy, (v) => `${(v * 100).toFixed(1)} %`)}`
       : "Loss and accuracy per step: no step yet");
   }
 

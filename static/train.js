@@ -35,37 +35,53 @@
   }
 
   const runUrl = (path = "") => `/api/train/${encodeURIComponent(run.id)}${path}`;
-  const percent = (v) => `${(v * 100).toFixed(1)} %`;
+  const percent = (v) => `${(v * 100).toFixed(1)}\u00a0%`;  // "84.7 %", never broken before the %
 
   // ----- the form ---------------------------------------------------------------------------------
+  const OPTIMIZERS = { gd: "GD", momentum: "momentum", rmsprop: "RMSProp", adam: "Adam" };  // short, for the menu
+
   function option(o) {
-    const [value, text] = typeof o === "string" ? [o, OPTIMIZERS[o] || o] : [o.name, o.label || o.name];
-    return el("option", { value, text });
+    const name = typeof o === "string" ? o : o.name;
+    return el("option", { value: name, text: o.label || OPTIMIZERS[name] || name });
   }
-  const OPTIMIZERS = { gd: "GD", momentum: "momentum", rmsprop: "RMSProp", adam: "Adam" };
 
   function fillForm(d) {
     $("train-network").replaceChildren(...info.networks.map(option));
     $("train-optimizer").replaceChildren(...info.optimizers.map(option));
     $("train-network").value = d.network;
+    $("train-seed").value = String(d.seed ?? 0);
+    $("train-steps").max = String(info.limits.max_steps);
+    if (info.limits.max_batch_size) $("train-batch").max = String(info.limits.max_batch_size);
+    const n = info.data && (info.data.full_batch || info.data.train);
+    $("train-full-label").textContent = n ? `the same ${n.toLocaleString("en")} images (full batch, as in the tutorial)`
+      : "all its images at once (full batch, as in the tutorial)";
+    fillSettings(d);
+  }
+
+  /** Optimizer, α, batch and steps: the defaults, or what the server suggests for a network. */
+  function fillSettings(d) {
     $("train-optimizer").value = d.optimizer;
     $("train-lr").value = String(d.learning_rate);
     $("train-full").checked = !d.batch_size;
     $("train-mini").checked = !!d.batch_size;
     $("train-batch").value = String(d.batch_size || 64);
     $("train-steps").value = String(d.steps);
-    $("train-steps").max = String(info.limits.max_steps);
-    $("train-seed").value = String(d.seed ?? 0);
-    const n = info.data && info.data.train;
-    if (n) $("train-batch").max = String(n);
-    $("train-full-label").textContent = n ? `all ${n.toLocaleString("en")} at once (full batch, as in the tutorial)`
-      : "all at once (full batch, as in the tutorial)";
-    aboutNetwork();
+    about();
   }
 
-  function aboutNetwork() {
+  /** A network was chosen: the settings that make it learn well (the tutorial's for the tutorial's). */
+  function chooseNetwork() {
     const n = info.networks.find((x) => x.name === $("train-network").value);
+    if (n && n.suggested) fillSettings(n.suggested);
+    about();
+  }
+
+  /** The chosen network's and optimizer's descriptions; the batch size only for mini-batches. */
+  function about() {
+    const n = info.networks.find((x) => x.name === $("train-network").value);
+    const o = info.optimizers.find((x) => (x.name || x) === $("train-optimizer").value);
     $("train-network-about").textContent = n ? n.description : "";
+    $("train-optimizer-about").textContent = o && o.description ? o.description : "";
     $("train-batch").disabled = !$("train-mini").checked;
   }
 
@@ -100,15 +116,18 @@
     $("train-maths-other").hidden = !run || tutorial;
     $("train-maths-go").disabled = !(tutorial && (state === "paused" || state === "stopped"));
     if (run) $("train-image").max = String(Math.max(0, (run.data?.train ?? 1) - 1));
-    const kept = run && (state === "paused" || state === "stopped");
-    $("train-download").hidden = !kept;
-    if (kept) {
-      $("train-download").href = runUrl("/weights.npz");
-      $("train-download").download = `digitpad-${run.settings.network}-step${run.step}.npz`;
-      setTrained({ id: run.id, label: networkLabel(run.settings), accuracy: run.accuracy });
-    }
+    if (run && run.saved && (state === "paused" || state === "stopped")) handOver();
     if (state === "running") say("Training…");
     if (state === "paused") say(`Paused after step ${run.step}. Step goes one step further, Resume carries on.`);
+  }
+
+  /** The run has weights to answer with (saved at step 0, then as it goes): the pad asks them too
+      (again at each pause, step and at the end), and they can be downloaded. */
+  function handOver() {
+    run.saved = true;
+    $("train-download").hidden = false;
+    $("train-download").href = runUrl("/weights.npz");
+    setTrained({ id: run.id, label: networkLabel(run.settings), accuracy: run.accuracy });
   }
 
   function networkLabel(s) {
@@ -163,7 +182,10 @@
     });
     on("started", started);
     on("progress", progress);
-    on("weights", views.weights);
+    on("weights", (w) => {
+      views.weights(w);
+      if (!run.saved) handOver();
+    });
     on("grid", (g) => views.answers(g.answers));
     on("paused", (p) => { run.step = Math.max(run.step, p.step); setState("paused"); });
     on("resumed", () => setState("running"));
@@ -189,7 +211,8 @@
     if (Number.isFinite(p.val_accuracy)) run.accuracy = p.val_accuracy;
     views.curve(run.points, run.settings.steps);
     if (run.accuracy != null) $("train-accuracy").textContent = percent(run.accuracy);
-    $("train-numbers").textContent = [`step ${p.step} of ${run.settings.steps}`, `loss ${Number(p.loss).toPrecision(3)}`,
+    $("train-numbers").textContent = [`step ${p.step} of ${run.settings.steps}`,
+      Number.isFinite(p.loss) ? `loss ${p.loss.toPrecision(3)}` : "loss not a number",
       Number.isFinite(p.train_accuracy) ? `training ${percent(p.train_accuracy)}` : "",
       p.seconds != null ? `${p.seconds.toFixed(1)} s` : ""].filter(Boolean).join(" · ");
     if (run.state === "paused") afterStep();
@@ -221,6 +244,7 @@
       case "diverged": return `Diverged at step ${s.step}: ${s.message || "the loss is no longer a number"}. ` +
         "The learning rate is too large for this network: try a smaller one.";
       case "disconnected": return "Stopped: the page lost its connection to the run.";
+      case "failed": return `The run failed${s.message ? `: ${s.message}` : "."}`;
       default: return s.message ? `Stopped: ${s.message}` : `Stopped after ${s.step} steps${acc}.`;
     }
   }
@@ -233,6 +257,7 @@
     shownMaths = null;
     if (old.stream) old.stream.close();
     setTrained(null);
+    $("train-download").hidden = true;
     $("train-maths").replaceChildren();
     await api("DELETE", `/api/train/${encodeURIComponent(old.id)}`).catch(() => {});
   }
@@ -290,9 +315,8 @@
     e.preventDefault();
     start(false);
   });
-  $("train-network").addEventListener("change", aboutNetwork);
-  $("train-full").addEventListener("change", aboutNetwork);
-  $("train-mini").addEventListener("change", aboutNetwork);
+  $("train-network").addEventListener("change", chooseNetwork);
+  for (const id of ["train-optimizer", "train-full", "train-mini"]) $(id).addEventListener("change", about);
   $("train-pause").addEventListener("click", () => control(run.state === "paused" ? "resume" : "pause"));
   $("train-step").addEventListener("click", async () => {
     if (!run || run.state === "stopped") {

@@ -101,7 +101,7 @@ def trained(page: Page) -> None:
     """The Train panel with everything it shows: a short run to its end, and its maths all open."""
     page.get_by_test_id("train-steps").fill("20")
     page.get_by_test_id("train-start").click()
-    expect(page.get_by_test_id("train")).to_have_attribute("data-state", "stopped")
+    expect(page.get_by_test_id("train")).to_have_attribute("data-state", "stopped", timeout=TIMEOUT_MS)
     expect(page.locator("[data-testid='train-confusion'] table")).to_be_visible()
     page.get_by_test_id("train-maths-go").click()
     expect(page.get_by_test_id("train-maths-loss")).to_be_visible()

@@ -22,7 +22,7 @@ from tests.browser.test_browser import DIGITS, SHIPPED, TIMEOUT_MS, draw
 
 pytestmark = pytest.mark.browser  # Debian's Chromium
 
-PERCENT = re.compile(r"^\d{1,3}\.\d %$")  # "84.7 %"
+PERCENT = re.compile(r"^\d{1,3}\.\d\s%$")  # "84.7 %" (a no-break space)
 CURVE = "document.querySelector('[data-testid=\"train-curve\"]')"
 WEIGHTS = "document.querySelector('[data-testid=\"train-weights\"]')"
 
@@ -110,7 +110,7 @@ def test_a_run_learns_on_screen_pauses_steps_and_answers_the_pad(page: Page) -> 
 
     download = page.get_by_test_id("train-download")
     expect(download).to_be_visible()
-    npz = page.request.get(download.get_attribute("href") or "")
+    npz = page.request.get(download.evaluate("a => a.href"))
     assert npz.ok and npz.body()[:2] == b"PK", "weights.npz is not a zip"
 
     page.get_by_test_id("train-reset").click()  # forgets the run: the pad asks the shipped ones only
@@ -122,8 +122,8 @@ def test_a_run_learns_on_screen_pauses_steps_and_answers_the_pad(page: Page) -> 
 def test_a_finished_run_says_so_and_shows_its_confusion_matrix(page: Page) -> None:
     page.get_by_test_id("train-steps").fill("60")
     page.get_by_test_id("train-start").click()
-    expect(page.get_by_test_id("train")).to_have_attribute("data-state", "stopped")
-    expect(page.get_by_test_id("train-status")).to_have_text(re.compile(r"^Finished: 60 steps, \d{1,3}\.\d % "))
+    expect(page.get_by_test_id("train")).to_have_attribute("data-state", "stopped", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("train-status")).to_have_text(re.compile(r"^Finished: 60 steps, \d{1,3}\.\d\s% "))
     expect(page.get_by_test_id("train-accuracy")).to_have_text(PERCENT)
     expect(page.locator("[data-testid='train-confusion'] tbody tr")).to_have_count(10)
     assert points(page) >= 2
