@@ -76,6 +76,9 @@
       canvases = event.units.map((_, i) => el("canvas", { width: w, height: h, role: "img",
         "aria-label": `${what} ${i + 1}: its ${h * w} weights as a ${h} by ${w} picture` }));
       box.className = `train-weights ${h === 28 ? "units" : "kernels"}`;
+      const n = event.units.length;
+      $("train-weights-what").textContent = h !== 28 ? `One picture per ${h}×${w} filter of the first convolution`
+        : n === 10 ? "One picture per hidden unit (all ten)" : `One picture per hidden unit (the first ${n})`;
       box.replaceChildren(...canvases);
     }
     event.units.forEach((u, i) => diverging(bytesOf(u), h, w, 0, canvases[i]));

@@ -4,7 +4,7 @@ A run of the tutorial's network (784-10-10, full-batch gradient descent) is star
 its curve grows point by point, its first layer's pictures change, Pause holds it, Step takes one
 more step and shows that step's equations with their numbers, and the pad asks the trained
 network beside the shipped ones. A short run to its end shows the confusion matrix and says how it
-ended. With training off, the panel says so and offers nothing to press. Every wait is Playwright's
+ended; a run with a learning rate of 10⁶ stops as diverged, in words. With training off, the panel says so and offers nothing to press. Every wait is Playwright's
 (expect, wait_for_function): nothing sleeps.
 """
 
@@ -143,3 +143,13 @@ def test_with_training_off_the_panel_says_so_and_offers_nothing(browser: Browser
             for control in ("train-start", "train-pause", "train-step", "train-reset", "train-network"):
                 expect(page.get_by_test_id(control)).to_be_hidden()
             expect(page.get_by_test_id("architecture")).not_to_be_empty()  # the rest of the explorer works
+
+
+def test_a_diverging_run_stops_and_says_why(page: Page) -> None:
+    page.get_by_test_id("train-lr").fill("1e6")  # allowed: watching it diverge is a lesson
+    page.get_by_test_id("train-start").click()
+    expect(page.get_by_test_id("train")).to_have_attribute("data-state", "stopped", timeout=TIMEOUT_MS)
+    status = page.get_by_test_id("train-status")
+    expect(status).to_contain_text("Diverged at step")
+    expect(status).to_contain_text("try a smaller one")
+    expect(status).to_have_attribute("data-tone", "warn")
