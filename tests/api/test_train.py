@@ -57,6 +57,9 @@ def test_an_mnist_folder_is_the_source_when_it_has_the_files(weights_path: Path,
     ({"batch_size": 6001}, "batch_size"),
     ({"batch_size": 2.5}, "batch_size"),
     ({"seed": -1}, "seed"),
+    ({"seed": False}, "seed"),
+    ({"steps": "500"}, "steps"),
+    ({"paused": "yes"}, "paused"),
     ({"epochs": 3}, "epochs"),
 ])
 def test_bad_parameters_are_422_naming_the_field(client: TestClient, body: dict[str, object], where: str) -> None:
