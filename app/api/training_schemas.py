@@ -14,9 +14,10 @@ RunState = Literal["running", "paused", "stopped"]
 
 
 class TrainRequest(BaseModel):
-    """A live run. Every field may be left out: the defaults are the tutorial's setting."""
+    """A live run. Every field may be left out: the defaults are the tutorial's setting. Numbers and
+    booleans must be JSON's own (strict: no "0.1", no true for 1)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"network": "tutorial", "optimizer": "gd", "learning_rate": 0.1, "batch_size": 0, "steps": 500},
         {"network": "mlp", "optimizer": "adam", "learning_rate": 0.001, "batch_size": 64, "steps": 3000}]})
 

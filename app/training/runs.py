@@ -136,6 +136,7 @@ class Training:
     def sweep(self) -> None:
         for run in self.runs():
             if self.expired(run):
+                run.state()  # counts its end, if nobody has
                 shutil.rmtree(run.dir, ignore_errors=True)
 
     def retry_after(self) -> int:
@@ -183,6 +184,7 @@ class Training:
         deadline = time.monotonic() + wait
         while run.alive() and time.monotonic() < deadline:
             time.sleep(0.02)
+        run.state()  # counts its end, if nobody has
         shutil.rmtree(run.dir, ignore_errors=True)
 
     def close(self) -> None:

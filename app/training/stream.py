@@ -77,6 +77,7 @@ async def events(run: Run, after: int = 0) -> AsyncIterator[bytes]:
                 if number > after:
                     out.append(message(number, line))
                 if line.startswith(b"stopped "):
+                    run.count_end(json.loads(line[8:]).get("reason", "failed"))
                     done = True
                     break
             if out:
@@ -84,6 +85,7 @@ async def events(run: Run, after: int = 0) -> AsyncIterator[bytes]:
             if done:
                 return
             if dead:  # gone before the look just taken, which found no stopped event
+                run.count_end("failed")
                 done = True
                 yield failed(number + 1)
                 return
