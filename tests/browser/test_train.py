@@ -4,8 +4,9 @@ A run of the tutorial's network (784-10-10, full-batch gradient descent) is star
 its curve grows point by point, its first layer's pictures change, Pause holds it, Step takes one
 more step and shows that step's equations with their numbers, and the pad asks the trained
 network beside the shipped ones. A short run to its end shows the confusion matrix and says how it
-ended; a run with a learning rate of 10⁶ stops as diverged, in words. With training off, the panel says so and offers nothing to press. Every wait is Playwright's
-(expect, wait_for_function): nothing sleeps.
+ended; a run with a learning rate of 10⁶ stops as diverged, in words. With training off, the panel
+says so and offers nothing to press. Every wait is Playwright's (expect, wait_for_function):
+nothing sleeps.
 """
 
 from __future__ import annotations
