@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Iterator
@@ -36,7 +37,8 @@ def make() -> Path:
 
 
 def remove(folder: Path, wait: float = 2.0) -> None:
-    """Ask every run in ``folder`` to stop, give them up to ``wait`` seconds, then remove it all."""
+    """Ask every run in ``folder`` to stop, give them up to ``wait`` seconds, kill those still
+    running (their pid is in their folder), then remove it all."""
     runs = [d for d in (folder / "runs").glob("*") if d.is_dir()]
     for run in runs:
         with contextlib.suppress(OSError):
@@ -44,6 +46,10 @@ def remove(folder: Path, wait: float = 2.0) -> None:
     deadline = time.monotonic() + wait
     while any(held(run / "alive.lock") for run in runs) and time.monotonic() < deadline:
         time.sleep(0.05)
+    for run in runs:
+        if held(run / "alive.lock"):  # still its process's, so the pid is still its own
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int((run / "pid").read_text()), signal.SIGKILL)
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -106,9 +106,11 @@ class Loop:
                               "grid": {"images": [b64(np.round(x * 255)) for x in grid],
                                        "labels": [int(v) for v in data.y_val[:GRID]]}})
         self.pictures()
-        self.save()
         if self.paused:
+            self.save()
             self.emit("paused", {"step": 0})
+        else:
+            self.next_save = 0.0  # after the first progress point, which the page waits for
         self.write_state()
         while True:
             reason = self.check()

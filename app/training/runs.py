@@ -7,6 +7,7 @@
     runs/<id>/alive.lock     held locked by the process while it lives
     runs/<id>/watched        touched by the worker streaming the events: the process stops when it goes stale
     runs/<id>/weights.npz    the latest weights, in the weights/ format
+    runs/<id>/pid            the process's id, for a DELETE that cannot wait for it to stop
 
 The id is random and is the only way to a run: runs are not listed. A stopped run is kept for
 ``DIGITPAD_TRAINING_TTL`` seconds, then swept away by the next worker that starts or lists runs."""
@@ -19,6 +20,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from app.observability.metrics import TRAINING_RUNS
-from app.settings import Settings
+from app.settings import APP_DIR, Settings
 from app.training import catalogue, folder
 from app.training.folder import append_command, claim_slot, held
 
@@ -73,6 +75,23 @@ class Run:
         if state["state"] == "stopped":
             self.count_end(str(state.get("reason", "failed")))
         return state
+
+    def ended(self, wait: float) -> bool:
+        """Whether the process has ended, waiting up to ``wait`` seconds for it."""
+        deadline = time.monotonic() + wait
+        while self.alive():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL the run's process (its pid as the worker that started it wrote it), if it still
+        holds its alive lock: then the pid is still its own."""
+        with contextlib.suppress(OSError, ValueError):
+            pid = int((self.dir / "pid").read_text())
+            if self.alive():
+                os.kill(pid, signal.SIGKILL)
 
     def command(self, word: str) -> None:
         with contextlib.suppress(FileNotFoundError):  # a run deleted meanwhile needs no command
@@ -153,37 +172,50 @@ class Training:
             TRAINING_RUNS.labels("refused").inc()
             raise Busy(self.retry_after())
         try:
-            run = Run(secrets.token_urlsafe(12), Path())
-            run.dir = self.root / "runs" / run.id
-            run.dir.mkdir()
+            run = self.prepare(settings)
             alive = folder.lock(run.dir / "alive.lock")
             assert alive is not None  # a fresh file: nobody else holds it
-            spec = {"settings": settings, "data": self.data(), "limits": self.limits(), "started": time.time(),
-                    "mnist_dir": str(self.settings.mnist_dir) if self.source == "mnist" else None,
-                    "cache": str(self.root / "cache")}
-            (run.dir / "settings.json").write_text(json.dumps(spec))
-            self.spawn(run, (slot, alive))
+            try:
+                self.spawn(run, (slot, alive))
+            finally:
+                os.close(alive)
         finally:
             os.close(slot)  # the process holds the slot now (or, if it never started, nobody)
         TRAINING_RUNS.labels("started").inc()
         return run
 
+    def prepare(self, settings: dict[str, Any]) -> Run:
+        """A new run's folder and its ``settings.json``: what the process is to do."""
+        run_id = secrets.token_urlsafe(12)
+        run = Run(run_id, self.root / "runs" / run_id)
+        run.dir.mkdir()
+        spec = {"settings": settings, "data": self.data(), "limits": self.limits(), "started": time.time(),
+                "mnist_dir": str(self.settings.mnist_dir) if self.source == "mnist" else None,
+                "cache": str(self.root / "cache")}
+        (run.dir / "settings.json").write_text(json.dumps(spec))
+        return run
+
     def spawn(self, run: Run, fds: tuple[int, int]) -> None:
         """Start the run's process, holding ``fds`` (its slot and alive locks); reaped by a thread."""
-        env = {**os.environ, **BLAS_THREADS}
+        # The same ``app`` package as this server's, whatever the folder: run from the run's folder,
+        # with this package's parent first on the path.
+        path = os.pathsep.join(p for p in (str(APP_DIR.parent), os.environ.get("PYTHONPATH")) if p)
+        env = {**os.environ, **BLAS_THREADS, "PYTHONPATH": path}
         with open(run.dir / "log", "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "app.training.process", str(run.dir)],
+            proc = subprocess.Popen([sys.executable, "-m", "app.training.process", str(run.dir)], cwd=run.dir,
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                     pass_fds=fds, env=env, start_new_session=True)
-        os.close(fds[1])
+        (run.dir / "pid").write_text(str(proc.pid))
         threading.Thread(target=proc.wait, name=f"training-{run.id}", daemon=True).start()
 
     def forget(self, run: Run, wait: float = 1.0) -> None:
-        """Stop the run (waiting up to ``wait`` seconds for its process to end) and remove its folder."""
+        """Stop the run and remove its folder. Its process is asked to stop and given ``wait``
+        seconds (a niced process on a busy machine may take longer), then killed: its slot is free
+        when this returns."""
         run.command("stop")
-        deadline = time.monotonic() + wait
-        while run.alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
+        if not run.ended(wait):
+            run.kill()
+            run.ended(wait)
         run.state()  # counts its end, if nobody has
         shutil.rmtree(run.dir, ignore_errors=True)
 

@@ -4,6 +4,7 @@ server in tests/server/test_training.py."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +99,13 @@ def test_unknown_ids_are_404_unknown_run(client: TestClient, run_id: str) -> Non
         assert r.status_code == 404, (method, tail, r.text)
         assert r.json()["code"] in ("unknown_run", "not_found")
     assert client.get(f"/api/train/{run_id}").json()["code"] in ("unknown_run", "not_found")
+
+
+def test_a_stopped_run_is_forgotten_after_the_ttl(weights_path: Path) -> None:
+    with TestClient(create_app(Settings(weights=weights_path, training_ttl=0.5))) as c:
+        run_id = c.post("/api/train", json={"steps": 1}).json()["id"]
+        deadline = time.monotonic() + 60
+        while (r := c.get(f"/api/train/{run_id}")).status_code == 200:
+            assert time.monotonic() < deadline, r.json()
+            time.sleep(0.1)
+        assert r.json()["code"] == "unknown_run"

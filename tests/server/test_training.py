@@ -1,7 +1,7 @@
 """Live training on a real ``digitpad-serve`` with two workers: runs streamed over SSE (httpx), paused,
-stepped, resumed, deleted; slots full (503); a run that diverges; a stream that closes; the trained
-network answering drawings and downloaded; predictions answered while a run trains; the training
-folder removed at shutdown. Any worker may answer any request, so each test crosses workers.
+stepped, resumed, deleted; slots full (503); a run that diverges; a stream that closes; a run whose
+process is killed; the trained network answering drawings and downloaded; predictions answered
+while a run trains; the training folder removed at shutdown. Any worker may answer any request, so each test crosses workers.
 
 No timing asserts: waits are polls bounded by a deadline, and the figures are the benchmark's
 (``python -m scripts.bench.training``)."""
@@ -9,6 +9,8 @@ No timing asserts: waits are polls bounded by a deadline, and the figures are th
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -221,12 +223,25 @@ def test_predictions_keep_their_answers_while_a_run_trains(server: Served, api: 
     watch.close()
 
 
+def test_a_killed_run_is_said_to_have_failed_and_frees_its_slot(server: Served, api: httpx.Client) -> None:
+    run_id = start(api, paused=True)
+    watch = Watch(server.url, run_id)
+    watch.wait(lambda events: any(k == "paused" for k, _ in events))
+    [process] = [pid for pid in descendants(server.proc.pid) if run_id in Path(f"/proc/{pid}/cmdline").read_text()]
+    os.kill(process, signal.SIGKILL)
+    assert watch.end()["reason"] == "failed"
+    assert api.get(f"/api/train/{run_id}").json()["reason"] == "failed"
+    again = start(api, paused=True)
+    assert api.delete(f"/api/train/{again}").status_code == 204
+    watch.close()
+
+
 def test_metrics_count_runs(api: httpx.Client) -> None:
     text = api.get("/metrics").text
     counts = {line.split("outcome=")[1].split("}")[0].strip('"'): float(line.split()[-1])
               for line in text.splitlines() if line.startswith("digitpad_training_runs_total{")}
     assert counts["started"] >= 4 and counts["refused"] >= 1 and counts["finished"] >= 1
-    assert counts["diverged"] >= 1 and counts["disconnected"] >= 1
+    assert counts["diverged"] >= 1 and counts["disconnected"] >= 1 and counts["failed"] >= 1
     assert "digitpad_training_runs_in_progress 0.0" in text
 
 

@@ -195,7 +195,7 @@ async def predict(request: Request, run_id: str, body: PredictRequest, training:
 
 @router.get("/api/train/{run_id}/weights.npz", responses={200: {"content": {"application/octet-stream": {}}},
                                                           **responses(404, 409)},
-            summary="The run's latest network as a weights file (python -m scripts.predict --weights loads it)")
+            summary="The run's latest network as a weights file (python -m scripts.evaluate scores it)")
 async def weights_file(run_id: str, training: TrainingDep) -> Response:
     run = found(training, run_id)
     try:
