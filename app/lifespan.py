@@ -1,6 +1,7 @@
 """The app's lifespan: load the models, open the database, start the CPU pool and the storage
 threads, before the first request; refuse to start without them. It also points SIGHUP's reload
-at this app."""
+at this app, and opens live training (``app.training``): the folder digitpad-serve made for its
+workers, or one of its own, removed at shutdown."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.observability.metrics import served
+from app.observability.metrics import ON_SCRAPE, TRAINING_IN_PROGRESS, served
 from app.serving.executor import CpuPool
 from app.serving.models import load_models
 from app.serving.predictor import StartupError
@@ -20,6 +21,7 @@ from app.settings import Settings
 from app.storage.database import StorageError
 from app.storage.handle import Database
 from app.storage.threads import QUEUE, THREADS, StorageThreads
+from app.training.runs import Training, open_training
 
 
 def open_storage(url: str, timeout: float) -> Database:
@@ -36,6 +38,10 @@ def open_storage(url: str, timeout: float) -> Database:
                            "there, or set DIGITPAD_DATABASE_URL)") from None
 
 
+def _count_runs(training: Training | None) -> None:
+    TRAINING_IN_PROGRESS.set(training.in_progress() if training is not None else 0)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -48,11 +54,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.models, app.state.predictor = models, models.get(None)
     served({n: p.version for n, p in models.by_name.items()}, models.default)
     reloader.target = functools.partial(reload_models, app)
+    training = app.state.training = open_training(settings)
+    count_runs = functools.partial(_count_runs, training)
+    ON_SCRAPE.append(count_runs)
     # Everything loaded so far lives as long as the process: move it out of the garbage
     # collector's sight, so a full collection no longer walks it (pauses on requests otherwise).
     gc.collect()
     gc.freeze()
     yield
+    ON_SCRAPE.remove(count_runs)
+    if training is not None:
+        training.close()
     reloader.target = None
     app.state.pool.shutdown()
     app.state.storage.shutdown()

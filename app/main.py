@@ -13,7 +13,7 @@ from app.api import errors
 from app.api.direct import DirectRoutes
 from app.api.errors import ApiError
 from app.api.ratelimit import RateLimiter
-from app.api.routes import explain, feedback, predict, read, service, v2
+from app.api.routes import explain, feedback, predict, read, service, train, v2
 from app.lifespan import lifespan
 from app.middleware.body import BodyGuard
 from app.middleware.drain import Drain
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = None
     app.state.db = None
     app.state.storage = None
+    app.state.training = None
     app.state.feedback_limiter = RateLimiter(settings.feedback_per_minute)
     app.state.scrapes = Scrapes(exposition)
     errors.install(app)
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(read.router)
     app.include_router(feedback.router)
     app.include_router(explain.router)
+    app.include_router(train.router)
     app.include_router(v2.router)
     app.include_router(service.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")

@@ -71,6 +71,7 @@ DEFAULTS_IN_WORDS = {
     "cpu_threads": "the cores shared among the workers, at least one each",
     "workers": "one per core",
     "metrics_dir": "the system's temporary folder",
+    "mnist_dir": "the shipped subset: 20,000 training and 2,000 validation images of MNIST",
 }
 
 
@@ -119,6 +120,18 @@ class Settings(BaseSettings):
     feedback_per_minute: int = Field(default=30, gt=0,
                                      description="corrections one client (IP address) may send a minute, per worker "
                                      "(then 429 rate_limited)")
+    # Live training from /explore (POST /api/train; docs/architecture.md: a run is a process and a folder)
+    training: bool = Field(default=True, description="live training from the explorer: off answers every "
+                           "/api/train route with 404 training_off")
+    training_runs: int = Field(default=1, ge=1, le=64, description="training runs at once per server (all workers); "
+                               "one more gets 503 training_busy")
+    training_max_steps: int = Field(default=5000, ge=1, description="most steps a training run may ask for")
+    training_max_seconds: float = Field(default=120.0, gt=0, description="seconds a training run may last, pauses "
+                                        "included; then it stops with reason time_limit")
+    training_ttl: float = Field(default=1800.0, gt=0, description="seconds a stopped training run's network is kept "
+                                "(for predictions and its .npz) before it is removed")
+    mnist_dir: Path | None = Field(default=None, description="a folder with MNIST's training files for live training "
+                                   "(as digitpad-train's --data); without it, the subset shipped in the package")
     # digitpad-serve
     host: str = Field(default="127.0.0.1", description="address digitpad-serve listens on")
     port: int = Field(default=8000, ge=0, le=65535, description="port digitpad-serve listens on")

@@ -1,6 +1,7 @@
 // The explorer: what digitpad's networks are, how they were trained, and what they do with a
 // drawing made here. Everything comes from the API (/api/models, /api/models/{name},
-// /api/predict, /api/explain); no dependencies, no CDN.
+// /api/predict, /api/explain, and /api/train/{id}/predict for the network trained in the Train
+// panel, train.js); no dependencies, no CDN.
 "use strict";
 
 (() => {
@@ -11,6 +12,7 @@
   const select = $("model");
   let models = [];
   let version = 0;
+  let trained = null;           // the Train panel's network, while it has one
 
   // ----- small helpers -------------------------------------------------------------------
   function el(tag, attrs = {}, ...children) {
@@ -171,16 +173,20 @@
       $("confusion").replaceChildren(el("p", { className: "muted", text: "No test report in this weights file." }));
       return;
     }
-    const max = Math.max(...C.flat().filter((_, i) => i % 11 !== 0));
+    $("confusion").replaceChildren(confusionTable(C, test.per_class_accuracy || [], "confusion-note"));
+  }
+
+  /** A 10×10 confusion matrix (rows the truth) as a table, errors tinted red, each row's share right. */
+  function confusionTable(C, perClass, describedBy) {
+    const max = Math.max(1, ...C.flat().filter((_, i) => i % 11 !== 0));
     const head = el("tr", {}, el("th", { scope: "col", text: "truth ↓ answer →" }),
                     ...C.map((_, d) => el("th", { scope: "col", text: String(d) })), el("th", { scope: "col", text: "right" }));
     const rows = C.map((row, t) => el("tr", {}, el("th", { scope: "row", text: String(t) }), ...row.map((n, p) => {
       const cell = el("td", { text: String(n), className: t === p ? "hit" : "" });
       if (t !== p && n > 0) cell.style.background = `rgba(217, 48, 37, ${(0.15 + 0.6 * Math.log1p(n) / Math.log1p(max)).toFixed(2)})`;
       return cell;
-    }), el("td", { text: `${((test.per_class_accuracy || [])[t] * 100).toFixed(1)}%` })));
-    const table = el("table", { "aria-describedby": "confusion-note" }, el("thead", {}, head), el("tbody", {}, ...rows));
-    $("confusion").replaceChildren(table);
+    }), el("td", { text: perClass[t] == null ? "–" : `${(perClass[t] * 100).toFixed(1)}%` })));
+    return el("table", { "aria-describedby": describedBy }, el("thead", {}, head), el("tbody", {}, ...rows));
   }
 
   function showErrors(errors) {
@@ -272,16 +278,30 @@
     explain();
   }
 
+  /** Who answers a drawing: every served model, and the network trained in the Train panel if any. */
+  function askers() {
+    const served = models.map((m) => ({ name: m.name, title: m.description || m.preset, facts: facts(m),
+      ask: (image) => getJSON("/api/predict?preview=false", { image, model: m.name }) }));
+    if (!trained) return served;
+    const { id, label, accuracy } = trained;
+    const lines = [label, accuracy == null ? "training" : `${(accuracy * 100).toFixed(1)}% on validation`];
+    return [...served, { name: "trained", heading: "your network", title: "The network trained in the Train panel",
+      facts: el("p", { className: "facts" }, ...lines.map((text) => el("span", { text }))),
+      ask: (image) => getJSON(`/api/train/${encodeURIComponent(id)}/predict`, { image }) }];
+  }
+
   async function compare() {
     const sent = version;
     const body = await pad.exportPNG();
-    const answers = await Promise.all(models.map((m) =>
-      getJSON("/api/predict?preview=false", { image: body, model: m.name }).catch((e) => ({ error: e.message }))));
+    const who = askers();
+    const answers = await Promise.all(who.map((m) => m.ask(body).catch((e) => ({ error: e.message }))));
     if (sent !== version) return;
-    $("compare").replaceChildren(...models.map((m, i) => {
+    $("compare-heading").textContent = answering(who.length);
+    $("compare").replaceChildren(...who.map((m, i) => {
       const a = answers[i];
-      const box = el("div", { className: "model", "data-model": m.name, title: m.description || m.preset });
-      box.append(el("h4", { text: m.name }), facts(m));
+      const name = m.heading || m.name;
+      const box = el("div", { className: "model", "data-model": m.name, title: m.title });
+      box.append(el("h4", { text: name }), m.facts);
       if (a.error) {
         box.append(el("p", { className: "muted", text: a.error }));
         return box;
@@ -290,7 +310,7 @@
       box.append(el("div", { className: "digit", text: shown, "data-testid": `compare-${m.name}` }),
         el("div", { className: "muted", text: a.verdict === "not_a_digit" ? "not a digit" : `${Math.round(a.confidence * 100)}%` }));
       const bars = el("div", { className: "mini-bars", role: "img",
-        "aria-label": `${m.name}: ${a.probabilities.map((p, d) => `${d} ${Math.round(p * 100)}%`).join(", ")}` });
+        "aria-label": `${name}: ${a.probabilities.map((p, d) => `${d} ${Math.round(p * 100)}%`).join(", ")}` });
       a.probabilities.forEach((p, d) => {
         const fill = el("span", { className: "fill" });
         fill.style.width = `${(p * 100).toFixed(1)}%`;
@@ -299,6 +319,13 @@
       box.append(bars);
       return box;
     }));
+  }
+
+  /** The Train panel has a network to ask ({id, label, accuracy}), or none any more (null). */
+  function setTrained(run) {
+    trained = run;
+    $("compare-heading").textContent = answering(models.length + (run ? 1 : 0));
+    if (!pad.isEmpty()) compare();
   }
 
   async function explain() {
@@ -370,5 +397,7 @@
     history.replaceState(null, "", url);
     showModel();
   });
+  // The Train panel (train.js) builds its pictures with these, and hands its network to the pad.
+  window.explorer = { el, confusionTable, setTrained };
   loadModels().catch((e) => { $("model-line").textContent = `Cannot load the models: ${e.message}`; });
 })();

@@ -32,10 +32,16 @@ CODES: dict[int, dict[str, str]] = {
     400: {"bad_request": "not valid HTTP, or a body that is not UTF-8 JSON (or is nested too deeply), "
                          "or not readable multipart form data"},
     404: {"not_found": "no such path",
-          "unknown_model": "the request names a model this server does not serve (see GET /api/models)"},
+          "unknown_model": "the request names a model this server does not serve (see GET /api/models)",
+          "training_off": "/api/train: live training is off on this server (DIGITPAD_TRAINING=off)",
+          "unknown_run": "/api/train/{id}: no training run has this id, or it stopped longer ago than the "
+                         "training TTL"},
     405: {"method_not_allowed": "the path exists, the method does not (see the Allow header)"},
     408: {"body_timeout": "the body did not arrive within the body timeout",
           "header_timeout": "the headers did not arrive within the header timeout (then the connection closes)"},
+    409: {"run_running": "/api/train/{id}: the run is running; pause it before stepping or asking for its maths",
+          "run_stopped": "/api/train/{id}: the run has stopped; it can no longer be paused, resumed or stepped",
+          "run_starting": "/api/train/{id}: the run has no weights yet (its process is still starting)"},
     413: {"body_too_large": "the body is over the body limit, checked before it is read"},
     431: {"headers_too_large": "the request line and headers are over 64 KiB (then the connection closes)"},
     415: {"unsupported_format": "not a PNG, JPEG, WebP or GIF image"},
@@ -57,7 +63,8 @@ CODES: dict[int, dict[str, str]] = {
           "storage_unavailable": "/api/feedback: the corrections database did not answer within the database "
                                  "timeout, every storage thread is waiting for it, or its file is missing",
           "overloaded": "every CPU thread is busy and the queue is full: retry after Retry-After seconds",
-          "shutting_down": "the request could not finish before the server's shutdown deadline"},
+          "shutting_down": "the request could not finish before the server's shutdown deadline",
+          "training_busy": "POST /api/train: every training slot is taken (retry after Retry-After seconds)"},
 }
 
 

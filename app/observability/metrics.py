@@ -9,6 +9,7 @@ them (``MultiProcessCollector``): whichever worker answers the scrape reports th
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import (
@@ -36,6 +37,14 @@ REJECTED = Counter("digitpad_rejected_requests_total", "Requests refused with a 
 MODEL = Gauge("digitpad_model_info", "The models served (1) by name, version and whether default",
               ["name", "version", "default"], multiprocess_mode="max")
 
+TRAINING_RUNS = Counter("digitpad_training_runs_total", "Live training runs: started, refused (every slot busy), "
+                        "and each run's end once, by its reason (finished, time_limit, diverged, stopped, "
+                        "disconnected, failed)", ["outcome"])
+TRAINING_IN_PROGRESS = Gauge("digitpad_training_runs_in_progress", "Live training runs whose process is running, "
+                             "counted when scraped", multiprocess_mode="livemostrecent")
+# Gauges computed when scraped (the live training runs): each sets its gauge, then the scrape renders.
+ON_SCRAPE: list[Callable[[], None]] = []
+
 
 _PREDICTED: dict[tuple[str, int, str], Any] = {}
 
@@ -57,6 +66,8 @@ def multiprocess_mode() -> bool:
 
 def exposition() -> tuple[bytes, str]:
     """The metrics in Prometheus's text format, and its content type."""
+    for refresh in ON_SCRAPE:
+        refresh()
     if multiprocess_mode():
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

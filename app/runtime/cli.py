@@ -32,6 +32,7 @@ from app.runtime.preflight import announce, keep_metrics, listening_socket
 from app.runtime.protocol import ServeConfig, TimedHttpToolsProtocol
 from app.serving.predictor import StartupError
 from app.settings import DEFAULTS_IN_WORDS, Settings, SettingsProblem, read_settings
+from app.training import folder as training_folder
 
 
 def config_from(settings: Settings) -> ServeConfig:
@@ -132,7 +133,10 @@ def main() -> None:
     try:
         with contextlib.ExitStack() as stack:
             sock = stack.enter_context(contextlib.closing(listening_socket(settings.host, settings.port)))
-            sys.exit(serve(settings, config, sock, workers_for(settings, stack)))
+            workers = workers_for(settings, stack)
+            if settings.training:  # one training folder for all the workers, removed when they stop
+                stack.enter_context(training_folder.shared())
+            sys.exit(serve(settings, config, sock, workers))
     except StartupError as e:
         print(e, file=sys.stderr)
         sys.exit(3)

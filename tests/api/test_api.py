@@ -345,7 +345,8 @@ def test_app_does_not_import_training_code() -> None:
                              check=True, timeout=60).stdout.split()
     ours = {m for m in modules if m.split(".")[0] in ("model", "scripts", "tqdm")}
     assert ours <= {"model", "model.weights", "model.network", "model.layers", "model.losses", "model.verdict",
-                    "model.explain", "model.inference"}
+                    "model.explain", "model.inference",
+                    "model.tutorial"}  # one step's maths on one image, shown by /api/train/{id}/maths, like explain
     assert "model.network" in ours
 
 

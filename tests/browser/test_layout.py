@@ -2,7 +2,9 @@
 
 One digitpad-serve, one Chromium, one browser context per (width, colour scheme); in each, the
 four pages are visited in turn, each once its real content is on screen (a drawing read on the
-drawing page and in the explorer, the operations rendered by Swagger UI and ReDoc). A page fits
+drawing page and in the explorer, where a short run of the Train panel has drawn its curve,
+pictures, confusion matrix and one step's maths first, the operations rendered by Swagger UI and
+ReDoc). A page fits
 when ``document.documentElement.scrollWidth`` is at most the window's width (nothing scrolls
 sideways) without the root or the body clipping what is wider. A failure names the page, the
 width, the scheme and the elements that stick out furthest past the right edge, with their
@@ -86,11 +88,24 @@ def drawing_page(page: Page) -> None:
 def explorer(page: Page) -> None:
     for panel in ("architecture", "curves", "confusion", "filters", "errors", "maths"):
         expect(page.get_by_test_id(panel)).not_to_be_empty()
+    trained(page)
     names = page.evaluate("fetch('/api/models').then(r => r.json()).then(d => d.models.map(m => m.name))")
+    page.get_by_test_id("pad").scroll_into_view_if_needed()
     draw(page, DIGITS["7"])
-    for name in names:  # every model's panel has its answer
+    for name in [*names, "trained"]:  # every model's panel has its answer, and the network trained here
         expect(page.get_by_test_id(f"compare-{name}")).to_be_visible()
     expect(page.locator("#feature-maps .layer").first).to_be_visible()
+
+
+def trained(page: Page) -> None:
+    """The Train panel with everything it shows: a short run to its end, and its maths all open."""
+    page.get_by_test_id("train-steps").fill("20")
+    page.get_by_test_id("train-start").click()
+    expect(page.get_by_test_id("train")).to_have_attribute("data-state", "stopped", timeout=TIMEOUT_MS)
+    expect(page.locator("[data-testid='train-confusion'] table")).to_be_visible()
+    page.get_by_test_id("train-maths-go").click()
+    expect(page.get_by_test_id("train-maths-loss")).to_be_visible()
+    page.locator("[data-testid='train-maths'] details").evaluate_all("ds => ds.forEach(d => { d.open = true; })")
 
 
 def swagger(page: Page) -> None:

@@ -39,7 +39,11 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.N
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     weights = app_weights(tmp_path_factory.mktemp("w") / "tiny.npz")
-    with serving(tmp_path_factory.mktemp("log"), weights, workers=None) as s:  # as deployed: one per core
+    # Live training off: each valid POST /api/train would start a training process (and the next get
+    # 503 training_busy); its routes still answer (404) to their schema. tests/api/test_train.py and
+    # tests/server/test_training.py hold them to their behaviour.
+    # Otherwise as deployed: one worker per core.
+    with serving(tmp_path_factory.mktemp("log"), weights, workers=None, training=False) as s:
         assert httpx.get(f"{s.url}/openapi.json").json() == schema.raw_schema  # the same document
         yield s.url
 
