@@ -20,9 +20,7 @@ from numpy.typing import NDArray
 from app.api.schemas import Drawing
 from app.imaging.budget import Budget, Work
 from app.imaging.decode import ImageLimits, decode_image, payload_bytes, upright_size
-from app.imaging.outlines import solid
-from app.imaging.preprocess import Source, fit_mnist, ink_map, prepare_pixels
-from app.imaging.specks import drop_specks
+from app.imaging.preprocess import Source, fit_decoded, prepare_pixels
 from app.observability.metrics import predicted
 from app.serving.predictor import Predictor
 from app.settings import Settings
@@ -73,16 +71,13 @@ def found(body: Drawing, limits: ImageLimits,
 
 def read_image(data: bytes, limits: ImageLimits, work: Work,
                source: Source = "auto") -> tuple[NDArray[np.float32], list[int]]:
-    """Image file bytes → (28, 28) float32 as ``preprocess.prepare_image`` gives it (the same steps,
-    ``source`` passed to ``ink_map``), and the box of the ink it was fitted from, in the sent image's
-    upright pixels."""
+    """Image file bytes → (28, 28) float32 as ``preprocess.prepare_image`` gives it (``source`` as
+    ``ink_map`` takes it), and the box of the ink it was fitted from, in the sent image's upright
+    pixels."""
     img = decode_image(data, limits)
     work.check()
-    ink, (left, top, _, _) = ink_map(img, source)
-    kept = solid(drop_specks(ink, (left, top), img.size), work)
-    x = fit_mnist(kept)
-    x0, y0, x1, y1 = kept.getbbox() or (0, 0, *kept.size)  # fit_mnist has found ink in it
-    return x, sent_box((x0 + left, y0 + top, x1 - x0, y1 - y0), img.size, upright_size(data, limits))
+    x, box = fit_decoded(img, work, source)
+    return x, sent_box(box, img.size, upright_size(data, limits))
 
 
 def sent_box(box: tuple[int, int, int, int], decoded: tuple[int, int], upright: tuple[int, int]) -> list[int]:

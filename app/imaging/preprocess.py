@@ -70,8 +70,17 @@ def prepare_image(data: bytes, limits: ImageLimits | None = None, work: Work | N
 
 def prepare_decoded(img: Image.Image, work: Work | None = None) -> F32:
     """A decoded image (as ``decode_image`` gives) → (28, 28) float32: ``prepare_image`` after the decode."""
-    ink, box = ink_map(img)
-    return fit_mnist(solid(drop_specks(ink, box[:2], img.size), work or Work()))
+    return fit_decoded(img, work or Work())[0]
+
+
+def fit_decoded(img: Image.Image, work: Work, source: Source = "auto") -> tuple[F32, tuple[int, int, int, int]]:
+    """A decoded image → (28, 28) float32 (``prepare_decoded``, ``source`` as ``ink_map`` takes
+    it), and the box (x, y, width, height) in the image's pixels of the ink it was fitted from."""
+    ink, (left, top, _, _) = ink_map(img, source)
+    kept = solid(drop_specks(ink, (left, top), img.size), work)
+    x = fit_mnist(kept)
+    x0, y0, x1, y1 = kept.getbbox() or (0, 0, *kept.size)  # fit_mnist has found ink in it
+    return x, (x0 + left, y0 + top, x1 - x0, y1 - y0)
 
 
 def prepare_pixels(values: list[float] | list[list[float]]) -> F32:
