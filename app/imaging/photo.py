@@ -45,6 +45,9 @@ STEP = 0.75  # a neighbour cell this much darker (or brighter) is across the pap
 FLAT = 0.5  # a drawing has at least this share of its edge's pixels within one grey level of the commonest
 BAND = 0.1  # the band round the edge where a drawing's paper is looked at
 MIN_INK = 0.12  # the least darkening (of the paper's light) that can be ink
+NOISE = 4.0  # σ of the paper's own noise below which nothing is ink
+APART = 3  # px between the pixels whose difference measures noise
+NOISE_CAP = 0.1  # the largest difference between neighbours that counts as noise
 MIN_PIXELS = 20  # fewer pixels than this darker than the floor are no writing
 STRONG = 0.5  # of the strongest ink: a piece holding none of this is not writing
 RULED = 2  # lines running the same way across a flat image make it a scan of lined paper
@@ -105,20 +108,37 @@ def photo_ink(img: Image.Image) -> Image.Image:
     mask = paper_mask(closed, dark.shape) & ~edges(closed, factor, dark.shape)
     dark = np.where(mask, dark, 0.0).astype(np.float32)
     dark = unruled(dark, mask)
-    floor = max(MIN_INK, 4.0 * _noise(dark[mask][::7]) if mask.any() else MIN_INK)
+    floor = _floor(dark)
+    strongest = _strongest(dark, 2 * floor)
+    least = float(np.median(floor))
+    if strongest < 2 * least:
+        raise EmptyImage("The photo shows no writing: nothing on the paper stands out as ink.")
     labels, n = label(dark > floor)
+    keep = _inside(labels, n)
+    ink = np.clip((dark - floor) / np.maximum(strongest - floor, least), 0.0, 1.0)
+    keep &= _anchored(ink, labels, n)
+    return Image.fromarray(np.round(np.where(keep[labels], ink, 0.0) * 255).astype(np.uint8), "L")
+
+
+def _strongest(dark: F32, sure: F32) -> float:
+    """How dark the writing's strongest ink is (its 98th percentile): over the pieces surely ink
+    (darker than ``sure``, which noise does not reach) that the photo's frame does not cut; 0
+    when there are too few."""
+    labels, n = label(dark > sure)
+    found = dark[_inside(labels, n)[labels]]
+    return float(np.percentile(found, 98)) if found.size >= MIN_PIXELS else 0.0
+
+
+def _inside(labels: NDArray[np.int32], n: int) -> NDArray[np.bool_]:
+    """Which pieces (``labels``, 1…n) the photo's frame does not cut (``_cut_by_frame``); all of
+    them when those hold fewer than ``MIN_PIXELS`` (writing cut by the frame, and nothing else)."""
     inside = np.ones(n + 1, bool)
     inside[_cut_by_frame(labels)] = False
     inside[0] = False
-    if np.count_nonzero(inside[labels]) < MIN_PIXELS:  # writing cut by the frame, and nothing else
+    if np.count_nonzero(inside[labels]) < MIN_PIXELS:
         inside[1:] = True
-    candidates = dark[inside[labels]]
-    strongest = float(np.percentile(candidates, 98)) if candidates.size >= MIN_PIXELS else 0.0
-    if strongest < 2 * floor:
-        raise EmptyImage("The photo shows no writing: nothing on the paper stands out as ink.")
-    ink = np.clip((dark - floor) / (strongest - floor), 0.0, 1.0)
-    keep = _anchored(ink, labels, n) & inside
-    return Image.fromarray(np.round(np.where(keep[labels], ink, 0.0) * 255).astype(np.uint8), "L")
+        inside[0] = False
+    return inside
 
 
 def _small_copy(rgb: Image.Image) -> tuple[F32, int]:
@@ -271,10 +291,23 @@ def _shrink(region: NDArray[np.bool_]) -> NDArray[np.bool_]:
     return np.min([p[i:i + h, j:j + w] for i in range(3) for j in range(3)], axis=0)
 
 
-def _noise(values: NDArray[np.float32]) -> float:
-    """A robust σ of what varies from pixel to pixel: the median absolute difference between
-    neighbours (a flat 1-D or 2-D array's), ÷ 0.954 (√2 × 0.6745)."""
-    flat = values.ravel()
-    if flat.size < 2:
-        return 0.0
-    return float(np.median(np.abs(np.diff(flat)))) / 0.954
+def _floor(dark: F32) -> F32:
+    """The least darkening that is ink at each pixel: ``NOISE`` σ of the paper's own noise in its
+    cell of the coarse grid, and at least ``MIN_INK``. Noise is larger against less light, so a
+    shadow asks more than the lit paper beside it. A cell's σ is from the mean difference between
+    pixels ``APART`` apart along every other row (past the light blur's reach), each difference
+    capped (``NOISE_CAP``) so that the writing's edges count little; the mean |difference| of
+    Gaussian noise is σ·2/√π."""
+    H, W = dark.shape
+    cell = _cell((W, H))
+    h, w = max(1, H // cell), max(1, W // cell)
+    step = 2 if cell >= 2 else 1
+    rows = dark[:h * cell:step]
+    diff = np.minimum(np.abs(rows[:, APART:w * cell + APART] - rows[:, :min(w * cell, W - APART)]), NOISE_CAP)
+    if diff.shape[1] < w * cell:  # the image is no wider than the cells: the last difference again
+        diff = np.pad(diff, ((0, 0), (0, w * cell - diff.shape[1])), mode="edge")
+    per_row = diff.reshape(diff.shape[0], w, -1).mean(axis=2)
+    starts = np.linspace(0, per_row.shape[0], h + 1).astype(np.int64)
+    sigma = np.add.reduceat(per_row, starts[:-1], axis=0) / np.diff(starts)[:, None] * (math.sqrt(math.pi) / 2)
+    cells = np.maximum(MIN_INK, NOISE * sigma).astype(np.float32)
+    return np.asarray(Image.fromarray(cells, "F").resize((W, H), Image.Resampling.BILINEAR), np.float32)
