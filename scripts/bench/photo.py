@@ -44,6 +44,7 @@ import cProfile
 import hashlib
 import http.client
 import io
+import json
 import os
 import pstats
 import statistics
@@ -98,6 +99,7 @@ def photo_files(kind: str, size: tuple[int, int], count: int, cache: Path) -> li
 
 
 def make_photo_files(kind: str, size: tuple[int, int], ns: list[int], names: list[Path]) -> None:
+    """Photos ``ns`` of ``kind`` (``make_photos.photo_at``, MNIST's test sample) written as ``names[n]``."""
     import numpy as np
 
     from model.mnist import read_idx
@@ -153,7 +155,6 @@ def post(conn: http.client.HTTPConnection, path: str, image: bytes) -> str:
     answer = r.read()
     if r.status == 200:
         return "200"
-    import json
     with contextlib.suppress(ValueError, KeyError, TypeError):
         return f"{r.status} {json.loads(answer)['code']}"
     return str(r.status)
