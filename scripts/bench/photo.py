@@ -33,8 +33,9 @@ a block is many ticks long. "in-process" is the route's own work (``predict_uplo
 
 Memory: each worker's resident set idle, then its peak (VmHWM; reset through
 /proc/PID/clear_refs where the kernel allows) over the rounds (one request at a time), and over
-a burst of ``--burst`` 4000×3000 uploads sent at once to each route (the workers' CPU threads
-take one each, the others wait with their bodies spooled)."""
+a burst of ``--burst`` 4000×3000 uploads sent at once to each route (each worker's CPU thread
+takes one at a time; the others wait, their bodies read, or are refused at once with 503
+``overloaded`` when their wait would pass ``DIGITPAD_MAX_WAIT``)."""
 
 from __future__ import annotations
 
