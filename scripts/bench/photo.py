@@ -319,7 +319,10 @@ def rss(pid: int, field_name: str) -> float:
 
 
 def print_cpu(pairs: list[tuple[Payload, Payload]], ceilings: dict[str, float]) -> None:
-    print(f"\n{'payload':42s} {'CPU/req':>8} {'spread':>13} {'in-proc':>8} {'eff.':>5} {'÷ base':>7} "
+    print("\nCPU/req: the server's processes' utime + stime over a block ÷ its requests, minus nothing (HTTP, "
+          "multipart, decode, photo path, forward pass, JSON, log, metrics), ms, median over the rounds (spread: "
+          "min–max); in-proc: the route's work in this process; ÷ base: ÷ the drawn 7's CPU/req")
+    print(f"{'payload':42s} {'CPU/req':>8} {'spread':>13} {'in-proc':>8} {'eff.':>5} {'÷ base':>7} "
           f"{'goal':>6} {'÷ goal':>6}  answers")
     for base, ph in pairs:
         for p in (base, ph):
