@@ -754,6 +754,26 @@ def make_photo(kind: str, cond: Conditions, X: F32, y: NDArray[np.uint8], fonts:
                rng: np.random.Generator, most: int = 3000) -> tuple[Image.Image, str]:
     """One photo (upright, before EXIF) and its label; fills in cond's source, stroke and sizes
     (the long side at most ``most`` px)."""
+    img, label, _ = placed_photo(kind, cond, X, y, fonts, rng, most)
+    return img, label
+
+
+@dataclass
+class Placed:
+    """Where the writing went: its clean coverage (h, w) (None: nothing written), its top-left
+    ``at`` (row, column) on a sheet of ``size`` (width, height) px, and ``coeffs``, Pillow's
+    PERSPECTIVE coefficients taking each photo pixel to its point on the sheet (``framing``)."""
+
+    ink: F32 | None
+    at: tuple[int, int]
+    size: tuple[int, int]
+    coeffs: list[float]
+    sheet: bool  # False: a bare table, no paper in the frame
+
+
+def placed_photo(kind: str, cond: Conditions, X: F32, y: NDArray[np.uint8], fonts: list[str],
+                 rng: np.random.Generator, most: int = 3000) -> tuple[Image.Image, str, Placed]:
+    """``make_photo``'s photo and label, and where its writing went (for ``truth``)."""
     ink: F32 | None
     if kind == "digits":
         ink, label = digit_ink(cond, X, y, fonts, rng)
@@ -776,7 +796,49 @@ def make_photo(kind: str, cond: Conditions, X: F32, y: NDArray[np.uint8], fonts:
     size, at, coeffs = framing(cond, (int(shape[0]), int(shape[1])), rng)
     sheet = None if label == "table" else paper_sheet(cond, (size[1], size[0]), ink, at, rng)
     scene = photographed(cond, sheet, coeffs, rng)
-    return camera(light(scene, cond, rng), cond, rng), label
+    return camera(light(scene, cond, rng), cond, rng), label, Placed(ink, at, size, coeffs, sheet is not None)
+
+
+# ---- what a photo holds, and photos of a given size (for benchmarks) ---------------------------
+
+def truth(cond: Conditions, placed: Placed) -> tuple[F32, F32]:
+    """What the photo (upright, as ``placed_photo`` made it) shows, before ink texture, light and
+    camera: the writing's clean coverage and the sheet's, each (H, W) float32 in [0, 1], warped
+    into the frame as the sheet was. An ink-mask's ground truth: coverage over 0.5."""
+    W, H = cond.width, cond.height
+    sheet_ink = np.zeros((placed.size[1], placed.size[0]), np.float32)
+    if placed.ink is not None:
+        (y0, x0), (ih, iw) = placed.at, placed.ink.shape
+        sheet_ink[y0:y0 + ih, x0:x0 + iw] = placed.ink
+    layers = [sheet_ink, np.ones_like(sheet_ink) if placed.sheet else np.zeros_like(sheet_ink)]
+    warped = [Image.fromarray(a, "F").transform((W, H), Image.Transform.PERSPECTIVE, placed.coeffs,
+                                                 Image.Resampling.BILINEAR, fillcolor=0.0) for a in layers]
+    ink, paper = (np.clip(np.asarray(w, np.float32), 0, 1).astype(np.float32) for w in warped)
+    return ink, paper
+
+
+def conditions_at(kind: str, size: tuple[int, int], rng: np.random.Generator) -> Conditions:
+    """A photo's conditions as ``draw_conditions`` draws them, in a frame of exactly ``size``
+    (width, height, upright): the writing's height scaled with the frame's short side."""
+    cond = draw_conditions(kind, rng, (max(size), max(size)))
+    scale = min(size) / min(cond.width, cond.height)
+    cond.width, cond.height = size
+    cond.digit_height = int(np.clip(round(cond.digit_height * scale), 80, 600))
+    return cond
+
+
+def photo_at(kind: str, size: tuple[int, int], seed: int, n: int, X: F32, y: NDArray[np.uint8],
+             fonts: list[str]) -> tuple[Image.Image, str, Conditions, Placed]:
+    """Photo ``n`` of ``kind`` (upright, before EXIF), exactly ``size`` (width, height) px, with its
+    label, conditions and placement; one stream per (seed, kind, n, size). A number too long for
+    the frame makes ``make_photo`` widen or turn it: that draw is skipped for the next."""
+    for attempt in range(20):
+        rng = np.random.default_rng([seed, KINDS.index(kind), n, *size, attempt])
+        cond = conditions_at(kind, size, rng)
+        img, label, placed = placed_photo(kind, cond, X, y, fonts, rng, max(size))
+        if (cond.width, cond.height) == size:
+            return img, label, cond, placed
+    raise ValueError(f"no {kind} photo fits {size[0]}×{size[1]} px")
 
 
 def font_files(folders: list[str]) -> list[str]:
