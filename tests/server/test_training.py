@@ -1,7 +1,8 @@
 """Live training on a real ``digitpad-serve`` with two workers: runs streamed over SSE (httpx), paused,
 stepped, resumed, deleted; slots full (503); a run that diverges; a stream that closes; a run whose
 process is killed; the trained network answering drawings and downloaded; predictions answered
-while a run trains; the training folder removed at shutdown. Any worker may answer any request, so each test crosses workers.
+while a run trains; the training folder removed at shutdown. Any worker may answer any request, so
+each test crosses workers.
 
 No timing asserts: waits are polls bounded by a deadline, and the figures are the benchmark's
 (``python -m scripts.bench.training``)."""
