@@ -8,9 +8,12 @@
     runs/<id>/watched        touched by the worker streaming the events: the process stops when it goes stale
     runs/<id>/weights.npz    the latest weights, in the weights/ format
     runs/<id>/pid            the process's id, for a DELETE that cannot wait for it to stop
+    runs/<id>/compacted      its event log has been compacted (``compact``)
 
 The id is random and is the only way to a run: runs are not listed. A stopped run is kept for
-``DIGITPAD_TRAINING_TTL`` seconds, then swept away by the next worker that starts or lists runs."""
+``DIGITPAD_TRAINING_TTL`` seconds, then swept away by the next worker that starts runs or describes
+them (GET /api/train); a minute after it stops, its event log loses all but its last weights
+pictures, so that a kept run takes little room (the temporary folder is often small)."""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from app.training import catalogue, folder
 from app.training.folder import append_command, claim_slot, held
 
 ID = re.compile(r"^[A-Za-z0-9_-]{16}$")
+COMPACT_AFTER = 60.0  # s after a run stops that its event log is compacted (``compact``)
 BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -153,10 +157,23 @@ class Training:
         return sum(run.alive() for run in self.runs())
 
     def sweep(self) -> None:
+        """Remove the runs stopped longer ago than the TTL; compact the others' event logs."""
         for run in self.runs():
             if self.expired(run):
                 run.state()  # counts its end, if nobody has
                 shutil.rmtree(run.dir, ignore_errors=True)
+            elif self.stopped_for(run) > COMPACT_AFTER:
+                with contextlib.suppress(OSError):
+                    compact(run)
+
+    def stopped_for(self, run: Run) -> float:
+        """Seconds since the run stopped (0 while it runs)."""
+        try:
+            state = json.loads((run.dir / "state.json").read_text())
+            changed = (run.dir / "state.json").stat().st_mtime
+        except (OSError, ValueError):
+            return 0.0
+        return time.time() - changed if state.get("state") == "stopped" else 0.0
 
     def retry_after(self) -> int:
         """Seconds until the oldest live run reaches its time limit (at least 1)."""
@@ -223,6 +240,23 @@ class Training:
         """At shutdown: the folder removed (runs stopped first) if this app made it."""
         if self.own:
             folder.remove(self.root)
+
+
+def compact(run: Run) -> None:
+    """Blank every ``weights`` event of a stopped run's log but the last (most of the log's bytes:
+    two a second of the first layer's pictures), keeping the lines, so messages keep their numbers
+    (a blank line is counted and not sent). Done once the run has long stopped, when no stream
+    still tails the log by its offsets."""
+    done = run.dir / "compacted"
+    if done.exists():
+        return
+    lines = (run.dir / "events.log").read_bytes().splitlines(keepends=True)
+    pictures = [i for i, line in enumerate(lines) if line.startswith(b"weights ")]
+    kept = set(pictures[-1:])
+    tmp = run.dir / ".events.log"
+    tmp.write_bytes(b"".join(b"-\n" if i in pictures and i not in kept else line for i, line in enumerate(lines)))
+    os.replace(tmp, run.dir / "events.log")
+    done.touch()
 
 
 def process(args: list[str], where: Path, log_path: Path, fds: tuple[int, ...]) -> int:
