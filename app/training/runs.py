@@ -151,7 +151,10 @@ class Training:
         return time.time() - changed > self.settings.training_ttl and not run.alive()
 
     def runs(self) -> list[Run]:
-        return [Run(d.name, d) for d in (self.root / "runs").iterdir() if ID.match(d.name)]
+        try:
+            return [Run(d.name, d) for d in (self.root / "runs").iterdir() if ID.match(d.name)]
+        except FileNotFoundError:  # removed under the server: made again by the next start
+            return []
 
     def in_progress(self) -> int:
         return sum(run.alive() for run in self.runs())

@@ -4,6 +4,7 @@ server in tests/server/test_training.py."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +134,11 @@ def test_a_compacted_log_keeps_every_event_but_old_pictures_and_their_numbers(cl
     again = sse(client, run_id)
     assert [e for e in events if e[1] != "weights"] == [e for e in again if e[1] != "weights"]
     assert [e for e in again if e[1] == "weights"] == [e for e in events if e[1] == "weights"][-1:]
+
+
+def test_a_training_folder_removed_under_the_server_is_made_again(client: TestClient) -> None:
+    training = client.app.state.training  # type: ignore[attr-defined]
+    shutil.rmtree(training.root)  # as a cleaner of old temporary files would
+    r = client.post("/api/train", json={"steps": 1})
+    assert r.status_code == 201, r.text
+    assert client.delete(f"/api/train/{r.json()['id']}").status_code == 204
