@@ -55,6 +55,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     served({n: p.version for n, p in models.by_name.items()}, models.default)
     reloader.target = functools.partial(reload_models, app)
     training = app.state.training = open_training(settings)
+    if training is not None:
+        training.warm()
     count_runs = functools.partial(_count_runs, training)
     ON_SCRAPE.append(count_runs)
     # Everything loaded so far lives as long as the process: move it out of the garbage

@@ -88,7 +88,7 @@ def cached(source: Source, directory: Path | None, cache: Path) -> Path:
     folder = cache / source
     if folder.is_dir():
         return folder
-    cache.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(exist_ok=True)  # not its parents: a folder removed meanwhile (the server stopped) stays removed
     with open(cache / f".{source}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if folder.is_dir():

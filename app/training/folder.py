@@ -104,7 +104,10 @@ def held(path: Path) -> bool:
 
 
 def claim_slot(folder: Path, slots: int) -> int | None:
-    """A descriptor holding a free slot's lock, or None when all ``slots`` are taken."""
+    """A descriptor holding a free slot's lock, or None when all ``slots`` are taken. The folder is
+    made again if something (a cleaner of old temporary files) has removed it."""
+    for sub in ("slots", "runs", "cache"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
     for k in range(slots):
         fd = lock(folder / "slots" / f"{k}.lock")
         if fd is not None:

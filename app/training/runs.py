@@ -8,9 +8,12 @@
     runs/<id>/watched        touched by the worker streaming the events: the process stops when it goes stale
     runs/<id>/weights.npz    the latest weights, in the weights/ format
     runs/<id>/pid            the process's id, for a DELETE that cannot wait for it to stop
+    runs/<id>/compacted      its event log has been compacted (``compact``)
 
 The id is random and is the only way to a run: runs are not listed. A stopped run is kept for
-``DIGITPAD_TRAINING_TTL`` seconds, then swept away by the next worker that starts or lists runs."""
+``DIGITPAD_TRAINING_TTL`` seconds, then swept away by the next worker that starts runs or describes
+them (GET /api/train); a minute after it stops, its event log loses all but its last weights
+pictures, so that a kept run takes little room (the temporary folder is often small)."""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from app.training import catalogue, folder
 from app.training.folder import append_command, claim_slot, held
 
 ID = re.compile(r"^[A-Za-z0-9_-]{16}$")
+COMPACT_AFTER = 60.0  # s after a run stops that its event log is compacted (``compact``)
 BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -147,16 +151,32 @@ class Training:
         return time.time() - changed > self.settings.training_ttl and not run.alive()
 
     def runs(self) -> list[Run]:
-        return [Run(d.name, d) for d in (self.root / "runs").iterdir() if ID.match(d.name)]
+        try:
+            return [Run(d.name, d) for d in (self.root / "runs").iterdir() if ID.match(d.name)]
+        except FileNotFoundError:  # removed under the server: made again by the next start
+            return []
 
     def in_progress(self) -> int:
         return sum(run.alive() for run in self.runs())
 
     def sweep(self) -> None:
+        """Remove the runs stopped longer ago than the TTL; compact the others' event logs."""
         for run in self.runs():
             if self.expired(run):
                 run.state()  # counts its end, if nobody has
                 shutil.rmtree(run.dir, ignore_errors=True)
+            elif self.stopped_for(run) > COMPACT_AFTER:
+                with contextlib.suppress(OSError):
+                    compact(run)
+
+    def stopped_for(self, run: Run) -> float:
+        """Seconds since the run stopped (0 while it runs)."""
+        try:
+            state = json.loads((run.dir / "state.json").read_text())
+            changed = (run.dir / "state.json").stat().st_mtime
+        except (OSError, ValueError):
+            return 0.0
+        return time.time() - changed if state.get("state") == "stopped" else 0.0
 
     def retry_after(self) -> int:
         """Seconds until the oldest live run reaches its time limit (at least 1)."""
@@ -196,17 +216,17 @@ class Training:
         return run
 
     def spawn(self, run: Run, fds: tuple[int, int]) -> None:
-        """Start the run's process, holding ``fds`` (its slot and alive locks); reaped by a thread."""
-        # The same ``app`` package as this server's, whatever the folder: run from the run's folder,
-        # with this package's parent first on the path.
-        path = os.pathsep.join(p for p in (str(APP_DIR.parent), os.environ.get("PYTHONPATH")) if p)
-        env = {**os.environ, **BLAS_THREADS, "PYTHONPATH": path}
-        with open(run.dir / "log", "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "app.training.process", str(run.dir)], cwd=run.dir,
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    pass_fds=fds, env=env, start_new_session=True)
-        (run.dir / "pid").write_text(str(proc.pid))
-        threading.Thread(target=proc.wait, name=f"training-{run.id}", daemon=True).start()
+        """Start the run's process, holding ``fds`` (its slot and alive locks)."""
+        pid = process([str(run.dir)], run.dir, run.dir / "log", fds)
+        (run.dir / "pid").write_text(str(pid))
+
+    def warm(self) -> None:
+        """With MNIST's folder, have the training images' cache written now, in the background,
+        unless it is there: reading MNIST's files takes most of a second, which the first run would
+        otherwise spend before its first point. (The shipped subset takes a twentieth of that.)"""
+        cache = self.root / "cache"
+        if self.source == "mnist" and not (cache / "mnist").is_dir():
+            process(["--data", str(cache), "mnist", str(self.settings.mnist_dir)], cache, cache / "mnist.log", ())
 
     def forget(self, run: Run, wait: float = 1.0) -> None:
         """Stop the run and remove its folder. Its process is asked to stop and given ``wait``
@@ -223,6 +243,37 @@ class Training:
         """At shutdown: the folder removed (runs stopped first) if this app made it."""
         if self.own:
             folder.remove(self.root)
+
+
+def compact(run: Run) -> None:
+    """Blank every ``weights`` event of a stopped run's log but the last (most of the log's bytes:
+    two a second of the first layer's pictures), keeping the lines, so messages keep their numbers
+    (a blank line is counted and not sent). Done once the run has long stopped, when no stream
+    still tails the log by its offsets."""
+    done = run.dir / "compacted"
+    if done.exists():
+        return
+    lines = (run.dir / "events.log").read_bytes().splitlines(keepends=True)
+    pictures = [i for i, line in enumerate(lines) if line.startswith(b"weights ")]
+    kept = set(pictures[-1:])
+    tmp = run.dir / ".events.log"
+    tmp.write_bytes(b"".join(b"-\n" if i in pictures and i not in kept else line for i, line in enumerate(lines)))
+    os.replace(tmp, run.dir / "events.log")
+    done.touch()
+
+
+def process(args: list[str], where: Path, log_path: Path, fds: tuple[int, ...]) -> int:
+    """Start ``python -m app.training.process <args>`` in ``where``, holding ``fds``, its output in
+    ``log_path``; a thread reaps it when it ends. Its pid."""
+    # The same ``app`` package as this server's, whatever the folder: this package's parent first on the path.
+    path = os.pathsep.join(p for p in (str(APP_DIR.parent), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, **BLAS_THREADS, "PYTHONPATH": path}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "app.training.process", *args], cwd=where,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                pass_fds=fds, env=env, start_new_session=True)
+    threading.Thread(target=proc.wait, name=f"training-{proc.pid}", daemon=True).start()
+    return proc.pid
 
 
 def _has_mnist(directory: Path | None) -> bool:

@@ -74,7 +74,7 @@ async def events(run: Run, after: int = 0) -> AsyncIterator[bytes]:
             out = []
             for line in lines:
                 number += 1
-                if number > after:
+                if number > after and line != b"-":  # "-": an event compacted away (runs.compact)
                     out.append(message(number, line))
                 if line.startswith(b"stopped "):
                     run.count_end(json.loads(line[8:]).get("reason", "failed"))

@@ -4,6 +4,7 @@ server in tests/server/test_training.py."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from app.training.runs import compact
 
 DRAWING = {"pixels": [[0.0] * 28] * 14 + [[1.0] * 28] * 14}
 RUN_ROUTES = [("GET", ""), ("GET", "/events"), ("POST", "/pause"), ("POST", "/resume"), ("POST", "/step"),
@@ -109,3 +111,34 @@ def test_a_stopped_run_is_forgotten_after_the_ttl(weights_path: Path) -> None:
             assert time.monotonic() < deadline, r.json()
             time.sleep(0.1)
         assert r.json()["code"] == "unknown_run"
+
+
+def sse(client: TestClient, run_id: str) -> list[tuple[int, str]]:
+    """A run's events stream to its end: (id, type) of each message."""
+    out, number = [], 0
+    with client.stream("GET", f"/api/train/{run_id}/events") as r:
+        for line in r.iter_lines():
+            if line.startswith("id: "):
+                number = int(line[4:])
+            elif line.startswith("event: "):
+                out.append((number, line[7:]))
+    return out
+
+
+def test_a_compacted_log_keeps_every_event_but_old_pictures_and_their_numbers(client: TestClient) -> None:
+    run_id = client.post("/api/train", json={"steps": 40, "learning_rate": 0.5}).json()["id"]
+    events = sse(client, run_id)
+    assert events[-1][1] == "stopped" and [n for n, _ in events] == list(range(1, len(events) + 1))
+    training = client.app.state.training  # type: ignore[attr-defined]
+    compact(training.find(run_id))
+    again = sse(client, run_id)
+    assert [e for e in events if e[1] != "weights"] == [e for e in again if e[1] != "weights"]
+    assert [e for e in again if e[1] == "weights"] == [e for e in events if e[1] == "weights"][-1:]
+
+
+def test_a_training_folder_removed_under_the_server_is_made_again(client: TestClient) -> None:
+    training = client.app.state.training  # type: ignore[attr-defined]
+    shutil.rmtree(training.root)  # as a cleaner of old temporary files would
+    r = client.post("/api/train", json={"steps": 1})
+    assert r.status_code == 201, r.text
+    assert client.delete(f"/api/train/{r.json()['id']}").status_code == 204

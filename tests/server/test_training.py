@@ -246,12 +246,16 @@ def test_metrics_count_runs(api: httpx.Client) -> None:
     assert "digitpad_training_runs_in_progress 0.0" in text
 
 
-def test_the_training_folder_goes_with_the_server(tmp_path: Path, weights: Path) -> None:
+def test_a_stopping_server_ends_its_streams_and_takes_the_training_folder(tmp_path: Path, weights: Path) -> None:
     with serving(tmp_path, weights, workers=1) as s, httpx.Client(base_url=s.url, timeout=30) as c:
-        start(c, paused=True)
-        process = next(pid for pid in descendants(s.proc.pid)
-                       if "app.training.process" in Path(f"/proc/{pid}/cmdline").read_text())
+        run_id = start(c, steps=5000)
+        watch = Watch(s.url, run_id)
+        watch.wait(lambda events: any(k == "progress" for k, _ in events))
+        process = next(pid for pid in descendants(s.proc.pid) if run_id in Path(f"/proc/{pid}/cmdline").read_text())
         folder = Path(Path(f"/proc/{process}/cmdline").read_text().split("\0")[-2]).parent.parent
         assert (folder / "slots").is_dir()
         assert s.stop() == 0
+        stopped = watch.end()
+        watch.close()
+    assert stopped["reason"] == "stopped" and "shutting down" in stopped["message"]
     assert not folder.exists() and not Path(f"/proc/{process}").exists()

@@ -64,6 +64,7 @@ def status(run: Run) -> dict[str, Any]:
 @router.get("/api/train", response_model=TrainingInfo, responses=responses(404),
             summary="What a live training run may be: networks, optimizers, defaults, limits, data")
 async def train_info(training: TrainingDep) -> dict[str, Any]:
+    await asyncio.to_thread(training.sweep)
     return {"enabled": True, "networks": [{"name": k, **v} for k, v in catalogue.NETWORKS.items()],
             "optimizers": [{"name": k, "description": v} for k, v in catalogue.OPTIMIZERS.items()],
             "defaults": catalogue.DEFAULTS, "limits": training.limits(), "data": training.data()}
