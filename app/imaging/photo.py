@@ -204,19 +204,28 @@ def paper_light(small: F32) -> F32:
 
 
 def _slide(a: F32, k: int, op: np.ufunc) -> F32:
-    """``op`` (np.maximum or np.minimum) over a k × k window round each pixel of (h, w, C), in two
-    passes, the edges repeated outward."""
+    """``op`` (np.maximum or np.minimum) over a k × k window round each pixel of (h, w, C), k odd,
+    in two passes, the edges repeated outward. Each pass doubles the window (1, 2, 4 … pixels)
+    while it fits in k, and covers the rest with one more of that size, overlapping: log k steps."""
     r = k // 2
     for axis in (0, 1):
         pad = [(0, 0)] * a.ndim
         pad[axis] = (r, r)
         p = np.pad(a, pad, mode="edge")
+        span = 1
+        while span * 2 <= k:  # p[i] is op over span pixels from i
+            p = op(_cut(p, axis, 0, p.shape[axis] - span), _cut(p, axis, span, p.shape[axis]))
+            span *= 2
         n = a.shape[axis]
-        out = np.take(p, range(0, n), axis=axis)
-        for i in range(1, k):
-            out = op(out, np.take(p, range(i, i + n), axis=axis))
-        a = out
+        a = op(_cut(p, axis, 0, n), _cut(p, axis, k - span, k - span + n))
     return a
+
+
+def _cut(a: F32, axis: int, start: int, stop: int) -> F32:
+    """``a[start:stop]`` along ``axis``."""
+    index = [slice(None)] * a.ndim
+    index[axis] = slice(start, stop)
+    return a[tuple(index)]
 
 
 def paper_mask(closed: F32, shape: tuple[int, int]) -> NDArray[np.bool_]:

@@ -21,7 +21,6 @@ Columns (a grid's, a margin's) are rows of the transposed ink, and go the same w
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,10 +44,11 @@ def unruled(dark: F32, mask: NDArray[np.bool_]) -> F32:
     out = dark.copy()
     f = max(1, math.ceil(max(dark.shape) / SMALL_SIDE))
     reach = max(2, math.ceil(WIDE * max(dark.shape)))
-    for view, paper in ((out, mask), (out.T, mask.T)):
-        small, small_paper = _reduced(view, f), _reduced(paper.astype(np.float32), f) > 0.5
-        for angle, rho, _ in lines_in(small, small_paper):
-            _take_off(view, paper, _full_size(angle, rho, f), reach)
+    small, small_paper = _reduced(dark, f), _reduced(mask.astype(np.float32), f) > 0.5
+    for view, paper, s, p in ((out, mask, small, small_paper), (out.T, mask.T, small.T, small_paper.T)):
+        found = lines_in(np.ascontiguousarray(s), np.ascontiguousarray(p))
+        if found:
+            _take_off(view, paper, np.array([_full_size(a, r, f) for a, r, _ in found]), reach)
     return out
 
 
@@ -105,57 +105,62 @@ def _full_size(angle: float, rho: float, f: int) -> tuple[float, float]:
     return f * c + half - s * half, s
 
 
-def _take_off(ink: F32, paper: NDArray[np.bool_], line: tuple[float, float], reach: int) -> None:
-    """Takes a line (row = c + s·column) off ``ink`` in place, by its own profile across it."""
+def _take_off(ink: F32, paper: NDArray[np.bool_], lines: NDArray[np.float64], reach: int) -> None:
+    """Takes lines (each row = c + s·column; ``lines`` (n, 2) of c, s) off ``ink`` in place, each
+    by its own profile across it. (Where two lines' bands meet, one of them is taken off there.)"""
     H, W = ink.shape
     offsets = np.arange(-reach, reach + 1)
-    c, s = _placed(ink, paper, line, offsets)
-    xs = np.arange(W)
-    rows = np.round(c + s * xs).astype(np.int64)[None, :] + offsets[:, None]
-    inside = (rows >= 0) & (rows < H)
-    on = paper[rows[reach].clip(0, H - 1), xs] & inside[reach]
-    profiles = _stretch_profiles(ink, paper, (c, s), offsets)
-    if profiles.shape[0] < 2:
+    lines = _placed(ink, lines, offsets)
+    profiles, on_paper = _stretch_profiles(ink, paper, lines, offsets)  # (n, stretches, offsets)
+    counted = on_paper.sum(axis=1)
+    enough = counted >= 2
+    if not enough.any():
         return
-    profile = np.percentile(profiles, 25, axis=0)
-    profile = np.maximum(profile - min(profile[0], profile[-1]), 0.0)
-    profile = np.maximum(profile, np.maximum(np.roll(profile, 1), np.roll(profile, -1)))  # widened a pixel
-    at = inside & on[None]
+    ranked = np.sort(np.where(on_paper[..., None], profiles, np.inf)[enough], axis=1)  # off the paper: last
+    quartile = ((counted[enough] - 1) // 4)[:, None, None]  # the lower quartile of the stretches on paper
+    profile = np.take_along_axis(ranked, np.broadcast_to(quartile, (len(ranked), 1, ranked.shape[2])), axis=1)[:, 0]
+    profile = np.maximum(profile - np.minimum(profile[:, :1], profile[:, -1:]), 0.0)
+    wider = np.maximum(np.roll(profile, 1, axis=1), np.roll(profile, -1, axis=1))
+    profile = np.maximum(profile, wider)  # by a pixel either side
+    c, s = lines[enough, 0], lines[enough, 1]
+    xs = np.arange(W)
+    centre = np.round(c[:, None] + s[:, None] * xs[None]).astype(np.int64)  # (n, W)
+    rows = centre[:, None, :] + offsets[None, :, None]  # (n, offsets, W)
+    inside = (rows >= 0) & (rows < H)
+    on = paper[centre.clip(0, H - 1), xs[None]] & (centre >= 0) & (centre < H)
+    at = inside & on[:, None, :]
     ys, cols = rows[at], np.broadcast_to(xs, rows.shape)[at]
-    ink[ys, cols] = np.maximum(ink[ys, cols] - np.broadcast_to(profile[:, None], rows.shape)[at], 0.0)
+    ink[ys, cols] = np.maximum(ink[ys, cols] - np.broadcast_to(profile[:, :, None], rows.shape)[at], 0.0)
 
 
-def _placed(ink: F32, paper: NDArray[np.bool_], line: tuple[float, float],
-            offsets: NDArray[np.int64]) -> tuple[float, float]:
-    """The line (c, s) moved onto the full-size ink: in each stretch, the centre of the profile
-    across it (the darkness above its least), and a straight fit through those centres."""
-    c, s = line
-    profiles, mids = _stretch_profiles(ink, paper, line, offsets, with_middles=True)
-    weight = profiles - profiles.min(axis=1, keepdims=True)
-    total = weight.sum(axis=1)
-    good = total > 1e-3
-    if good.sum() < 2:
-        return c, s
-    centre = (weight[good] @ offsets) / total[good]
-    slope, shift = np.polyfit(mids[good], centre, 1)
-    return c + float(shift), s + float(slope)
+def _placed(ink: F32, lines: NDArray[np.float64], offsets: NDArray[np.int64]) -> NDArray[np.float64]:
+    """The lines (n, 2: c, s) moved onto the full-size ink: in each stretch, the centre of the
+    profile across it (the darkness above its least), and a straight fit through those centres."""
+    profiles, _ = _stretch_profiles(ink, np.ones(ink.shape, bool), lines, offsets)
+    weight = profiles - profiles.min(axis=2, keepdims=True)
+    total = weight.sum(axis=2)
+    good = (total > 1e-3).astype(np.float64)  # (n, stretches)
+    centre = (weight @ offsets) / np.maximum(total, 1e-9)
+    mids = (np.arange(SEGMENTS) + 0.5) * ink.shape[1] / SEGMENTS
+    n, sx, sy = good.sum(axis=1), good @ mids, (good * centre).sum(axis=1)
+    sxx, sxy = good @ (mids * mids), (good * centre * mids).sum(axis=1)
+    det = n * sxx - sx * sx
+    fit = (n >= 2) & (det > 1e-9)
+    slope = np.where(fit, (n * sxy - sx * sy) / np.where(fit, det, 1.0), 0.0)
+    shift = np.where(fit, (sy - slope * sx) / np.maximum(n, 1.0), 0.0)
+    return lines + np.stack([shift, slope], axis=1)
 
 
-def _stretch_profiles(ink: F32, paper: NDArray[np.bool_], line: tuple[float, float],
-                      offsets: NDArray[np.int64], with_middles: bool = False) -> Any:
-    """The profile across a line (c, s) in each of ``SEGMENTS`` stretches along it: the median,
-    over ``SAMPLED`` columns of the stretch, of the ink at each offset from the line. Stretches
-    mostly off the paper are left out. (With ``with_middles``, also each stretch's middle column.)"""
+def _stretch_profiles(ink: F32, paper: NDArray[np.bool_], lines: NDArray[np.float64],
+                      offsets: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """The profile across each line (n, 2: c, s) in each of ``SEGMENTS`` stretches along it: the
+    median, over ``SAMPLED`` columns of the stretch, of the ink at each offset from the line,
+    (n, stretches, offsets); and whether each stretch is mostly on the paper (n, stretches)."""
     H, W = ink.shape
-    n = SEGMENTS * max(1, min(SAMPLED, W // SEGMENTS))
-    xs = np.linspace(0, W - 1, n).round().astype(np.int64)
-    c, s = line
-    centre = np.round(c + s * xs).astype(np.int64)
-    rows = (centre[None, :] + offsets[:, None]).clip(0, H - 1)
-    band = ink[rows, xs].reshape(len(offsets), SEGMENTS, -1)
-    on = (paper[centre.clip(0, H - 1), xs] & (centre >= 0) & (centre < H)).reshape(SEGMENTS, -1)
-    keep = on.mean(axis=1) >= 0.5
-    profiles = np.median(band, axis=2).T[keep]
-    if with_middles:
-        return profiles, xs.reshape(SEGMENTS, -1).mean(axis=1)[keep]
-    return profiles
+    count = SEGMENTS * max(1, min(SAMPLED, W // SEGMENTS))
+    xs = np.linspace(0, W - 1, count).round().astype(np.int64)
+    centre = np.round(lines[:, :1] + lines[:, 1:] * xs[None]).astype(np.int64)  # (n, count)
+    rows = (centre[:, None, :] + offsets[None, :, None]).clip(0, H - 1)
+    band = ink[rows, xs].reshape(len(lines), len(offsets), SEGMENTS, -1)
+    on = (paper[centre.clip(0, H - 1), xs] & (centre >= 0) & (centre < H)).reshape(len(lines), SEGMENTS, -1)
+    return np.median(band, axis=3).transpose(0, 2, 1), on.mean(axis=2) >= 0.5
