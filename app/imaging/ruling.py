@@ -35,6 +35,7 @@ GAP = 3  # px of the small copy between a line and the neighbours it must stand 
 MIN_LINE = 0.03  # the least a line darkens its paper more than its neighbours do (small copy)
 MAX_LINES = 60  # in each direction
 WIDE = 0.01  # the widest line, blur included, as a share of the longer side: half its profile
+SOME_INK = 0.02  # on the small copy, lighter than this adds nothing worth summing along a line
 SEGMENTS = 16  # stretches along a line, each giving its centre and its profile
 SAMPLED = 16  # columns of a stretch its profile is taken on
 
@@ -65,19 +66,11 @@ def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, f
     h, w = small.shape
     angles = np.radians(np.arange(-TILT, TILT + 1e-6, ANGLE_STEP))
     span = h + w + 2
+    ys, xs = np.nonzero(paper & (small > SOME_INK))
+    sums = _along(ys, xs, small[ys, xs], angles, (w, span))
     ys, xs = np.nonzero(paper)
-    if ys.size == 0:
-        return []
-    strip = xs * STRIPS // w
-    cos, sin = np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
-    y, x = ys.astype(np.float32), xs.astype(np.float32)
-    rho = np.rint(y[None] * cos[:, None] - x[None] * sin[:, None]).astype(np.int32)
-    rho += ((np.arange(len(angles), dtype=np.int32)[:, None] * STRIPS + strip[None].astype(np.int32)) * span + w + 1)
-    index = rho.ravel()
-    size = len(angles) * STRIPS * span
-    sums = np.bincount(index, weights=np.tile(small[ys, xs], len(angles)), minlength=size)
-    counts = np.bincount(index, minlength=size).reshape(len(angles), STRIPS, span)
-    mean = sums.reshape(counts.shape) / np.maximum(counts, 1)
+    counts = _along(ys, xs, np.ones(ys.size), angles, (w, span))
+    mean = sums / np.maximum(counts, 1.0)
     beside = np.maximum(np.roll(mean, GAP, axis=2), np.roll(mean, -GAP, axis=2))
     stands = np.where(counts * STRIPS >= w // 2, mean - beside, np.nan)  # a strip's line mostly on paper
     on_paper = np.isfinite(stands).sum(axis=1)
@@ -94,6 +87,23 @@ def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, f
         found.append((float(angles[i]), float(r - w - 1), float(score[i, r])))
         score[:, max(0, r - GAP):r + GAP + 1] = -1.0  # one line, whatever its angle
     return found
+
+
+def _along(ys: NDArray[np.intp], xs: NDArray[np.intp], weights: NDArray[np.floating], angles: NDArray[np.float64],
+           size: tuple[int, int]) -> NDArray[np.float64]:
+    """The sum of ``weights`` at pixels (ys, xs) along every line (angle, ρ) in each upright strip:
+    (angles, ``STRIPS``, ρ from −w − 1 on); ``size`` is the copy's width and the number of ρ."""
+    w, span = size
+    out = np.zeros(len(angles) * STRIPS * span)
+    if ys.size == 0:
+        return out.reshape(len(angles), STRIPS, span)
+    cos, sin = np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
+    y, x = ys.astype(np.float32), xs.astype(np.float32)
+    rho = np.rint(y[None] * cos[:, None] - x[None] * sin[:, None]).astype(np.int32)
+    strip = (xs * STRIPS // w).astype(np.int32)
+    rho += (np.arange(len(angles), dtype=np.int32)[:, None] * STRIPS + strip[None]) * span + w + 1
+    out += np.bincount(rho.ravel(), weights=np.tile(weights.astype(np.float64), len(angles)), minlength=out.size)
+    return out.reshape(len(angles), STRIPS, span)
 
 
 def _full_size(angle: float, rho: float, f: int) -> tuple[float, float]:
