@@ -102,7 +102,9 @@ class Term(BaseModel):
     equation: str = Field(examples=["dZ2 = A2 − Y"])
     shape: list[int] = Field(description="in the tutorial's layout: examples as columns", examples=[[10, 1]])
     values: list[list[float]] = Field(description="the numbers, rows of `shape`; for a term of more than 100 "
-                                      "numbers, only its first columns")
+                                      "numbers, only the columns in `columns`")
+    columns: list[int] | None = Field(None, description="for W1 and dW1: the columns `values` holds, the 8 "
+                                      "pixels (0–783, row-major) of the image with the most ink")
     pictures: list[str] | None = Field(None, description="for W1 and dW1: each row's 784 numbers as a 28×28 "
                                        "picture (base64 uint8, 128 = 0, scaled by the row's largest magnitude)")
     min: float

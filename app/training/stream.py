@@ -32,10 +32,13 @@ def message(number: int, line: bytes) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (number, kind, data)
 
 
-def failed(number: int) -> bytes:
-    """The ``stopped`` event of a run whose process died without writing one."""
-    data = {"reason": "failed", "message": "The training process ended without finishing its run.",
-            "step": None, "loss": None, "val_accuracy": None, "confusion": None}
+def failed(number: int, deleted: bool = False) -> bytes:
+    """The ``stopped`` event of a run whose process died without writing one: killed because it
+    was deleted (a niced process on a busy machine may not stop in the time DELETE gives it), or
+    failed."""
+    data: dict[str, str | None] = {"reason": "stopped", "message": "The run was deleted."} if deleted else {
+        "reason": "failed", "message": "The training process ended without finishing its run."}
+    data |= {"step": None, "loss": None, "val_accuracy": None, "confusion": None}
     return message(number, b"stopped " + json.dumps(data).encode())
 
 
@@ -85,9 +88,10 @@ async def events(run: Run, after: int = 0) -> AsyncIterator[bytes]:
             if done:
                 return
             if dead:  # gone before the look just taken, which found no stopped event
-                run.count_end("failed")
+                deleted = not run.dir.exists()  # DELETE killed it and took its folder
+                run.count_end("stopped" if deleted else "failed")
                 done = True
-                yield failed(number + 1)
+                yield failed(number + 1, deleted)
                 return
             if now >= next_alive:
                 next_alive = now + ALIVE_EVERY

@@ -18,8 +18,8 @@ from model.tutorial import EQUATIONS, one_step
 from model.weights import WeightsError, load
 from model.weights import version as file_version
 
-SHOWN = 100        # a term of more numbers than this is sent as its first columns (and pictures)
-FIRST_COLUMNS = 8  # the columns sent of such a term
+SHOWN = 100        # a term of more numbers than this is sent as pictures and a few columns
+FIRST_COLUMNS = 8  # the columns sent of such a term: the image's most inked pixels
 _LOADED: OrderedDict[tuple[str, int], Predictor] = OrderedDict()  # the last few networks, by file and change
 
 
@@ -60,15 +60,24 @@ def as_pictures(rows: NDArray[np.float64]) -> list[str]:
     return [base64.b64encode(row.tobytes()).decode("ascii") for row in pixels]
 
 
-def term(name: str, a: NDArray[np.float64]) -> dict[str, Any]:
+def term(name: str, a: NDArray[np.float64], columns: list[int]) -> dict[str, Any]:
+    """A term of the step as the page shows it; one of more than ``SHOWN`` numbers (a 10×784
+    matrix) as pictures, and its numbers at ``columns`` only."""
     out: dict[str, Any] = {"name": name, "equation": EQUATIONS[name], "shape": list(a.shape),
                            "min": float(a.min()), "max": float(a.max())}
     if a.size > SHOWN:
-        out["values"] = a[:, :FIRST_COLUMNS].tolist()
+        out["values"] = a[:, columns].tolist()
+        out["columns"] = columns
         out["pictures"] = as_pictures(a)
     else:
         out["values"] = a.tolist()
     return out
+
+
+def inked_columns(x: NDArray[np.uint8]) -> list[int]:
+    """The ``FIRST_COLUMNS`` pixels of the image with the most ink, in reading order: where a
+    10×784 term's numbers say something (a blank pixel's column of dW1 is all 0)."""
+    return sorted(int(j) for j in np.argsort(-x.astype(np.int64), kind="stable")[:FIRST_COLUMNS])
 
 
 def maths(run: Run, image: int, x: NDArray[np.uint8], label: int) -> dict[str, Any]:
@@ -82,4 +91,4 @@ def maths(run: Run, image: int, x: NDArray[np.uint8], label: int) -> dict[str, A
         step = one_step(W1, b1, W2, b2, x.astype(np.float64) / 255.0, label, alpha)
     return {"image": image, "label": label, "pixels": base64.b64encode(x.tobytes()).decode("ascii"),
             "learning_rate": alpha, "loss_before": step.loss_before, "loss_after": step.loss_after,
-            "terms": [term(name, a) for name, a in step.columns().items()]}
+            "terms": [term(name, a, inked_columns(x)) for name, a in step.columns().items()]}

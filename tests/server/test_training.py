@@ -9,6 +9,7 @@ No timing asserts: waits are polls bounded by a deadline, and the figures are th
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -154,8 +155,9 @@ def test_pause_step_maths_predict_resume_and_delete(server: Served, api: httpx.C
     watch.wait(lambda events: any(k == "paused" for k, _ in events))
     assert api.post(f"/api/train/{run_id}/step").json() == {"state": "paused", "step": 1}
     assert api.post(f"/api/train/{run_id}/step").json() == {"state": "paused", "step": 2}
-    events = watch.wait(lambda events: any(k == "progress" and d["step"] == 2 for k, d in events))
-    assert [d["step"] for k, d in events if k == "weights"][-1] == 2
+    events = watch.wait(lambda events: any(k == "progress" and d["step"] == 2 for k, d in events)
+                        and any(k == "weights" and d["step"] == 2 for k, d in events))
+    assert [d["step"] for k, d in events if k == "weights"][-1] == 2  # each step sends its weights
 
     maths = api.get(f"/api/train/{run_id}/maths", params={"image": 3}).json()
     names = [t["name"] for t in maths["terms"]]
@@ -163,6 +165,10 @@ def test_pause_step_maths_predict_resume_and_delete(server: Served, api: httpx.C
     terms = {t["name"]: t for t in maths["terms"]}
     assert terms["Z1"]["shape"] == [10, 1] and terms["dW1"]["shape"] == [10, 784]
     assert len(terms["dW1"]["pictures"]) == 10
+    pixels = np.frombuffer(base64.b64decode(maths["pixels"]), np.uint8)
+    columns = terms["dW1"]["columns"]
+    assert len(columns) == 8 and pixels[columns].min() >= np.sort(pixels)[-8]  # the most inked pixels
+    assert np.array(terms["dW1"]["values"]).shape == (10, 8)
     assert terms["Y"]["values"][maths["label"]] == [1.0] and maths["loss_after"] < maths["loss_before"]
     assert api.get(f"/api/train/{run_id}/maths", params={"image": 10**9}).status_code == 422
 
