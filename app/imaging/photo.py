@@ -52,6 +52,9 @@ MIN_PIXELS = 20  # fewer pixels than this darker than the floor are no writing
 STRONG = 0.5  # of the strongest ink: a piece holding none of this is not writing
 RULED = 2  # lines running the same way across a flat image make it a scan of lined paper
 FAINT = 0.5  # a ruled line stands out by at most this share of the writing's darkness (small copy)
+NEAR = 0.02  # of the longer side: a piece this close to a side of the frame lies along it …
+LONG = 3.0  # … a sliver runs along it this many times longer than it is wide …
+TALLER = 2.0  # … and this many times longer than any other piece the same way
 CUT = 0.02  # a piece along this share of a side of the photo, or on two sides, is cut by the frame
 
 
@@ -117,6 +120,7 @@ def photo_ink(img: Image.Image) -> Image.Image:
     keep = _inside(labels, n)
     ink = np.clip((dark - floor) / np.maximum(strongest - floor, least), 0.0, 1.0)
     keep &= _anchored(ink, labels, n)
+    keep &= ~_slivers(labels, n, keep)
     return Image.fromarray(np.round(np.where(keep[labels], ink, 0.0) * 255).astype(np.uint8), "L")
 
 
@@ -175,6 +179,37 @@ def _anchored(ink: F32, labels: NDArray[np.int32], n: int) -> NDArray[np.bool_]:
     keep = np.zeros(n + 1, bool)
     keep[labels[on & (ink >= STRONG)]] = True
     return keep
+
+
+def _slivers(labels: NDArray[np.int32], n: int, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Which kept pieces are slivers along the photo's frame: the paper's edge or a strip of the
+    table just inside it, not touching it. Such a piece lies within ``NEAR`` of a side, runs along
+    it (``LONG`` times longer than it is wide), and is ``TALLER`` times the longest of the other
+    kept pieces the same way: no digit of the writing is (a 1 beside its number is as tall as they
+    are)."""
+    ys, xs = np.nonzero(keep[labels])
+    found = np.zeros(n + 1, bool)
+    if ys.size == 0:
+        return found
+    which = labels[ys, xs]
+    lo_y, lo_x = np.full(n + 1, labels.shape[0]), np.full(n + 1, labels.shape[1])
+    hi_y, hi_x = np.full(n + 1, -1), np.full(n + 1, -1)
+    np.minimum.at(lo_y, which, ys)
+    np.minimum.at(lo_x, which, xs)
+    np.maximum.at(hi_y, which, ys)
+    np.maximum.at(hi_x, which, xs)
+    H, W = labels.shape
+    near = NEAR * max(H, W)
+    tall, wide = hi_y - lo_y + 1, hi_x - lo_x + 1
+    pieces = np.flatnonzero(keep & (hi_y >= 0))
+    for along, across, at_side in ((tall, wide, (lo_x <= near) | (hi_x >= W - 1 - near)),
+                                   (wide, tall, (lo_y <= near) | (hi_y >= H - 1 - near))):
+        for k in pieces:
+            others = along[pieces[pieces != k]]
+            if (at_side[k] and along[k] >= LONG * across[k] and others.size
+                    and along[k] >= TALLER * others.max()):
+                found[k] = True
+    return found
 
 
 def _cut_by_frame(labels: NDArray[np.int32]) -> NDArray[np.int64]:
