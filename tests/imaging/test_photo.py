@@ -43,24 +43,26 @@ def photos(kind: str, count: int, out: Path, mnist: tuple[NDArray[np.float32], N
     return [((out / r["file"]).read_bytes(), r["label"]) for r in rows]
 
 
+def answers(shipped: TestClient, route: str, key: str, photos: list[tuple[bytes, str]]) -> list[tuple[str, object]]:
+    """(label, what ``route`` answered under ``key``, or the error's code) for each photo."""
+    out = []
+    for data, label in photos:
+        r = shipped.post(route, files={"file": ("photo.jpg", data, "image/jpeg")})
+        assert r.status_code in (200, 422), r.text
+        out.append((label, r.json().get(key) if r.status_code == 200 else r.json()["code"]))
+    return out
+
+
 def test_photographed_digits_are_read(shipped: TestClient, tmp_path: Path,
                                       mnist: tuple[NDArray[np.float32], NDArray[np.uint8]]) -> None:
-    answers = []
-    for data, label in photos("digits", 8, tmp_path, mnist):
-        r = shipped.post("/api/predict/file", files={"file": ("photo.jpg", data, "image/jpeg")})
-        assert r.status_code in (200, 422), r.text
-        answers.append((label, r.json().get("digit") if r.status_code == 200 else r.json()["code"]))
-    right = sum(str(got) == label for label, got in answers)
-    assert right >= 7, answers  # the photo set's figures are in docs/benchmarks.md ("Photos")
+    got = answers(shipped, "/api/predict/file", "digit", photos("digits", 8, tmp_path, mnist))
+    right = sum(str(digit) == label for label, digit in got)
+    assert right >= 7, got  # the photo set's figures are in docs/benchmarks.md ("Photos")
 
 
 def test_a_photographed_number_is_read(shipped: TestClient, tmp_path: Path,
                                        mnist: tuple[NDArray[np.float32], NDArray[np.uint8]]) -> None:
-    read = []
-    for data, label in photos("numbers", 4, tmp_path, mnist):
-        r = shipped.post("/api/read/file", files={"file": ("photo.jpg", data, "image/jpeg")})
-        assert r.status_code in (200, 422), r.text
-        read.append((label, r.json().get("text")))
+    read = answers(shipped, "/api/read/file", "text", photos("numbers", 4, tmp_path, mnist))
     assert sum(text == label for label, text in read) >= 2, read
 
 
