@@ -141,7 +141,6 @@ def _inside(labels: NDArray[np.int32], n: int) -> NDArray[np.bool_]:
     inside[0] = False
     if np.count_nonzero(inside[labels]) < MIN_PIXELS:
         inside[1:] = True
-        inside[0] = False
     return inside
 
 
@@ -202,13 +201,14 @@ def _slivers(labels: NDArray[np.int32], n: int, keep: NDArray[np.bool_]) -> NDAr
     near = NEAR * max(H, W)
     tall, wide = hi_y - lo_y + 1, hi_x - lo_x + 1
     pieces = np.flatnonzero(keep & (hi_y >= 0))
+    if pieces.size < 2:
+        return found
     for along, across, at_side in ((tall, wide, (lo_x <= near) | (hi_x >= W - 1 - near)),
                                    (wide, tall, (lo_y <= near) | (hi_y >= H - 1 - near))):
-        for k in pieces:
-            others = along[pieces[pieces != k]]
-            if (at_side[k] and along[k] >= LONG * across[k] and others.size
-                    and along[k] >= TALLER * others.max()):
-                found[k] = True
+        first, second = np.sort(along[pieces])[-2:][::-1]  # the longest other than each piece's own
+        others = np.where(along[pieces] == first, second, first)
+        sliver = at_side[pieces] & (along[pieces] >= LONG * across[pieces]) & (along[pieces] >= TALLER * others)
+        found[pieces[sliver]] = True
     return found
 
 

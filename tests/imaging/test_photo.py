@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
+from app.imaging import photo
 from app.imaging.photo import looks_like_photo
 from app.main import create_app
 from app.settings import Settings
@@ -117,3 +118,23 @@ def test_a_phones_full_size_photo_is_read(shipped: TestClient) -> None:
     page.save(buf, "JPEG", quality=85)
     r = shipped.post("/api/predict/file", files={"file": ("phone.jpg", buf.getvalue(), "image/jpeg")})
     assert r.status_code == 200 and r.json()["digit"] == 7, r.text
+
+
+def sliver_photo() -> Image.Image:
+    """Noisy grey paper with three ring "digits" in the middle and a thin dark strip just inside
+    the left edge, as the paper's edge against a table leaves it."""
+    rng = np.random.default_rng(3)
+    img = Image.fromarray(np.clip(rng.normal(200, 4, (450, 600, 3)), 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    for x in (220, 290, 360):
+        draw.ellipse((x, 190, x + 40, 250), outline=(30, 30, 30), width=6)
+    draw.rectangle((6, 40, 10, 420), fill=(60, 60, 60))
+    return img
+
+
+def test_a_sliver_along_the_frame_is_not_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    box = photo.photo_ink(sliver_photo()).getbbox()
+    assert box is not None and box[0] > 200, box  # only the three rings
+    monkeypatch.setattr(photo, "TALLER", float("inf"))  # no piece is a sliver: the strip stays
+    box = photo.photo_ink(sliver_photo()).getbbox()
+    assert box is not None and box[0] < 20, box
