@@ -3,9 +3,10 @@
 Sizes are checked on the header Pillow reads in ``Image.open``, before any pixel
 is decoded, so a small file that claims a huge image costs nothing. An image
 within the limits but larger than ``WORK_PIXELS`` is decoded reduced: a JPEG at
-1/2, 1/4 or 1/8 scale straight from its DCT (Pillow's ``draft``), any other
-format reduced by box-averaging right after decoding, so the rest of the
-pipeline never holds more than about a megapixel whatever was sent. A digit
+1/2, 1/4 or 1/8 scale straight from its DCT (Pillow's ``draft``, the whole
+reduction at once), any other format reduced by box-averaging right after
+decoding, so the rest of the pipeline never holds more than about a megapixel
+whatever was sent. A digit
 is fitted into 20×20 pixels in the end; a megapixel keeps any drawing's strokes.
 
 PNGs, what browsers send, are tried first with ``app.imaging.png``'s faster decoders (the drawing
@@ -155,8 +156,9 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
         try:
             img.seek(0)  # an animation's first frame
             frame: Image.Image = img
+            factor = _factor(img.width, img.height)
             if fmt == "JPEG":
-                _draft(img)  # the size is the reduced one from here on
+                factor = _draft(img, factor)  # the size is the reduced one from here on
             with DECODE_BUDGET.hold(img.width * img.height * BYTES_PER_PIXEL.get(fmt, 8)):
                 if fmt == "JPEG":
                     frame = ImageOps.exif_transpose(img)  # phone photos are often stored sideways
@@ -164,7 +166,7 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
                 if frame.width * frame.height <= WORK_PIXELS and black_ink(frame):
                     return frame
                 mode = "RGBA" if frame.has_transparency_data else "RGB"
-                out = _reduce(frame.convert(mode) if frame.mode != mode else frame)
+                out = _reduce(frame.convert(mode) if frame.mode != mode else frame, factor)
                 out.info["format"] = fmt  # a JPEG may be a scan: ``photo.looks_like_photo``
                 return out
         except Exception:  # truncated or corrupt data shows up only when decoding
@@ -212,16 +214,26 @@ def alpha_table(img: Image.Image) -> list[int]:
     return alpha + [255] * (256 - len(alpha))
 
 
-def _draft(img: Image.Image) -> None:
-    """Ask the JPEG decoder for the smallest DCT scale that keeps at least WORK_PIXELS."""
+def _factor(w: int, h: int) -> int:
+    """The smallest whole factor that brings a w × h image within about WORK_PIXELS."""
+    return max(1, math.ceil(math.sqrt(w * h / WORK_PIXELS)))
+
+
+def _draft(img: Image.Image, factor: int) -> int:
+    """Ask the JPEG decoder to reduce by ``factor`` (``_factor``) in its DCT, at 1/2, 1/4 or 1/8:
+    the power of two at or above it, so that a photo is decoded straight at about WORK_PIXELS (or
+    a little less), never at full size or twice the size and box-reduced after, which costs more
+    and holds more memory. Returns the factor left for ``_reduce``: 1 unless the image is larger
+    than 1/8 can bring within WORK_PIXELS (or the decoder declined the draft)."""
+    if factor == 1:
+        return 1
     w, h = img.size
-    if w * h > WORK_PIXELS:
-        scale = math.sqrt(WORK_PIXELS / (w * h))
-        img.draft("RGB", (max(1, round(w * scale)), max(1, round(h * scale))))
+    scale = min(8, 1 << (factor - 1).bit_length())
+    img.draft("RGB", (w // scale, h // scale))  # the decoder takes the largest scale s with w ÷ asked ≥ s
+    done = round(w / img.width)  # the scale taken: img.width is w ÷ s rounded up
+    return math.ceil(factor / done)
 
 
-def _reduce(img: Image.Image) -> Image.Image:
-    """Box-average an image larger than WORK_PIXELS by the smallest whole factor that brings it
-    within that (premultiplied alpha for RGBA, as Pillow does)."""
-    factor = math.ceil(math.sqrt(img.width * img.height / WORK_PIXELS))
+def _reduce(img: Image.Image, factor: int) -> Image.Image:
+    """Box-average an image by ``factor`` (premultiplied alpha for RGBA, as Pillow does)."""
     return img.reduce(factor) if factor > 1 else img
