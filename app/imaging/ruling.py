@@ -65,11 +65,12 @@ def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, f
     paper's strips, the strongest first."""
     h, w = small.shape
     angles = np.radians(np.arange(-TILT, TILT + 1e-6, ANGLE_STEP))
-    span = h + w + 2
+    margin = math.ceil(w * math.sin(math.radians(TILT))) + GAP + 1  # ρ's reach past the rows, and the neighbours'
+    span = h + 2 * margin
     ys, xs = np.nonzero(paper & (small > SOME_INK))
-    sums = _along(ys, xs, small[ys, xs], angles, (w, span))
+    sums = _along(ys, xs, small[ys, xs], angles, (w, margin, span))
     ys, xs = np.nonzero(paper)
-    counts = _along(ys, xs, np.ones(ys.size), angles, (w, span))
+    counts = _along(ys, xs, np.ones(ys.size), angles, (w, margin, span))
     mean = sums / np.maximum(counts, 1.0)
     beside = np.maximum(np.roll(mean, GAP, axis=2), np.roll(mean, -GAP, axis=2))
     stands = np.where(counts * STRIPS >= w // 2, mean - beside, np.nan)  # a strip's line mostly on paper
@@ -84,16 +85,17 @@ def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, f
         i, r = (int(v) for v in np.unravel_index(int(np.argmax(score)), score.shape))
         if score[i, r] < MIN_LINE:
             break
-        found.append((float(angles[i]), float(r - w - 1), float(score[i, r])))
+        found.append((float(angles[i]), float(r - margin), float(score[i, r])))
         score[:, max(0, r - GAP):r + GAP + 1] = -1.0  # one line, whatever its angle
     return found
 
 
 def _along(ys: NDArray[np.intp], xs: NDArray[np.intp], weights: NDArray[np.floating], angles: NDArray[np.float64],
-           size: tuple[int, int]) -> NDArray[np.float64]:
+           size: tuple[int, int, int]) -> NDArray[np.float64]:
     """The sum of ``weights`` at pixels (ys, xs) along every line (angle, ρ) in each upright strip:
-    (angles, ``STRIPS``, ρ from −w − 1 on); ``size`` is the copy's width and the number of ρ."""
-    w, span = size
+    (angles, ``STRIPS``, ρ from −margin on); ``size`` is the copy's width, that margin and the
+    number of ρ."""
+    w, margin, span = size
     out = np.zeros(len(angles) * STRIPS * span)
     if ys.size == 0:
         return out.reshape(len(angles), STRIPS, span)
@@ -101,7 +103,7 @@ def _along(ys: NDArray[np.intp], xs: NDArray[np.intp], weights: NDArray[np.float
     y, x = ys.astype(np.float32), xs.astype(np.float32)
     rho = np.rint(y[None] * cos[:, None] - x[None] * sin[:, None]).astype(np.int32)
     strip = (xs * STRIPS // w).astype(np.int32)
-    rho += (np.arange(len(angles), dtype=np.int32)[:, None] * STRIPS + strip[None]) * span + w + 1
+    rho += (np.arange(len(angles), dtype=np.int32)[:, None] * STRIPS + strip[None]) * span + margin
     out += np.bincount(rho.ravel(), weights=np.tile(weights.astype(np.float64), len(angles)), minlength=out.size)
     return out.reshape(len(angles), STRIPS, span)
 
