@@ -21,6 +21,7 @@ Columns (a grid's, a margin's) are rows of the transposed ink, and go the same w
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,6 +39,8 @@ WIDE = 0.01  # the widest line, blur included, as a share of the longer side: ha
 SOME_INK = 0.02  # on the small copy, lighter than this adds nothing worth summing along a line
 SEGMENTS = 16  # stretches along a line, each giving its centre and its profile
 SAMPLED = 16  # columns of a stretch its profile is taken on
+ANGLES = np.radians(np.arange(-TILT, TILT + 1e-6, ANGLE_STEP))
+COS, SIN = np.cos(ANGLES).astype(np.float32), np.sin(ANGLES).astype(np.float32)
 
 
 def unruled(dark: F32, mask: NDArray[np.bool_]) -> F32:
@@ -64,13 +67,9 @@ def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, f
     they stand out) along which the ink stands out from its neighbours in ``LINE_COVER`` of the
     paper's strips, the strongest first."""
     h, w = small.shape
-    angles = np.radians(np.arange(-TILT, TILT + 1e-6, ANGLE_STEP))
-    margin = math.ceil(w * math.sin(math.radians(TILT))) + GAP + 1  # ρ's reach past the rows, and the neighbours'
-    span = h + 2 * margin
     ys, xs = np.nonzero(paper & (small > SOME_INK))
-    sums = _along(ys, xs, small[ys, xs], angles, (w, margin, span))
-    ys, xs = np.nonzero(paper)
-    counts = _along(ys, xs, np.ones(ys.size), angles, (w, margin, span))
+    sums = _along(ys, xs, small[ys, xs], (h, w))
+    counts = _paper_counts(paper)
     mean = sums / np.maximum(counts, 1.0)
     beside = np.maximum(np.roll(mean, GAP, axis=2), np.roll(mean, -GAP, axis=2))
     stands = np.where(counts * STRIPS >= w // 2, mean - beside, np.nan)  # a strip's line mostly on paper
@@ -85,27 +84,57 @@ def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, f
         i, r = (int(v) for v in np.unravel_index(int(np.argmax(score)), score.shape))
         if score[i, r] < MIN_LINE:
             break
-        found.append((float(angles[i]), float(r - margin), float(score[i, r])))
+        found.append((float(ANGLES[i]), float(r - _margin(w)), float(score[i, r])))
         score[:, max(0, r - GAP):r + GAP + 1] = -1.0  # one line, whatever its angle
     return found
 
 
-def _along(ys: NDArray[np.intp], xs: NDArray[np.intp], weights: NDArray[np.floating], angles: NDArray[np.float64],
-           size: tuple[int, int, int]) -> NDArray[np.float64]:
-    """The sum of ``weights`` at pixels (ys, xs) along every line (angle, ρ) in each upright strip:
-    (angles, ``STRIPS``, ρ from −margin on); ``size`` is the copy's width, that margin and the
-    number of ρ."""
-    w, margin, span = size
-    out = np.zeros(len(angles) * STRIPS * span)
-    if ys.size == 0:
-        return out.reshape(len(angles), STRIPS, span)
-    cos, sin = np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
+def _margin(w: int) -> int:
+    """How far ρ reaches past the rows of a copy ``w`` wide (its lines lean up to ``TILT``), and
+    the neighbours ``GAP`` beyond: ρ is counted from −margin on, up to h + margin."""
+    return math.ceil(w * math.sin(math.radians(TILT))) + GAP + 1
+
+
+def _along(ys: NDArray[np.intp], xs: NDArray[np.intp], weights: NDArray[np.floating] | None,
+           shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """The sum of ``weights`` (None: 1 each) at pixels (ys, xs) of a copy of ``shape`` along every
+    line (angle, ρ) in each upright strip: (``ANGLES``, ``STRIPS``, ρ from −``_margin`` on). One
+    angle at a time: its strips' sums are a few thousand, which the bincount keeps in the cache."""
+    h, w = shape
+    margin = _margin(w)
+    span = h + 2 * margin
+    out = np.zeros((len(ANGLES), STRIPS * span))
     y, x = ys.astype(np.float32), xs.astype(np.float32)
-    rho = np.rint(y[None] * cos[:, None] - x[None] * sin[:, None]).astype(np.int32)
-    strip = (xs * STRIPS // w).astype(np.int32)
-    rho += (np.arange(len(angles), dtype=np.int32)[:, None] * STRIPS + strip[None]) * span + margin
-    out += np.bincount(rho.ravel(), weights=np.tile(weights.astype(np.float64), len(angles)), minlength=out.size)
-    return out.reshape(len(angles), STRIPS, span)
+    origin = (xs * STRIPS // w) * span + margin  # ρ = 0 in each pixel's strip
+    weights = None if weights is None else weights.astype(np.float64)
+    for i, (cos, sin) in enumerate(zip(COS, SIN, strict=True)):
+        rho = np.rint(y * cos - x * sin).astype(np.intp)
+        out[i] = np.bincount(rho + origin, weights=weights, minlength=STRIPS * span)
+    return out.reshape(len(ANGLES), STRIPS, span)
+
+
+def _paper_counts(paper: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """How many pixels of the paper each line (angle, strip, ρ) crosses (``_along``'s layout):
+    those of the whole copy (``_counts``, which its shape alone sets) less those off the paper,
+    when they are the fewer (a photo's paper is most of it, a scan's all of it)."""
+    off = ~paper
+    if 2 * np.count_nonzero(off) > off.size:
+        ys, xs = np.nonzero(paper)
+        return _along(ys, xs, None, paper.shape)
+    counts = _counts(paper.shape)
+    ys, xs = np.nonzero(off)
+    return counts - _along(ys, xs, None, paper.shape) if ys.size else counts
+
+
+@lru_cache(maxsize=8)
+def _counts(shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """``_along`` of every pixel of a copy of ``shape``, read-only: the same for every photo of
+    a size (a phone's are all one size, and both ways round are asked for)."""
+    h, w = shape
+    ys, xs = np.divmod(np.arange(h * w), w)
+    counts = _along(ys, xs, None, shape)
+    counts.flags.writeable = False
+    return counts
 
 
 def _full_size(angle: float, rho: float, f: int) -> tuple[float, float]:
