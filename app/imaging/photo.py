@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFilter
 
-from app.imaging.components import label
+from app.imaging.components import label, resolve
 from app.imaging.errors import EmptyImage
 from app.imaging.ruling import lines_in, unruled
 
@@ -304,28 +304,25 @@ def _scaled_up(a: NDArray[np.bool_], factor: int, shape: tuple[int, int]) -> NDA
 
 
 def _largest_even_region(lum: F32) -> NDArray[np.bool_]:
-    """Cells joined where a neighbour's light is within ``STEP`` of a cell's; of the groups that
-    cover at least ``BIG_REGION`` of the photo, the brightest: paper is lighter than the table."""
+    """Cells joined where a neighbour's light is within ``STEP`` of a cell's (``components.resolve``,
+    the cells' union-find in numpy); of the groups that cover at least ``BIG_REGION`` of the photo,
+    the brightest: paper is lighter than the table."""
     h, w = lum.shape
-    parent = list(range(h * w))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    ratio_x = np.minimum(lum[:, 1:], lum[:, :-1]) / np.maximum(np.maximum(lum[:, 1:], lum[:, :-1]), 1.0)
-    ratio_y = np.minimum(lum[1:], lum[:-1]) / np.maximum(np.maximum(lum[1:], lum[:-1]), 1.0)
-    for y, x in zip(*np.nonzero(ratio_x >= STEP), strict=True):
-        parent[find(int(y) * w + int(x))] = find(int(y) * w + int(x) + 1)
-    for y, x in zip(*np.nonzero(ratio_y >= STEP), strict=True):
-        parent[find(int(y) * w + int(x))] = find((int(y) + 1) * w + int(x))
-    roots = np.array([find(i) for i in range(h * w)])
-    counts = np.bincount(roots, minlength=h * w)
-    light = np.bincount(roots, weights=lum.ravel(), minlength=h * w) / np.maximum(counts, 1)
+    cells = np.arange(h * w).reshape(h, w)
+    joined = [(cells[:, :-1], cells[:, 1:], _even(lum[:, :-1], lum[:, 1:])),
+              (cells[:-1], cells[1:], _even(lum[:-1], lum[1:]))]
+    i = np.concatenate([a[even] for a, _, even in joined])
+    j = np.concatenate([b[even] for _, b, even in joined])
+    group, k = resolve(h * w, i, j)
+    counts = np.bincount(group, minlength=k)
+    light = np.bincount(group, weights=lum.ravel(), minlength=k) / counts
     big = counts >= max(1, int(BIG_REGION * h * w))
-    return (roots == int(np.argmax(np.where(big, light, -1.0)))).reshape(h, w)
+    return (group == int(np.argmax(np.where(big, light, -1.0)))).reshape(h, w)
+
+
+def _even(a: F32, b: F32) -> NDArray[np.bool_]:
+    """Whether neighbouring cells' light ``a`` and ``b`` are within ``STEP`` of each other."""
+    return np.minimum(a, b) / np.maximum(np.maximum(a, b), 1.0) >= STEP
 
 
 def _shrink(region: NDArray[np.bool_]) -> NDArray[np.bool_]:
