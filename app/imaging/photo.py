@@ -153,15 +153,20 @@ def _small_copy(rgb: Image.Image) -> tuple[F32, int]:
 
 def _darkness(rgb: Image.Image, closed: F32) -> F32:
     """How much darker than its paper each pixel is, in the channel where it is darkest:
-    1 − pixel ÷ the paper's light, the light (``closed``, small) scaled up to the photo's size."""
+    1 − pixel ÷ the paper's light, the light (``closed``, small, at least 1) scaled up to the
+    photo's size. In place where it can be: each full-size array is a megabyte or two, and a
+    fresh one costs its pages' first touch."""
     W, H = rgb.size
+    lights = np.maximum(closed, 1.0)
     brightest = None
     for c, channel in enumerate(rgb.split()):
-        light = Image.fromarray(np.ascontiguousarray(closed[..., c]), "F").resize((W, H), Image.Resampling.BILINEAR)
-        ratio = np.asarray(channel, np.float32) / np.maximum(np.asarray(light), 1.0)
+        light = Image.fromarray(np.ascontiguousarray(lights[..., c]), "F").resize((W, H), Image.Resampling.BILINEAR)
+        ratio = np.asarray(channel, np.float32)
+        ratio /= np.asarray(light)
         brightest = ratio if brightest is None else np.minimum(brightest, ratio, out=brightest)
     assert brightest is not None
-    return np.clip(1.0 - brightest, 0.0, 1.0, out=brightest)
+    np.subtract(1.0, brightest, out=brightest)
+    return np.clip(brightest, 0.0, 1.0, out=brightest)
 
 
 def _blurred(dark: NDArray[np.floating]) -> F32:
