@@ -9,7 +9,10 @@ of the paper, not where the ink is dark:
    average less the larger of its neighbours' ``GAP`` rows away is how much that line stands out
    there; a line must stand out by ``MIN_LINE`` in ``LINE_COVER`` of the strips on paper, so the
    writing, which fills a few strips, never makes one. Perspective keeps lines straight; only
-   their angles differ, so each line keeps its own.
+   their angles differ, so each line keeps its own. Where two lines found are a whole number of
+   the ruling's steps apart, a line is looked for at each step between, let wander by a pixel
+   from strip to strip (``_in_step``): the line a number is written on is hidden where the
+   number is, and would otherwise stay to tie the writing to the frame.
 2. each line found is placed again on the full-size ink: its centre in each of ``SEGMENTS``
    stretches along it, and a straight fit through them;
 3. it is taken off by its own profile across — how dark it is 0, 1, 2 … px from its centre, the
@@ -20,6 +23,7 @@ Columns (a grid's, a margin's) are rows of the transposed ink, and go the same w
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 
@@ -33,6 +37,8 @@ LINE_COVER = 0.6  # a line stands out in at least this share of the strips on pa
 TILT = 12.0  # the most (°) a line may lean from the rows (or the columns)
 ANGLE_STEP = 1.0  # ° between the angles tried
 GAP = 3  # px of the small copy between a line and the neighbours it must stand out from
+WANDER = 1  # px (small copy) a line may move from strip to strip where the ruling's step expects it
+EVEN = 0.2  # of the step: how far from a whole number of steps two lines may be apart
 MIN_LINE = 0.03  # the least a line darkens its paper more than its neighbours do (small copy)
 MAX_LINES = 60  # in each direction
 WIDE = 0.01  # the widest line, blur included, as a share of the longer side: half its profile
@@ -72,7 +78,7 @@ def _reduced(a: NDArray[np.float32] | NDArray[np.bool_], f: int) -> F32:
 def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, float]]:
     """The lines (angle from the rows in radians, offset ρ = y cos a − x sin a, and by how much
     they stand out) along which the ink stands out from its neighbours in ``LINE_COVER`` of the
-    paper's strips, the strongest first."""
+    paper's strips, the strongest first; then those the ruling's step expects (``_in_step``)."""
     h, w = small.shape
     ys, xs = np.nonzero(paper & (small > SOME_INK))
     sums = _along(ys, xs, small[ys, xs], (h, w))
@@ -80,12 +86,27 @@ def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, f
     mean = sums / np.maximum(counts, 1.0)
     beside = np.maximum(np.roll(mean, GAP, axis=2), np.roll(mean, -GAP, axis=2))
     stands = np.where(counts * STRIPS >= w // 2, mean - beside, np.nan)  # a strip's line mostly on paper
+    stands[..., _margin(w) + h + 1:] = np.nan  # a line meets the left edge no lower than the bottom row
     on_paper = np.isfinite(stands).sum(axis=1)
     stands = np.where(np.isfinite(stands), stands, -1.0)
+    found = _strongest(_kth_strip(stands, on_paper), w)
+    wandering = np.maximum(stands, np.maximum(np.roll(stands, WANDER, axis=2), np.roll(stands, -WANDER, axis=2)))
+    return found + _in_step(found, _kth_strip(wandering, on_paper), w)
+
+
+def _kth_strip(stands: NDArray[np.float64], on_paper: NDArray[np.int64]) -> NDArray[np.float64]:
+    """How much each line (angle, ρ) stands out in the k-th best of its strips on paper, k the
+    ``LINE_COVER`` of them; −1 where fewer than 3 strips are on paper."""
     k = np.ceil(LINE_COVER * on_paper).astype(np.int64)  # the k-th best strip must still show it
     ranked = -np.sort(-stands, axis=1)
     score = np.take_along_axis(ranked, np.clip(k - 1, 0, STRIPS - 1)[:, None], axis=1)[:, 0]
     score[on_paper < 3] = -1.0
+    return score
+
+
+def _strongest(score: NDArray[np.float64], w: int) -> list[tuple[float, float, float]]:
+    """The lines standing out by ``MIN_LINE`` at least, the strongest first, one a ρ and its
+    ``GAP`` neighbours."""
     found: list[tuple[float, float, float]] = []
     while len(found) < MAX_LINES:
         i, r = (int(v) for v in np.unravel_index(int(np.argmax(score)), score.shape))
@@ -96,9 +117,38 @@ def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, f
     return found
 
 
+def _in_step(found: list[tuple[float, float, float]], wandering: NDArray[np.float64],
+             w: int) -> list[tuple[float, float, float]]:
+    """The lines missing from an evenly ruled page: where two lines found are a whole number of
+    the ruling's steps apart, a line is looked for at each step between them, letting it wander
+    (``WANDER``) from strip to strip. Writing on a line hides it in the strips it fills and
+    rounding moves a thin line by a pixel in others, so the strict test can miss it, while the
+    line it leaves behind ties the writing to the frame."""
+    if len(found) < 3:
+        return []
+    rhos = np.sort([r for _, r, _ in found])
+    step = float(np.median(np.diff(rhos)))
+    if step < 2 * GAP + 1:
+        return []
+    i = int(np.argmin(np.abs(ANGLES - np.median([a for a, _, _ in found]))))
+    added, margin = [], _margin(w)
+    for a, b in itertools.pairwise(rhos):
+        m = round((b - a) / step)
+        if m < 2 or abs((b - a) / step - m) > EVEN:
+            continue
+        for k in range(1, m):
+            r = round(a + k * (b - a) / m) + margin
+            near = wandering[i, r - WANDER:r + WANDER + 1]
+            if near.size and near.max() >= MIN_LINE:
+                added.append((float(ANGLES[i]), float(r - WANDER + int(np.argmax(near)) - margin), float(near.max())))
+    return added
+
+
 def _margin(w: int) -> int:
     """How far ρ reaches past the rows of a copy ``w`` wide (its lines lean up to ``TILT``), and
-    the neighbours ``GAP`` beyond: ρ is counted from −margin on, up to h + margin."""
+    the neighbours ``GAP`` beyond: ρ is counted from −margin on, up to h + margin, so that every
+    pixel has its bin. (Lines are looked for from ρ = −margin to h only: a line that meets the
+    left edge below the bottom row is not looked for.)"""
     return math.ceil(w * math.sin(math.radians(TILT))) + GAP + 1
 
 

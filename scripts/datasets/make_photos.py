@@ -252,15 +252,21 @@ def restroke(cov: F32, r: float) -> F32:
     return crop(np.clip((g - level) / slope + 0.5, 0, 1).astype(np.float32))
 
 
-def fit_pen(cov: F32, height: float, ink: str, rng: np.random.Generator) -> F32:
-    """Thin or thicken the strokes to the ink's pen width. Thinning stops short where it would
-    break the strokes (where it takes away much more ink than the width it takes off)."""
+def pen_width(height: float, ink: str, rng: np.random.Generator) -> float:
+    """The pen's width in px for digits ``height`` px tall."""
     lo, hi = INKS[ink][1]
-    w, target = stroke_width(cov), rng.uniform(lo, hi) * height
+    return rng.uniform(lo, hi) * height
+
+
+def fit_pen(cov: F32, target: float) -> F32:
+    """Thin or thicken the strokes to the pen's width (``target`` px). Thinning stops short where
+    it would break the strokes or wipe one out (where it takes away much more ink than the width
+    it takes off, or changes the number of pieces)."""
+    w = stroke_width(cov)
     r = max((target - w) / 2, -0.25 * w)
     for _ in range(4):
         out = restroke(cov, r)
-        if r >= 0 or (out.sum() >= 0.8 * cov.sum() * (w + 2 * r) / w and pieces(out) <= pieces(cov)):
+        if r >= 0 or (out.sum() >= 0.8 * cov.sum() * (w + 2 * r) / w and pieces(out) == pieces(cov)):
             return out
         r /= 2
     return cov
@@ -319,13 +325,17 @@ def digit_ink(cond: Conditions, X: F32, y: NDArray[np.uint8], fonts: list[str],
     return typed_ink(label, fonts, h, rng), label
 
 
-def mnist_number_ink(X: F32, y: NDArray[np.uint8], height: float, ink: str,
+def mnist_number_ink(X: F32, y: NDArray[np.uint8], height: float, ink: str, pen: float | None,
                      rng: np.random.Generator) -> tuple[F32, str]:
-    """2–6 MNIST test digits as ``make_drawn_numbers`` composes them; a third with one touching pair."""
+    """2–6 MNIST test digits as ``make_drawn_numbers`` composes them; a third with one touching pair.
+    Each digit is fitted to the ``pen`` on its own: thinning the whole number to its mean width
+    would wipe out a digit thinner than the rest (a 1)."""
     k = int(rng.integers(2, 7))
     picks = rng.integers(0, len(y), k)
     stroke = mnist_stroke(ink, rng)
     parts = [unbroken(X[i].reshape(28, 28), height * rng.uniform(0.88, 1.12), stroke, rng) for i in picks]
+    if pen is not None:
+        parts = [fit_pen(part, pen) for part in parts]
     gaps = [int(height * rng.uniform(0.08, 0.45)) for _ in range(k)]
     lifts = [int(rng.uniform(0, 0.1) * height) for _ in range(k)]
     if rng.random() < 1 / 3:
@@ -334,13 +344,14 @@ def mnist_number_ink(X: F32, y: NDArray[np.uint8], height: float, ink: str,
     return compose(parts, gaps, lifts), "".join(str(int(y[i])) for i in picks)
 
 
-def number_ink(cond: Conditions, X: F32, y: NDArray[np.uint8], fonts: list[str],
+def number_ink(cond: Conditions, X: F32, y: NDArray[np.uint8], fonts: list[str], pen: float | None,
                rng: np.random.Generator) -> tuple[F32, str]:
-    """A number: MNIST test digits (60 %), pen strokes spaced as a person spaces them (30 %), typed (10 %)."""
+    """A number: MNIST test digits (60 %, each fitted to the ``pen``), pen strokes spaced as a
+    person spaces them (30 %), typed (10 %)."""
     h = cond.digit_height
     cond.source = pick(rng, {"mnist": 0.6, "strokes": 0.3, "font": 0.1})
     if cond.source == "mnist":
-        return mnist_number_ink(X, y, h, cond.ink, rng)
+        return mnist_number_ink(X, y, h, cond.ink, pen, rng)
     if cond.source == "strokes":
         img, text, _ = pen_number(rng, (0.02, 0.03))
         return rescaled(np.asarray(img.getchannel("A"), np.float32) / np.float32(255), h * 1.1), text
@@ -775,14 +786,15 @@ def placed_photo(kind: str, cond: Conditions, X: F32, y: NDArray[np.uint8], font
                  rng: np.random.Generator, most: int = 3000) -> tuple[Image.Image, str, Placed]:
     """``make_photo``'s photo and label, and where its writing went (for ``truth``)."""
     ink: F32 | None
+    pen = pen_width(cond.digit_height, cond.ink, rng) if cond.ink in INKS else None
     if kind == "digits":
         ink, label = digit_ink(cond, X, y, fonts, rng)
     elif kind == "numbers":
-        ink, label = number_ink(cond, X, y, fonts, rng)
+        ink, label = number_ink(cond, X, y, fonts, pen, rng)
     else:
         ink, label = nondigit_ink(cond, fonts, rng)
-    if ink is not None and cond.ink in INKS:
-        ink = fit_pen(ink, cond.digit_height, cond.ink, rng)
+    if ink is not None and pen is not None and not (kind == "numbers" and cond.source == "mnist"):
+        ink = fit_pen(ink, pen)
     if ink is not None:
         ink = fit_in_frame(cond, ink, max(most, cond.width, cond.height), rng)
         cond.stroke = round(stroke_width(ink) / max(cond.digit_height, 1), 3)

@@ -18,7 +18,9 @@ from scripts.datasets.make_photos import (
     NONDIGIT_SHARE,
     ORIENTATION,
     draw_conditions,
+    fit_pen,
     make_set,
+    pieces,
     save_photo,
 )
 from tests.paths import DATA
@@ -95,6 +97,21 @@ def test_drawn_conditions_stay_within_their_bounds(kind: str) -> None:
         assert cond.exif in (0, 1, 3, 6, 8)
     big = draw_conditions(kind, np.random.default_rng(0), large=True)
     assert sorted((big.width, big.height)) == [3000, 4000]
+
+
+def test_thinning_to_the_pen_keeps_a_thin_digit_beside_a_thick_one() -> None:
+    """A thick 0 and a thin 1 side by side, thinned to a pen thinner than their mean stroke: the 1
+    must not be wiped out (it once was, as a number's 1 thinner than its other digits)."""
+    img = Image.new("L", (120, 70), 0)
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((5, 5, 65, 65), outline=255, width=14)
+    draw.line((95, 8, 95, 62), fill=255, width=3)
+    cov = np.asarray(img, np.float32) / np.float32(255)
+    assert pieces(cov) == 2
+    thinned = fit_pen(cov, 4.0)
+    assert pieces(thinned) == 2
+    assert thinned[:, 85:].sum() > 0.3 * cov[:, 85:].sum()  # the 1 keeps a good part of its ink
+    assert thinned[:, :75].sum() < 0.9 * cov[:, :75].sum()  # while the 0 was thinned
 
 
 def asymmetric() -> Image.Image:

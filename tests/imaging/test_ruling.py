@@ -1,0 +1,78 @@
+"""Ruled lines taken off a photo's ink (app/imaging/ruling.py), on small synthetic ink maps: the
+lines of a ruled page are found and the writing is not; a line that wanders by a pixel from strip
+to strip is found where the ruling's step expects it, and only there; a stroke crossing a line
+keeps its ink when the line goes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.imaging.ruling import STRIPS, lines_in, unruled
+
+H, W = 150, 200
+STEP = 15  # px between ruled lines
+FIRST = 10
+
+
+def ruled(rows: list[int], darkness: float = 0.3) -> NDArray[np.float32]:
+    """An ink map (H, W) with a 1-px line across at each row."""
+    ink = np.zeros((H, W), np.float32)
+    for r in rows:
+        ink[r] = darkness
+    return ink
+
+
+def everywhere() -> NDArray[np.bool_]:
+    return np.ones((H, W), bool)
+
+
+def offsets(found: list[tuple[float, float, float]]) -> list[int]:
+    return sorted(round(rho) for _, rho, _ in found)
+
+
+def test_the_lines_of_a_ruled_page_are_found_and_not_the_writing() -> None:
+    rows = list(range(FIRST, H, STEP))
+    ink = ruled(rows)
+    ink[40:75, 90:96] = 0.8  # a stroke of writing, upright, across two lines: a few strips only
+    ink[40:46, 80:110] = 0.8
+    found = lines_in(ink, everywhere())
+    assert offsets(found) == rows
+    assert all(abs(angle) < math.radians(1) for angle, _, _ in found)
+
+
+def wandering_line(ink: NDArray[np.float32], row: int, darkness: float = 0.3) -> None:
+    """A line at ``row`` in even strips and one pixel lower in odd ones: rounding and a slight bow."""
+    width = W // STRIPS
+    for s in range(STRIPS):
+        ink[row + s % 2, s * width:(s + 1) * width] = darkness
+
+
+def test_a_line_that_wanders_is_found_where_the_ruling_expects_one() -> None:
+    rows = [r for r in range(FIRST, H, STEP) if r != 70]
+    ink = ruled(rows)
+    wandering_line(ink, 70)
+    found = offsets(lines_in(ink, everywhere()))
+    assert any(abs(r - 70) <= 1 for r in found), found
+    assert [r for r in found if abs(r - 70) > 1] == rows
+
+
+def test_a_wandering_line_out_of_step_is_not_a_line() -> None:
+    ink = ruled([10, 25, 40, 55])
+    wandering_line(ink, 110)  # far past the ruling's step: nothing expects a line there
+    assert offsets(lines_in(ink, everywhere())) == [10, 25, 40, 55]
+    alone = np.zeros((H, W), np.float32)
+    wandering_line(alone, 70)
+    assert lines_in(alone, everywhere()) == []
+
+
+def test_a_stroke_crossing_a_line_keeps_its_ink_when_the_line_goes() -> None:
+    rows = list(range(FIRST, H, STEP))
+    ink = ruled(rows)
+    ink[30:90, 100:104] = np.maximum(ink[30:90, 100:104], 0.7)  # a stroke down across lines 40, 55, 70, 85
+    out = unruled(ink, everywhere())
+    assert out[rows][:, :90].max() < 0.05  # the lines are gone away from the stroke
+    assert out[55, 100:104].min() > 0.3  # the stroke keeps what it adds to the line it crosses
+    assert out[30:90, 100:104].mean() > 0.5
