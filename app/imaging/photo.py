@@ -14,10 +14,13 @@ out, in the order a reader would:
 3. the paper itself (``paper_mask``): the grid's cells reached from the largest evenly lit region,
    where light changes gradually from cell to cell; at the paper's edge it drops to the table
    (``STEP``), and the table, with a margin, is not searched for ink;
-4. ruled lines and grids (``unruled``): when, at the best of a few small rotations, rows run
-   across most of the paper, each such row's background ink (a low percentile along it) is taken
-   off, and columns likewise: the line goes, the writing that crosses it stays;
-5. noise: a light blur, and a floor set from the paper's own noise.
+4. ruled lines and grids (``app.imaging.ruling.unruled``): straight lines that stand out along
+   most of the paper, and those the ruling's step expects between them, are taken off by their
+   own profile across: the line goes, the writing that crosses it stays;
+5. noise: a light blur, and a floor of ``NOISE`` σ of the paper's own noise, cell by cell;
+6. the pieces left: those the frame cuts (the table, the paper's edge), those holding no strong
+   ink (``STRONG``: a line's remains, the paper's grain), slivers along the frame and long thin
+   stripes beside the writing (an edge or a margin left whole) are not writing.
 
 Only opaque images whose paper is not one flat colour come here (``looks_like_photo``): a canvas
 drawing, or a clean drawing saved as a file, keeps ``ink_map``'s own way, unchanged."""
@@ -55,6 +58,8 @@ FAINT = 0.5  # a ruled line stands out by at most this share of the writing's da
 NEAR = 0.02  # of the longer side: a piece this close to a side of the frame lies along it …
 LONG = 3.0  # … a sliver runs along it this many times longer than it is wide …
 TALLER = 2.0  # … and this many times longer than any other piece the same way
+STRIPE = 1.5  # times the heaviest piece's length the same way: a piece this long may be a stripe …
+THIN = 20.0  # … if it is this many times longer than its mean width
 CUT = 0.02  # a piece along this share of a side of the photo, or on two sides, is cut by the frame
 
 
@@ -121,6 +126,7 @@ def photo_ink(img: Image.Image) -> Image.Image:
     ink = np.clip((dark - floor) / np.maximum(strongest - floor, least), 0.0, 1.0)
     keep &= _anchored(ink, labels, n)
     keep &= ~_slivers(labels, n, keep)
+    keep &= ~_stripes(labels, n, keep, ink)
     return Image.fromarray(np.round(np.where(keep[labels], ink, 0.0) * 255).astype(np.uint8), "L")
 
 
@@ -214,6 +220,38 @@ def _slivers(labels: NDArray[np.int32], n: int, keep: NDArray[np.bool_]) -> NDAr
         others = np.where(along[pieces] == first, second, first)
         sliver = at_side[pieces] & (along[pieces] >= LONG * across[pieces]) & (along[pieces] >= TALLER * others)
         found[pieces[sliver]] = True
+    return found
+
+
+def _stripes(labels: NDArray[np.int32], n: int, keep: NDArray[np.bool_], ink: F32) -> NDArray[np.bool_]:
+    """Which kept pieces are stripes across the photo: a paper's edge, a margin or a ruled line
+    left whole, wherever it lies. Such a piece runs along ``STRIPE`` of the photo's width or
+    height, is ``THIN`` times longer than its mean width (a pen's 1 is not as thin), ``TALLER``
+    times the longest other kept piece the same way, and is not the piece with the most ink (a
+    close-up of a thin 1 and a speck keeps its 1)."""
+    pieces = np.flatnonzero(keep)
+    found = np.zeros(n + 1, bool)
+    if pieces.size < 2:
+        return found
+    on = keep[labels]
+    ys, xs = np.nonzero(on)
+    which = labels[ys, xs]
+    tall = np.zeros(n + 1, np.int64)
+    wide = np.zeros(n + 1, np.int64)
+    np.maximum.at(tall, which, ys)
+    np.maximum.at(wide, which, xs)
+    lo_y, lo_x = np.full(n + 1, labels.shape[0]), np.full(n + 1, labels.shape[1])
+    np.minimum.at(lo_y, which, ys)
+    np.minimum.at(lo_x, which, xs)
+    tall, wide = tall - lo_y + 1, wide - lo_x + 1
+    area = np.bincount(which, minlength=n + 1)
+    mass = np.bincount(which, weights=ink[ys, xs], minlength=n + 1)
+    heaviest = int(pieces[np.argmax(mass[pieces])])
+    for along in (tall, wide):
+        length = along[pieces]
+        stripe = (length * length >= THIN * area[pieces]) & (length >= STRIPE * along[heaviest])
+        found[pieces[stripe]] = True
+    found[heaviest] = False
     return found
 
 

@@ -138,3 +138,27 @@ def test_a_sliver_along_the_frame_is_not_writing(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(photo, "TALLER", float("inf"))  # no piece is a sliver: the strip stays
     box = photo.photo_ink(sliver_photo()).getbbox()
     assert box is not None and box[0] < 20, box
+
+
+def stripe_photo(stripe: bool = True, speck: bool = False) -> Image.Image:
+    """Noisy grey paper with a thin 1 (a pen's, 8 px wide, 150 tall) in the middle; a long thin
+    line (a margin's remains, 3 px wide, 300 tall) left of it, clear of the frame; a speck."""
+    rng = np.random.default_rng(4)
+    img = Image.fromarray(np.clip(rng.normal(200, 4, (450, 600, 3)), 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((330, 150, 337, 300), fill=(30, 30, 30))
+    if stripe:
+        draw.rectangle((150, 70, 152, 370), fill=(60, 60, 60))
+    if speck:
+        draw.ellipse((450, 320, 458, 328), fill=(40, 40, 40))
+    return img
+
+
+def test_a_long_thin_stripe_beside_the_writing_is_not_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    box = photo.photo_ink(stripe_photo()).getbbox()
+    assert box is not None and box[0] > 300, box  # only the 1
+    box = photo.photo_ink(stripe_photo(stripe=False, speck=True)).getbbox()
+    assert box is not None and box[0] < 335 and box[3] > 295, box  # a thin 1 with a speck keeps its 1
+    monkeypatch.setattr(photo, "THIN", float("inf"))  # no piece is a stripe: the line stays
+    box = photo.photo_ink(stripe_photo()).getbbox()
+    assert box is not None and box[0] < 160, box
