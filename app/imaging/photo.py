@@ -28,6 +28,7 @@ drawing, or a clean drawing saved as a file, keeps ``ink_map``'s own way, unchan
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -125,8 +126,9 @@ def photo_ink(img: Image.Image) -> Image.Image:
     keep = _inside(labels, n)
     ink = np.clip((dark - floor) / np.maximum(strongest - floor, least), 0.0, 1.0)
     keep &= _anchored(ink, labels, n)
-    keep &= ~_slivers(labels, n, keep)
-    keep &= ~_stripes(labels, n, keep, ink)
+    boxes = _boxes(labels, n, keep, ink)
+    keep &= ~_slivers(boxes, keep, labels.shape)
+    keep &= ~_stripes(boxes, keep)
     return Image.fromarray(np.round(np.where(keep[labels], ink, 0.0) * 255).astype(np.uint8), "L")
 
 
@@ -191,31 +193,56 @@ def _anchored(ink: F32, labels: NDArray[np.int32], n: int) -> NDArray[np.bool_]:
     return keep
 
 
-def _slivers(labels: NDArray[np.int32], n: int, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """Which kept pieces are slivers along the photo's frame: the paper's edge or a strip of the
-    table just inside it, not touching it. Such a piece lies within ``NEAR`` of a side, runs along
-    it (``LONG`` times longer than it is wide), and is ``TALLER`` times the longest of the other
-    kept pieces the same way: no digit of the writing is (a 1 beside its number is as tall as they
-    are)."""
+class Boxes(NamedTuple):
+    """The kept pieces' boxes (first and last row and column; −1 and the size for the others),
+    pixels and ink, indexed by label."""
+
+    top: NDArray[np.int64]
+    bottom: NDArray[np.int64]
+    left: NDArray[np.int64]
+    right: NDArray[np.int64]
+    area: NDArray[np.int64]
+    mass: NDArray[np.float64]
+
+    @property
+    def tall(self) -> NDArray[np.int64]:
+        return self.bottom - self.top + 1
+
+    @property
+    def wide(self) -> NDArray[np.int64]:
+        return self.right - self.left + 1
+
+
+def _boxes(labels: NDArray[np.int32], n: int, keep: NDArray[np.bool_], ink: F32) -> Boxes:
+    """The boxes, pixels and ink of the kept pieces (``labels``, 1…n), in one pass over their pixels."""
     ys, xs = np.nonzero(keep[labels])
-    found = np.zeros(n + 1, bool)
-    if ys.size == 0:
-        return found
     which = labels[ys, xs]
-    lo_y, lo_x = np.full(n + 1, labels.shape[0]), np.full(n + 1, labels.shape[1])
-    hi_y, hi_x = np.full(n + 1, -1), np.full(n + 1, -1)
-    np.minimum.at(lo_y, which, ys)
-    np.minimum.at(lo_x, which, xs)
-    np.maximum.at(hi_y, which, ys)
-    np.maximum.at(hi_x, which, xs)
     H, W = labels.shape
-    near = NEAR * max(H, W)
-    tall, wide = hi_y - lo_y + 1, hi_x - lo_x + 1
-    pieces = np.flatnonzero(keep & (hi_y >= 0))
+    top, left = np.full(n + 1, H, np.int64), np.full(n + 1, W, np.int64)
+    bottom, right = np.full(n + 1, -1, np.int64), np.full(n + 1, -1, np.int64)
+    np.minimum.at(top, which, ys)
+    np.minimum.at(left, which, xs)
+    np.maximum.at(bottom, which, ys)
+    np.maximum.at(right, which, xs)
+    return Boxes(top, bottom, left, right, np.bincount(which, minlength=n + 1),
+                 np.bincount(which, weights=ink[ys, xs], minlength=n + 1).astype(np.float64))
+
+
+def _slivers(boxes: Boxes, keep: NDArray[np.bool_], shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Which kept pieces are slivers along the photo's frame (of ``shape``): the paper's edge or a
+    strip of the table just inside it, not touching it. Such a piece lies within ``NEAR`` of a
+    side, runs along it (``LONG`` times longer than it is wide), and is ``TALLER`` times the
+    longest of the other kept pieces the same way: no digit of the writing is (a 1 beside its
+    number is as tall as they are)."""
+    found = np.zeros(len(keep), bool)
+    pieces = np.flatnonzero(keep)
     if pieces.size < 2:
         return found
-    for along, across, at_side in ((tall, wide, (lo_x <= near) | (hi_x >= W - 1 - near)),
-                                   (wide, tall, (lo_y <= near) | (hi_y >= H - 1 - near))):
+    H, W = shape
+    near = NEAR * max(H, W)
+    b = boxes
+    for along, across, at_side in ((b.tall, b.wide, (b.left <= near) | (b.right >= W - 1 - near)),
+                                   (b.wide, b.tall, (b.top <= near) | (b.bottom >= H - 1 - near))):
         first, second = np.sort(along[pieces])[-2:][::-1]  # the longest other than each piece's own
         others = np.where(along[pieces] == first, second, first)
         sliver = at_side[pieces] & (along[pieces] >= LONG * across[pieces]) & (along[pieces] >= TALLER * others)
@@ -223,34 +250,19 @@ def _slivers(labels: NDArray[np.int32], n: int, keep: NDArray[np.bool_]) -> NDAr
     return found
 
 
-def _stripes(labels: NDArray[np.int32], n: int, keep: NDArray[np.bool_], ink: F32) -> NDArray[np.bool_]:
-    """Which kept pieces are stripes across the photo: a paper's edge, a margin or a ruled line
-    left whole, wherever it lies. Such a piece runs along ``STRIPE`` of the photo's width or
-    height, is ``THIN`` times longer than its mean width (a pen's 1 is not as thin), ``TALLER``
-    times the longest other kept piece the same way, and is not the piece with the most ink (a
-    close-up of a thin 1 and a speck keeps its 1)."""
+def _stripes(boxes: Boxes, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Which kept pieces are stripes beside the writing: a paper's edge, a margin or a ruled line
+    left whole, wherever it lies. Such a piece is ``THIN`` times longer than its mean width (a
+    pen's 1 is not as thin) and ``STRIPE`` times as long as the piece with the most ink (the
+    writing's) the same way; that piece itself is never one (a close-up of a thin 1 keeps it)."""
+    found = np.zeros(len(keep), bool)
     pieces = np.flatnonzero(keep)
-    found = np.zeros(n + 1, bool)
     if pieces.size < 2:
         return found
-    on = keep[labels]
-    ys, xs = np.nonzero(on)
-    which = labels[ys, xs]
-    tall = np.zeros(n + 1, np.int64)
-    wide = np.zeros(n + 1, np.int64)
-    np.maximum.at(tall, which, ys)
-    np.maximum.at(wide, which, xs)
-    lo_y, lo_x = np.full(n + 1, labels.shape[0]), np.full(n + 1, labels.shape[1])
-    np.minimum.at(lo_y, which, ys)
-    np.minimum.at(lo_x, which, xs)
-    tall, wide = tall - lo_y + 1, wide - lo_x + 1
-    area = np.bincount(which, minlength=n + 1)
-    mass = np.bincount(which, weights=ink[ys, xs], minlength=n + 1)
-    heaviest = int(pieces[np.argmax(mass[pieces])])
-    for along in (tall, wide):
+    heaviest = int(pieces[np.argmax(boxes.mass[pieces])])
+    for along in (boxes.tall, boxes.wide):
         length = along[pieces]
-        stripe = (length * length >= THIN * area[pieces]) & (length >= STRIPE * along[heaviest])
-        found[pieces[stripe]] = True
+        found[pieces[(length * length >= THIN * boxes.area[pieces]) & (length >= STRIPE * along[heaviest])]] = True
     found[heaviest] = False
     return found
 

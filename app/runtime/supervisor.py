@@ -37,7 +37,8 @@ from app.runtime.shutdown import shutdown
 from app.serving.reload import reloader
 
 logger = logging.getLogger("uvicorn.error")
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers
+M_TRIM_THRESHOLD = -1
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 HELD_SIGNALS = {signal.SIGHUP, *STOP_SIGNALS}
 
@@ -93,12 +94,16 @@ def return_freed_memory() -> None:
     mmap threshold otherwise grows to 32 MB after the first big image is freed, so later image
     buffers come from the heap and stay with the process: memory would stay high long after a
     burst of large images. Set at 4 MiB (a megapixel of RGBA, the size images are decoded down
-    to), not lower: a canvas's own buffers stay on the heap and cost no fresh pages."""
+    to), not lower: a canvas's own buffers stay on the heap and cost no fresh pages. The heap
+    keeps up to 32 MiB free at its top rather than 128 KiB (its trim threshold): a photo's working
+    arrays (a few MB each, under the mmap threshold) then reuse the pages the last photo had,
+    where trimming them made each photo fault them in again."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc: nothing to tune
         return
     libc.mallopt(M_MMAP_THRESHOLD, 4 << 20)
+    libc.mallopt(M_TRIM_THRESHOLD, 32 << 20)
 
 
 def quiet_accept_errors() -> None:
