@@ -20,7 +20,8 @@ out, in the order a reader would:
 5. noise: a light blur, and a floor of ``NOISE`` σ of the paper's own noise, cell by cell;
 6. the pieces left: those the frame cuts (the table, the paper's edge), those holding no strong
    ink (``STRONG``: a line's remains, the paper's grain), slivers along the frame and long thin
-   stripes beside the writing (an edge or a margin left whole) are not writing.
+   stripes beside the writing (an edge or a margin left whole) are not writing; nor is a piece
+   further from the writing (gathered from the piece with the most ink) than that piece's size.
 
 Only opaque images whose paper is not one flat colour come here (``looks_like_photo``): a canvas
 drawing, or a clean drawing saved as a file, keeps ``ink_map``'s own way, unchanged."""
@@ -61,6 +62,7 @@ LONG = 3.0  # … a sliver runs along it this many times longer than it is wide 
 TALLER = 2.0  # … and this many times longer than any other piece the same way
 STRIPE = 1.5  # times the heaviest piece's length the same way: a piece this long may be a stripe …
 THIN = 20.0  # … if it is this many times longer than its mean width
+APART_WRITING = 1.0  # of the heaviest piece's size: the widest gap within the writing
 CUT = 0.02  # a piece along this share of a side of the photo, or on two sides, is cut by the frame
 
 
@@ -129,6 +131,7 @@ def photo_ink(img: Image.Image) -> Image.Image:
     boxes = _boxes(labels, n, keep, ink)
     keep &= ~_slivers(boxes, keep, labels.shape)
     keep &= ~_stripes(boxes, keep)
+    keep &= _writing(boxes, keep)
     return Image.fromarray(np.round(np.where(keep[labels], ink, 0.0) * 255).astype(np.uint8), "L")
 
 
@@ -264,6 +267,33 @@ def _stripes(boxes: Boxes, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
         length = along[pieces]
         found[pieces[(length * length >= THIN * boxes.area[pieces]) & (length >= STRIPE * along[heaviest])]] = True
     found[heaviest] = False
+    return found
+
+
+def _writing(boxes: Boxes, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The kept pieces that make the writing: the piece with the most ink, and every piece within
+    ``APART_WRITING`` of its size of what has been gathered so far (a box's gap to the gathered
+    box), again until none is added. Digits of a number are closer than that; a blot of noise, a
+    scrap of the table or of a line far from the digit is not, and would widen its crop."""
+    pieces = np.flatnonzero(keep)
+    found = keep.copy()
+    if pieces.size < 2:
+        return found
+    b = boxes
+    heaviest = int(pieces[np.argmax(b.mass[pieces])])
+    reach = APART_WRITING * max(int(b.tall[heaviest]), int(b.wide[heaviest]))
+    inside = pieces == heaviest
+    top, bottom, left, right = b.top[heaviest], b.bottom[heaviest], b.left[heaviest], b.right[heaviest]
+    while True:
+        gap = np.maximum.reduce([b.top[pieces] - bottom, top - b.bottom[pieces], b.left[pieces] - right,
+                                 left - b.right[pieces]])
+        near = ~inside & (gap <= reach)
+        if not near.any():
+            break
+        inside |= near
+        top, bottom = min(top, b.top[pieces][near].min()), max(bottom, b.bottom[pieces][near].max())
+        left, right = min(left, b.left[pieces][near].min()), max(right, b.right[pieces][near].max())
+    found[pieces[~inside]] = False
     return found
 
 

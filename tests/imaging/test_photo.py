@@ -155,6 +155,7 @@ def stripe_photo(stripe: bool = True, speck: bool = False) -> Image.Image:
 
 
 def test_a_long_thin_stripe_beside_the_writing_is_not_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(photo, "APART_WRITING", float("inf"))  # the stripe is near enough to be writing
     box = photo.photo_ink(stripe_photo()).getbbox()
     assert box is not None and box[0] > 300, box  # only the 1
     box = photo.photo_ink(stripe_photo(stripe=False, speck=True)).getbbox()
@@ -162,3 +163,25 @@ def test_a_long_thin_stripe_beside_the_writing_is_not_writing(monkeypatch: pytes
     monkeypatch.setattr(photo, "THIN", float("inf"))  # no piece is a stripe: the line stays
     box = photo.photo_ink(stripe_photo()).getbbox()
     assert box is not None and box[0] < 160, box
+
+
+def blot_photo(blot_at: int) -> Image.Image:
+    """Noisy grey paper with a number of three rings (60 px tall, 30 px apart) and a dark blot
+    at column ``blot_at`` of the same rows."""
+    rng = np.random.default_rng(5)
+    img = Image.fromarray(np.clip(rng.normal(200, 4, (450, 700, 3)), 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    for x in (200, 270, 340):
+        draw.ellipse((x, 190, x + 40, 250), outline=(30, 30, 30), width=6)
+    draw.ellipse((blot_at, 205, blot_at + 25, 230), fill=(40, 40, 40))
+    return img
+
+
+def test_a_blot_far_from_the_writing_is_not_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    box = photo.photo_ink(blot_photo(600)).getbbox()  # 220 px past the last ring: over its size
+    assert box is not None and box[0] < 205 and box[2] < 390, box  # the rings, all three, alone
+    box = photo.photo_ink(blot_photo(420)).getbbox()  # 40 px past it, as near as a next digit
+    assert box is not None and box[2] > 440, box
+    monkeypatch.setattr(photo, "APART_WRITING", float("inf"))  # everything is the writing
+    box = photo.photo_ink(blot_photo(600)).getbbox()
+    assert box is not None and box[2] > 620, box
