@@ -33,9 +33,9 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageFilter
+from PIL import Image
 
-from app.imaging.components import label, resolve
+from app.imaging.components import expand, numbered, resolve
 from app.imaging.errors import EmptyImage
 from app.imaging.ruling import lines_in, unruled
 
@@ -64,6 +64,8 @@ STRIPE = 1.5  # times the heaviest piece's length the same way: a piece this lon
 THIN = 20.0  # … if it is this many times longer than its mean width
 APART_WRITING = 1.0  # of the heaviest piece's size: the widest gap within the writing
 CUT = 0.02  # a piece along this share of a side of the photo, or on two sides, is cut by the frame
+_BOX = np.array([1.0, 4.0, 1.0]) / 6  # Pillow's box of radius ¼ for σ = 1 in three passes (BoxBlur.c)
+BLUR = np.convolve(np.convolve(_BOX, _BOX), _BOX).astype(np.float32)  # the three passes as one kernel
 
 
 def looks_like_photo(img: Image.Image) -> bool:
@@ -117,40 +119,61 @@ def photo_ink(img: Image.Image) -> Image.Image:
     closed = paper_light(small)
     dark = _blurred(_darkness(rgb, closed))  # a light blur: camera noise, JPEG's blocks
     mask = paper_mask(closed, dark.shape) & ~edges(closed, factor, dark.shape)
-    dark = np.where(mask, dark, 0.0).astype(np.float32)
+    dark *= mask
     dark = unruled(dark, mask)
     floor = _floor(dark)
     strongest = _strongest(dark, 2 * floor)
     least = float(np.median(floor))
     if strongest < 2 * least:
         raise EmptyImage("The photo shows no writing: nothing on the paper stands out as ink.")
-    labels, n = label(dark > floor)
-    keep = _inside(labels, n)
-    ink = np.clip((dark - floor) / np.maximum(strongest - floor, least), 0.0, 1.0)
-    keep &= _anchored(ink, labels, n)
-    boxes = _boxes(labels, n, keep, ink)
-    keep &= ~_slivers(boxes, keep, labels.shape)
+    pieces = _pieces(dark > floor)
+    keep = _inside(pieces, dark.shape)
+    below = floor[pieces.ys, pieces.xs]
+    ink = np.clip((dark[pieces.ys, pieces.xs] - below) / np.maximum(strongest - below, least), 0.0, 1.0)
+    keep &= _anchored(pieces, ink)
+    boxes = _boxes(pieces, keep, ink, dark.shape)
+    keep &= ~_slivers(boxes, keep, dark.shape)
     keep &= ~_stripes(boxes, keep)
     keep &= _writing(boxes, keep)
-    return Image.fromarray(np.round(np.where(keep[labels], ink, 0.0) * 255).astype(np.uint8), "L")
+    out = np.zeros(dark.shape, np.uint8)
+    kept = keep[pieces.which]
+    out[pieces.ys[kept], pieces.xs[kept]] = np.round(ink[kept] * 255).astype(np.uint8)
+    return Image.fromarray(out, "L")
+
+
+class Pieces(NamedTuple):
+    """The pieces of a mask (8-connected): the row, column and piece (1…n) of each of their
+    pixels, in row-major order, and n. Most of a photo is paper: its ink is a few per cent of
+    the pixels, and is worked on as these lists rather than as full-size images."""
+
+    ys: NDArray[np.int64]
+    xs: NDArray[np.int64]
+    which: NDArray[np.int64]
+    n: int
+
+
+def _pieces(mask: NDArray[np.bool_]) -> Pieces:
+    (rows, starts, ends), number, n = numbered(mask)
+    ys, xs = expand(rows, starts, ends)
+    return Pieces(ys, xs, np.repeat(number + 1, ends - starts), n)
 
 
 def _strongest(dark: F32, sure: F32) -> float:
     """How dark the writing's strongest ink is (its 98th percentile): over the pieces surely ink
     (darker than ``sure``, which noise does not reach) that the photo's frame does not cut; 0
     when there are too few."""
-    labels, n = label(dark > sure)
-    found = dark[_inside(labels, n)[labels]]
+    p = _pieces(dark > sure)
+    found = dark[p.ys, p.xs][_inside(p, dark.shape)[p.which]]
     return float(np.percentile(found, 98)) if found.size >= MIN_PIXELS else 0.0
 
 
-def _inside(labels: NDArray[np.int32], n: int) -> NDArray[np.bool_]:
-    """Which pieces (``labels``, 1…n) the photo's frame does not cut (``_cut_by_frame``); all of
-    them when those hold fewer than ``MIN_PIXELS`` (writing cut by the frame, and nothing else)."""
-    inside = np.ones(n + 1, bool)
-    inside[_cut_by_frame(labels)] = False
+def _inside(p: Pieces, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Which pieces (1…n) the photo's frame (of ``shape``) does not cut (``_cut_by_frame``); all
+    of them when those hold fewer than ``MIN_PIXELS`` (writing cut by the frame, and nothing else)."""
+    inside = np.ones(p.n + 1, bool)
+    inside[_cut_by_frame(p, shape)] = False
     inside[0] = False
-    if np.count_nonzero(inside[labels]) < MIN_PIXELS:
+    if np.count_nonzero(inside[p.which]) < MIN_PIXELS:
         inside[1:] = True
     return inside
 
@@ -180,19 +203,37 @@ def _darkness(rgb: Image.Image, closed: F32) -> F32:
     return np.clip(brightest, 0.0, 1.0, out=brightest)
 
 
-def _blurred(dark: NDArray[np.floating]) -> F32:
-    """A light Gaussian blur (1 px) of values in [0, 1], as 8-bit: Pillow's, fast on one channel."""
-    img = Image.fromarray(np.round(dark * 255).astype(np.uint8), "L").filter(ImageFilter.GaussianBlur(1))
-    return (np.asarray(img, np.float32) / 255).astype(np.float32)
+def _blurred(dark: F32) -> F32:
+    """A light Gaussian blur (σ = 1 px) of ``dark``, in place where it can be: Pillow's kernel
+    (three passes of a box of radius ¼, a 7-tap kernel ``BLUR`` each way), applied in numpy on
+    floats, edges repeated outward. (Pillow's own filter takes 8-bit images, and on one channel
+    does its passes three times slower than these few array sums.)"""
+    r = len(BLUR) // 2
+    H, W = dark.shape
+    rows = np.empty((H + 2 * r, W), np.float32)
+    rows[r:r + H], rows[:r], rows[r + H:] = dark, dark[0], dark[-1]
+    cols = np.empty((H, W + 2 * r), np.float32)
+    out, tmp = cols[:, r:r + W], dark
+    np.multiply(rows[r:r + H], BLUR[r], out=out)
+    for d in range(1, r + 1):
+        np.add(rows[r - d:r - d + H], rows[r + d:r + d + H], out=tmp)
+        tmp *= BLUR[r + d]
+        out += tmp
+    cols[:, :r], cols[:, r + W:] = cols[:, r:r + 1], cols[:, r + W - 1:r + W]
+    np.multiply(cols[:, r:r + W], BLUR[r], out=dark)
+    for d in range(1, r + 1):
+        np.add(cols[:, r - d:r - d + W], cols[:, r + d:r + d + W], out=rows[:H])
+        rows[:H] *= BLUR[r + d]
+        dark += rows[:H]
+    return dark
 
 
-def _anchored(ink: F32, labels: NDArray[np.int32], n: int) -> NDArray[np.bool_]:
-    """Which of the ink's pieces (``labels``, 1…n) hold some strong ink (``STRONG``: hysteresis,
+def _anchored(p: Pieces, ink: F32) -> NDArray[np.bool_]:
+    """Which pieces (1…n; ``ink`` at their pixels) hold some strong ink (``STRONG``: hysteresis,
     as in edge detection): faint noise, a line's remains and the paper's grain apart from the
     writing do not."""
-    on = labels > 0
-    keep = np.zeros(n + 1, bool)
-    keep[labels[on & (ink >= STRONG)]] = True
+    keep = np.zeros(p.n + 1, bool)
+    keep[p.which[ink >= STRONG]] = True
     return keep
 
 
@@ -216,11 +257,11 @@ class Boxes(NamedTuple):
         return self.right - self.left + 1
 
 
-def _boxes(labels: NDArray[np.int32], n: int, keep: NDArray[np.bool_], ink: F32) -> Boxes:
-    """The boxes, pixels and ink of the kept pieces (``labels``, 1…n), in one pass over their pixels."""
-    ys, xs = np.nonzero(keep[labels])
-    which = labels[ys, xs]
-    H, W = labels.shape
+def _boxes(p: Pieces, keep: NDArray[np.bool_], ink: F32, shape: tuple[int, int]) -> Boxes:
+    """The boxes, pixels and ink (``ink`` at the pieces' pixels) of the kept pieces, in a photo of ``shape``."""
+    kept = keep[p.which]
+    ys, xs, which = p.ys[kept], p.xs[kept], p.which[kept]
+    (H, W), n = shape, p.n
     top, left = np.full(n + 1, H, np.int64), np.full(n + 1, W, np.int64)
     bottom, right = np.full(n + 1, -1, np.int64), np.full(n + 1, -1, np.int64)
     np.minimum.at(top, which, ys)
@@ -228,7 +269,7 @@ def _boxes(labels: NDArray[np.int32], n: int, keep: NDArray[np.bool_], ink: F32)
     np.maximum.at(bottom, which, ys)
     np.maximum.at(right, which, xs)
     return Boxes(top, bottom, left, right, np.bincount(which, minlength=n + 1),
-                 np.bincount(which, weights=ink[ys, xs], minlength=n + 1).astype(np.float64))
+                 np.bincount(which, weights=ink[kept], minlength=n + 1).astype(np.float64))
 
 
 def _slivers(boxes: Boxes, keep: NDArray[np.bool_], shape: tuple[int, int]) -> NDArray[np.bool_]:
@@ -297,14 +338,15 @@ def _writing(boxes: Boxes, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
     return found
 
 
-def _cut_by_frame(labels: NDArray[np.int32]) -> NDArray[np.int64]:
-    """The labels of pieces the photo's edge cuts along a stretch (``CUT`` of a side or more), or
-    on two sides: the table or the paper's edge, not a digit that only reaches the frame."""
-    sides = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
-    counts = [np.bincount(side, minlength=int(labels.max()) + 1) for side in sides]
-    long = np.zeros(int(labels.max()) + 1, bool)
-    for side, count in zip(sides, counts, strict=True):
-        long |= count >= CUT * len(side)
+def _cut_by_frame(p: Pieces, shape: tuple[int, int]) -> NDArray[np.int64]:
+    """The pieces the photo's edge (of ``shape``) cuts along a stretch (``CUT`` of a side or
+    more), or on two sides: the table or the paper's edge, not a digit that only reaches the frame."""
+    H, W = shape
+    sides = [(p.ys == 0, W), (p.ys == H - 1, W), (p.xs == 0, H), (p.xs == W - 1, H)]
+    counts = [np.bincount(p.which[on], minlength=p.n + 1) for on, _ in sides]
+    long = np.zeros(p.n + 1, bool)
+    for (_, length), count in zip(sides, counts, strict=True):
+        long |= count >= CUT * length
     touched = np.sum([count > 0 for count in counts], axis=0)
     return np.flatnonzero(long | (touched >= 2))
 
