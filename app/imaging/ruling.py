@@ -223,12 +223,12 @@ def _take_off(ink: F32, paper: NDArray[np.bool_], lines: NDArray[np.float64], re
     c, s = lines[enough, 0], lines[enough, 1]
     xs = np.arange(W)
     centre = np.round(c[:, None] + s[:, None] * xs[None]).astype(np.int64)  # (n, W)
-    rows = centre[:, None, :] + offsets[None, :, None]  # (n, offsets, W)
-    inside = (rows >= 0) & (rows < H)
+    line, offset = np.nonzero(profile > 0)  # a line's band, where it darkens the paper at all
+    rows = centre[line] + offsets[offset, None]  # (band's rows, W)
     on = paper[centre.clip(0, H - 1), xs[None]] & (centre >= 0) & (centre < H)
-    at = inside & on[:, None, :]
+    at = (rows >= 0) & (rows < H) & on[line]
     ys, cols = rows[at], np.broadcast_to(xs, rows.shape)[at]
-    ink[ys, cols] = np.maximum(ink[ys, cols] - np.broadcast_to(profile[:, :, None], rows.shape)[at], 0.0)
+    ink[ys, cols] = np.maximum(ink[ys, cols] - np.broadcast_to(profile[line, offset, None], rows.shape)[at], 0.0)
 
 
 def _placed(ink: F32, lines: NDArray[np.float64], offsets: NDArray[np.int64]) -> NDArray[np.float64]:
