@@ -4,6 +4,7 @@
     python -m scripts.evaluation.score_photos data/photos/digits              # in-process app, weights/digitpad.npz
     python -m scripts.evaluation.score_photos data/photos/numbers --url http://127.0.0.1:8000
     python -m scripts.evaluation.score_photos data/photos/nondigits --send dataurl
+    python -m scripts.evaluation.score_photos data/photos/numbers --clean 0   # also the writing before the photo
 
 Each file goes to the API as it is, as an upload (``/api/predict/file``, ``/api/read/file``; the
 default) or as a data URL in a JSON body (``/api/predict``, ``/api/read``): digits and non-digits
@@ -20,6 +21,13 @@ A body over the server's limit (413) or an image over its size limits (``image_t
 totals, the share right (or exact, or honest) for each value of each condition in labels.csv
 (numbers binned), so a reader sees what fails; and the mean time per image (wall, and CPU of
 this process when the app runs in it).
+
+``--clean SEED`` (digits and numbers) also sends each photo's writing as ``make_photos`` drew it
+before the paper, the light and the camera: the photo's own random stream is run again from the
+seed the set was made with (``make_set``'s, default sides), and its clean coverage is sent as a
+black-on-white PNG drawing to the same route. That says how much of what is missed is the photo
+path's (the clean writing reads right, the photo does not) and how much the writing's own (an
+MNIST digit the model misreads however it is sent).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from __future__ import annotations
 import argparse
 import base64
 import csv
+import io
 import itertools
 import os
 import time
@@ -35,13 +44,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
 
+from model.mnist import load_split
 from scripts.evaluation.score_drawn_digits import client
 from scripts.harness.machine import cpu_name
 
 ROUTES = {"digits": "/api/predict", "numbers": "/api/read", "nondigits": "/api/predict"}
 GOOD = {"digits": "read right", "numbers": "read exactly", "nondigits": "honest"}
 TOO_LARGE = "refused: too large"
+CLEAN_SIDES = (600, 3000)  # make_photos' default sides: the clean writing is drawn again as make_set drew it
+CLEAN_MARGIN = 20  # px of white round the clean writing
 CONDITIONS = ("source", "paper", "ruling", "ink", "stroke", "lighting", "darkening", "vignette", "shadow", "glare",
               "edge", "table", "rotation", "perspective", "tint", "exposure", "noise", "blur", "motion", "sharpen",
               "jpeg", "exif", "mode", "long side", "digit_height", "bytes", "digits")
@@ -53,13 +67,34 @@ BINS: dict[str, tuple[float, ...]] = {  # bin edges of the numeric conditions (a
 }
 
 
-def send(c: Any, route: str, path: Path, how: str) -> Any:
+def send(c: Any, route: str, name: str, data: bytes, how: str, media: str = "image/jpeg") -> Any:
     """POST one file as an upload or as a data URL; the response."""
-    data = path.read_bytes()
     if how == "upload":
-        return c.post(f"{route}/file?preview=false", files={"file": (path.name, data, "image/jpeg")})
-    url = "data:image/jpeg;base64," + base64.b64encode(data).decode()
+        return c.post(f"{route}/file?preview=false", files={"file": (name, data, media)})
+    url = f"data:{media};base64," + base64.b64encode(data).decode()
     return c.post(f"{route}?preview=false", json={"image": url})
+
+
+def clean_writing(rows: list[dict[str, str]], seed: int, X: NDArray[np.float32], y: NDArray[np.uint8],
+                  sides: tuple[int, int] = CLEAN_SIDES) -> list[bytes]:
+    """Each photo's writing before the paper, the light and the camera (``make_photos.placed_photo``
+    run again on the photo's own random stream, with the MNIST digits X, y and the ``sides`` the
+    set was made with), as a PNG: black ink on white, a margin round it."""
+    from scripts.datasets import make_photos as mp
+    fonts = mp.font_files(mp.FONT_FOLDERS)
+    pngs = []
+    for row in rows:
+        rng = np.random.default_rng([seed, mp.KINDS.index(row["kind"]), int(row["file"].split("_")[0])])
+        cond = mp.draw_conditions(row["kind"], rng, sides, False)
+        _, label, placed = mp.placed_photo(row["kind"], cond, X, y, fonts, rng, sides[1])
+        if label != row["label"] or placed.ink is None:
+            raise SystemExit(f"{row['file']}: seed {seed} draws {label!r}, not {row['label']!r}: the set was made "
+                             "with another seed, other sides, or another version of make_photos")
+        grey = np.round(255 * (1 - np.clip(placed.ink, 0, 1))).astype(np.uint8)
+        buf = io.BytesIO()
+        Image.fromarray(np.pad(grey, CLEAN_MARGIN, constant_values=255), "L").save(buf, "PNG")
+        pngs.append(buf.getvalue())
+    return pngs
 
 
 def outcome(kind: str, label: str, status: int, answer: dict[str, Any]) -> str:
@@ -110,13 +145,17 @@ def groups(row: dict[str, str]) -> dict[str, str]:
             for key in CONDITIONS if key in values}
 
 
-def score(rows: list[dict[str, str]], folder: Path, c: Any, how: str
+def score(rows: list[dict[str, str]], folder: Path, c: Any, how: str, clean: list[bytes] | None = None
           ) -> tuple[list[str], list[float], list[float]]:
-    """Each row's outcome, and the wall and CPU seconds its request took."""
+    """Each row's outcome, and the wall and CPU seconds its request took (``clean``: those PNGs
+    sent instead of the photos)."""
     outcomes, wall, cpu = [], [], []
-    for row in rows:
+    for k, row in enumerate(rows):
         t, p = time.perf_counter(), time.process_time()
-        r = send(c, ROUTES[row["kind"]], folder / row["file"], how)
+        if clean is None:
+            r = send(c, ROUTES[row["kind"]], row["file"], (folder / row["file"]).read_bytes(), how)
+        else:
+            r = send(c, ROUTES[row["kind"]], "clean.png", clean[k], how, "image/png")
         wall.append(time.perf_counter() - t)
         cpu.append(time.process_time() - p)
         answer = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
@@ -144,6 +183,22 @@ def report(kind: str, rows: list[dict[str, str]], outcomes: list[str]) -> None:
             print(f"    {key:13s} " + " · ".join(parts))
 
 
+def compare_clean(rows: list[dict[str, str]], photo: list[str], clean: list[str]) -> None:
+    """The clean writing's figure beside the photos', overall and by source, and what the photo
+    path loses (the clean writing right, its photo not) and gains."""
+    good = GOOD[rows[0]["kind"]]
+    print(f"the same writing before the photo (clean, drawn: no paper, light or camera), {good}:")
+    for source in [None, *sorted({r["source"] for r in rows})]:
+        pick = [i for i, r in enumerate(rows) if source is None or r["source"] == source]
+        c = sum(clean[i] == good for i in pick)
+        ph = sum(photo[i] == good for i in pick)
+        lost = sum(clean[i] == good and photo[i] != good for i in pick)
+        gained = sum(clean[i] != good and photo[i] == good for i in pick)
+        name = "all" if source is None else f"source {source}"
+        print(f"  {name:16s} clean {100 * c / len(pick):5.1f} %, photo {100 * ph / len(pick):5.1f} % "
+              f"({len(pick)}): the photo path loses {lost}, gains {gained}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", type=Path, help="a folder written by scripts.datasets.make_photos")
@@ -153,16 +208,26 @@ def main() -> None:
     p.add_argument("--send", choices=["upload", "dataurl"], default="upload",
                    help="as a file upload or a data URL in JSON (default: %(default)s)")
     p.add_argument("--limit", type=int, default=None, help="score only the first N photos (default: all)")
+    p.add_argument("--clean", type=int, default=None, metavar="SEED",
+                   help="also the writing before the photo, drawn again from the seed the set was made with")
+    p.add_argument("--mnist", type=Path, default=Path("data/mnist"),
+                   help="MNIST folder for --clean, as make_photos was given (default: %(default)s)")
     args = p.parse_args()
     with open(args.data / "labels.csv", newline="") as f:
         rows = list(csv.DictReader(f))[:args.limit]
+    if args.clean is not None and any(r["kind"] == "nondigits" for r in rows):
+        p.error("--clean takes sets of digits or numbers")
+    clean = None if args.clean is None else clean_writing(rows, args.clean, *load_split(args.mnist, "t10k")[:2])
     with client(args.url, args.weights) as c:
         outcomes, wall, cpu = score(rows, args.data, c, args.send)
+        clean_outcomes = None if clean is None else score(rows, args.data, c, args.send, clean)[0]
     for kind in sorted({r["kind"] for r in rows}):
         mine = [(r, o) for r, o in zip(rows, outcomes, strict=True) if r["kind"] == kind]
         where = args.url or f"in-process app, {args.weights}"
         print(f"{kind}: {len(mine)} photos in {args.data} ({where}, sent as {args.send}s)")
         report(kind, [r for r, _ in mine], [o for _, o in mine])
+    if clean_outcomes is not None:
+        compare_clean(rows, outcomes, clean_outcomes)
     cpu_text = "" if args.url else f", {1000 * np.mean(cpu):.1f} ms CPU (this process, all threads)"
     print(f"mean time per image: {1000 * np.mean(wall):.1f} ms wall{cpu_text}")
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())

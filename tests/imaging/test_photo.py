@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from numpy.typing import NDArray
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from app.imaging import photo
 from app.imaging.photo import looks_like_photo
@@ -185,3 +185,20 @@ def test_a_blot_far_from_the_writing_is_not_writing(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(photo, "APART_WRITING", float("inf"))  # everything is the writing
     box = photo.photo_ink(blot_photo(600)).getbbox()
     assert box is not None and box[2] > 620, box
+
+
+def test_the_blur_is_pillows_gaussian() -> None:
+    """``_blurred`` (numpy, on floats) gives what Pillow's GaussianBlur(1) gives on 8 bits, within
+    its rounding; it keeps a flat image flat and the ink it spreads."""
+    rng = np.random.default_rng(0)
+    dark = np.clip(rng.normal(0.1, 0.05, (120, 160)), 0, 1).astype(np.float32)
+    dark[40:80, 60:66] = 0.9  # a stroke
+    ours = photo._blurred(dark.copy())
+    eight = Image.fromarray(np.round(dark * 255).astype(np.uint8), "L").filter(ImageFilter.GaussianBlur(1))
+    diff = np.abs(ours * 255 - np.asarray(eight, np.float32))
+    assert diff.max() <= 4 and diff.mean() <= 1, (diff.max(), diff.mean())  # Pillow rounds each of its 6 passes
+    assert np.array_equal(photo._blurred(np.full((9, 11), 0.25, np.float32)), np.full((9, 11), 0.25, np.float32))
+    dot = np.zeros((15, 15), np.float32)
+    dot[7, 7] = 1
+    spread = photo._blurred(dot)
+    assert spread.sum() == pytest.approx(1, abs=1e-5) and spread[7, 7] < 0.2 and spread[7, 9] > 0.01

@@ -5,6 +5,7 @@ transposed, and sizes stay within their bounds. A handful of small photos (600â€
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from scripts.datasets.make_photos import (
     pieces,
     save_photo,
 )
+from scripts.evaluation.score_photos import CLEAN_MARGIN, clean_writing
 from tests.paths import DATA
 
 SIDES = (600, 720)
@@ -137,3 +139,19 @@ def test_exif_rotated_files_come_out_upright_once_transposed(orientation: int, t
         assert np.abs(np.asarray(raw, np.float32) - expected).mean() > 20
     else:
         assert np.abs(np.asarray(raw, np.float32) - expected).mean() < 3
+
+
+@pytest.mark.parametrize("kind", ["digits", "numbers"])
+def test_the_clean_writing_is_each_photos_own(kind: str, mnist: Mnist, tmp_path: Path) -> None:
+    """score_photos --clean draws each photo's writing again from the set's seed: the same label,
+    the writing as tall as labels.csv says (its coverage's height), black on white; another seed
+    is refused."""
+    rows = make_set(kind, 3, 0, tmp_path, *mnist, sides=SIDES)
+    pngs = clean_writing(rows, 0, *mnist, sides=SIDES)
+    for row, png in zip(rows, pngs, strict=True):
+        with Image.open(io.BytesIO(png)) as img:
+            a = np.asarray(img.convert("L"))
+        assert a.max() == 255 and a.min() < 64, row["file"]  # black ink on white
+        assert a.shape[0] == int(row["digit_height"]) + 2 * CLEAN_MARGIN, (row["file"], a.shape)
+    with pytest.raises(SystemExit, match="another seed"):
+        clean_writing(rows, 1, *mnist, sides=SIDES)
