@@ -28,6 +28,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 F32 = NDArray[np.float32]
@@ -45,6 +46,8 @@ WIDE = 0.01  # the widest line, blur included, as a share of the longer side: ha
 SOME_INK = 0.02  # on the small copy, lighter than this adds nothing worth summing along a line
 SEGMENTS = 16  # stretches along a line, each giving its centre and its profile
 SAMPLED = 16  # columns of a stretch its profile is taken on
+NEIGHBOURS = 2  # stretches either side whose profiles set a stretch's
+DEEPEST = 2.0  # a stretch's profile is at most this many times the whole line's
 ANGLES = np.radians(np.arange(-TILT, TILT + 1e-6, ANGLE_STEP))
 COS, SIN = np.cos(ANGLES).astype(np.float32), np.sin(ANGLES).astype(np.float32)
 
@@ -205,30 +208,50 @@ def _full_size(angle: float, rho: float, f: int) -> tuple[float, float]:
 
 def _take_off(ink: F32, paper: NDArray[np.bool_], lines: NDArray[np.float64], reach: int) -> None:
     """Takes lines (each row = c + s·column; ``lines`` (n, 2) of c, s) off ``ink`` in place, each
-    by its own profile across it. (Where two lines' bands meet, one of them is taken off there.)"""
+    by its own profile across it, stretch by stretch (``_local_profiles``). (Where two lines'
+    bands meet, one of them is taken off there.)"""
     H, W = ink.shape
     offsets = np.arange(-reach, reach + 1)
     lines = _placed(ink, lines, offsets)
     profiles, on_paper = _stretch_profiles(ink, paper, lines, offsets)  # (n, stretches, offsets)
-    counted = on_paper.sum(axis=1)
-    enough = counted >= 2
+    enough = on_paper.sum(axis=1) >= 2
     if not enough.any():
         return
-    ranked = np.sort(np.where(on_paper[..., None], profiles, np.inf)[enough], axis=1)  # off the paper: last
-    quartile = ((counted[enough] - 1) // 4)[:, None, None]  # the lower quartile of the stretches on paper
-    profile = np.take_along_axis(ranked, np.broadcast_to(quartile, (len(ranked), 1, ranked.shape[2])), axis=1)[:, 0]
-    profile = np.maximum(profile - np.minimum(profile[:, :1], profile[:, -1:]), 0.0)
-    wider = np.maximum(np.roll(profile, 1, axis=1), np.roll(profile, -1, axis=1))
-    profile = np.maximum(profile, wider)  # by a pixel either side
+    profile = _local_profiles(profiles[enough], on_paper[enough])  # (n, stretches, offsets)
     c, s = lines[enough, 0], lines[enough, 1]
     xs = np.arange(W)
+    stretch = xs * SEGMENTS // W  # each column's stretch, as _stretch_profiles cuts them
     centre = np.round(c[:, None] + s[:, None] * xs[None]).astype(np.int64)  # (n, W)
-    line, offset = np.nonzero(profile > 0)  # a line's band, where it darkens the paper at all
+    line, offset = np.nonzero(profile.max(axis=1) > 0)  # a line's band, where it darkens the paper at all
     rows = centre[line] + offsets[offset, None]  # (band's rows, W)
     on = paper[centre.clip(0, H - 1), xs[None]] & (centre >= 0) & (centre < H)
     at = (rows >= 0) & (rows < H) & on[line]
     ys, cols = rows[at], np.broadcast_to(xs, rows.shape)[at]
-    ink[ys, cols] = np.maximum(ink[ys, cols] - np.broadcast_to(profile[line, offset, None], rows.shape)[at], 0.0)
+    depth = profile[line[:, None], stretch[None], offset[:, None]]  # (band's rows, W)
+    ink[ys, cols] = np.maximum(ink[ys, cols] - depth[at], 0.0)
+
+
+def _local_profiles(profiles: F32, on_paper: NDArray[np.bool_]) -> F32:
+    """Each line's profile across it in each stretch (n, stretches, offsets), from the stretches'
+    own (``_stretch_profiles``): the lower quartile over the ``NEIGHBOURS`` stretches on paper
+    either side and itself, so a line darker in one part of the photo than another (a shadow,
+    the light's fall, perspective) goes whole, while a stroke crossing the line, or running along
+    it for a stretch or two, does not set it; and no more than ``DEEPEST`` times the lower
+    quartile over the whole line, so a stroke along it for longer keeps most of its ink. Less its
+    least, widened by a pixel either side."""
+    n, _, m = profiles.shape
+    ranked = np.sort(np.where(on_paper[..., None], profiles, np.inf), axis=1)  # off the paper: last
+    whole = np.take_along_axis(ranked, np.broadcast_to(((on_paper.sum(axis=1) - 1) // 4)[:, None, None], (n, 1, m)),
+                               axis=1)
+    r = NEIGHBOURS
+    padded = np.pad(np.where(on_paper[..., None], profiles, np.inf), ((0, 0), (r, r), (0, 0)), constant_values=np.inf)
+    windows = np.sort(sliding_window_view(padded, 2 * r + 1, axis=1), axis=3)  # (n, k, offsets, window)
+    here = sliding_window_view(np.pad(on_paper, ((0, 0), (r, r))), 2 * r + 1, axis=1).sum(axis=2)  # (n, k)
+    quartile = np.take_along_axis(windows, ((np.maximum(here, 1) - 1) // 4)[:, :, None, None], axis=3)[..., 0]
+    local = np.where((here >= 2)[..., None], np.minimum(quartile, DEEPEST * whole), whole)
+    local = np.maximum(local - np.minimum(local[..., :1], local[..., -1:]), 0.0)
+    wider = np.maximum(np.roll(local, 1, axis=2), np.roll(local, -1, axis=2))
+    return np.maximum(local, wider)
 
 
 def _placed(ink: F32, lines: NDArray[np.float64], offsets: NDArray[np.int64]) -> NDArray[np.float64]:

@@ -1,15 +1,18 @@
 """Ruled lines taken off a photo's ink (app/imaging/ruling.py), on small synthetic ink maps: the
 lines of a ruled page are found and the writing is not; a line that wanders by a pixel from strip
 to strip is found where the ruling's step expects it, and only there; a stroke crossing a line
-keeps its ink when the line goes."""
+keeps its ink when the line goes; a line darker across the page goes whole, and a stroke along
+it stays."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pytest
 from numpy.typing import NDArray
 
+from app.imaging import ruling
 from app.imaging.ruling import STRIPS, lines_in, unruled
 
 H, W = 150, 200
@@ -76,3 +79,18 @@ def test_a_stroke_crossing_a_line_keeps_its_ink_when_the_line_goes() -> None:
     assert out[rows][:, :90].max() < 0.05  # the lines are gone away from the stroke
     assert out[55, 100:104].min() > 0.3  # the stroke keeps what it adds to the line it crosses
     assert out[30:90, 100:104].mean() > 0.5
+
+
+def test_a_line_darker_across_the_page_goes_whole_and_a_stroke_along_it_stays(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = list(range(FIRST, H, STEP))
+    ink = ruled(rows)
+    ink[rows] = np.linspace(0.2, 0.6, W, dtype=np.float32)  # three times as dark on the right: the light's fall
+    ink[55, 40:70] = 0.9  # a stroke running along line 55 for a stretch and a half
+    out = unruled(ink, everywhere())
+    lines = np.delete(out[rows], rows.index(55), axis=0)
+    assert lines.max() < 0.1  # every line goes, the darker end too
+    assert out[55, 40:70].mean() > 0.3  # the stroke keeps most of its ink
+    monkeypatch.setattr(ruling, "NEIGHBOURS", STRIPS * 4)  # one profile for the whole line, as before
+    before = np.delete(unruled(ink, everywhere())[rows], rows.index(55), axis=0)
+    assert before[:, 150:].max() > 0.15  # its darker end was left behind
