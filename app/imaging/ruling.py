@@ -15,9 +15,10 @@ of the paper, not where the ink is dark:
    number is, and would otherwise stay to tie the writing to the frame.
 2. each line found is placed again on the full-size ink: its centre in each of ``SEGMENTS``
    stretches along it, and a straight fit through them;
-3. it is taken off by its own profile across — how dark it is 0, 1, 2 … px from its centre, the
-   lower quartile over the stretches along it, widened by a pixel — so a stroke that crosses it
-   keeps what it adds to the line, and a line blurred or faint goes whole.
+3. it is taken off by its own profile across, stretch by stretch — how dark it is 0, 1, 2 … px
+   from its centre, the lower quartile over the stretch and its neighbours (``_local_profiles``),
+   widened by a pixel — so a stroke that crosses it keeps what it adds to the line, and a line
+   blurred, faint, or darker in one part of the photo than another goes whole.
 
 Columns (a grid's, a margin's) are rows of the transposed ink, and go the same way."""
 
