@@ -21,7 +21,8 @@ out, in the order a reader would:
 6. the pieces left: those the frame cuts (the table, the paper's edge), those holding no strong
    ink (``STRONG``: a line's remains, the paper's grain), slivers along the frame and long thin
    stripes beside the writing (an edge or a margin left whole) are not writing; nor is a piece
-   further from the writing (gathered from the piece with the most ink) than that piece's size.
+   further from the writing (gathered from the piece with the most ink) than that piece's size,
+   nor a scrap (a tenth of its ink) further than half that.
 
 Only opaque images whose paper is not one flat colour come here (``looks_like_photo``): a canvas
 drawing, or a clean drawing saved as a file, keeps ``ink_map``'s own way, unchanged."""
@@ -63,6 +64,8 @@ TALLER = 2.0  # … and this many times longer than any other piece the same way
 STRIPE = 1.5  # times the heaviest piece's length the same way: a piece this long may be a stripe …
 THIN = 20.0  # … if it is this many times longer than its mean width
 APART_WRITING = 1.0  # of the heaviest piece's size: the widest gap within the writing
+SCRAP = 0.1  # of the heaviest piece's ink: a piece holding less is a scrap …
+SCRAP_REACH = 0.5  # … and joins the writing only within this share of that widest gap
 CUT = 0.02  # a piece along this share of a side of the photo, or on two sides, is cut by the frame
 _BOX = np.array([1.0, 4.0, 1.0]) / 6  # Pillow's box of radius ¼ for σ = 1 in three passes (BoxBlur.c)
 BLUR = np.convolve(np.convolve(_BOX, _BOX), _BOX).astype(np.float32)  # the three passes as one kernel
@@ -314,8 +317,12 @@ def _stripes(boxes: Boxes, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
 def _writing(boxes: Boxes, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """The kept pieces that make the writing: the piece with the most ink, and every piece within
     ``APART_WRITING`` of its size of what has been gathered so far (a box's gap to the gathered
-    box), again until none is added. Digits of a number are closer than that; a blot of noise, a
-    scrap of the table or of a line far from the digit is not, and would widen its crop."""
+    box), again until none is added; a scrap (``SCRAP``: a tenth of that piece's ink) only within
+    half as much (``SCRAP_REACH``). Digits of a number are closer than that; a blot of noise, a
+    scrap of the table or of a line far from the digit is not, and would widen its crop. Specks
+    of noise and a line's remains, close together, would otherwise gather one another across
+    the paper; a broken digit's fragments, near each other and the digits beside them, still
+    join."""
     pieces = np.flatnonzero(keep)
     found = keep.copy()
     if pieces.size < 2:
@@ -325,10 +332,11 @@ def _writing(boxes: Boxes, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
     reach = APART_WRITING * max(int(b.tall[heaviest]), int(b.wide[heaviest]))
     inside = pieces == heaviest
     top, bottom, left, right = b.top[heaviest], b.bottom[heaviest], b.left[heaviest], b.right[heaviest]
+    scrap = b.mass[pieces] < SCRAP * b.mass[heaviest]
     while True:
         gap = np.maximum.reduce([b.top[pieces] - bottom, top - b.bottom[pieces], b.left[pieces] - right,
                                  left - b.right[pieces]])
-        near = ~inside & (gap <= reach)
+        near = ~inside & (gap <= np.where(scrap, SCRAP_REACH * reach, reach))
         if not near.any():
             break
         inside |= near

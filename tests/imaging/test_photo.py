@@ -165,15 +165,16 @@ def test_a_long_thin_stripe_beside_the_writing_is_not_writing(monkeypatch: pytes
     assert box is not None and box[0] < 160, box
 
 
-def blot_photo(blot_at: int) -> Image.Image:
+def blot_photo(blot_at: int | None) -> Image.Image:
     """Noisy grey paper with a number of three rings (60 px tall, 30 px apart) and a dark blot
-    at column ``blot_at`` of the same rows."""
+    at column ``blot_at`` of the same rows (None: no blot)."""
     rng = np.random.default_rng(5)
     img = Image.fromarray(np.clip(rng.normal(200, 4, (450, 700, 3)), 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(img)
     for x in (200, 270, 340):
         draw.ellipse((x, 190, x + 40, 250), outline=(30, 30, 30), width=6)
-    draw.ellipse((blot_at, 205, blot_at + 25, 230), fill=(40, 40, 40))
+    if blot_at is not None:
+        draw.ellipse((blot_at, 205, blot_at + 25, 230), fill=(40, 40, 40))
     return img
 
 
@@ -185,6 +186,16 @@ def test_a_blot_far_from_the_writing_is_not_writing(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(photo, "APART_WRITING", float("inf"))  # everything is the writing
     box = photo.photo_ink(blot_photo(600)).getbbox()
     assert box is not None and box[2] > 620, box
+
+
+def test_a_scrap_beside_the_writing_is_not_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    img = blot_photo(None)  # the rings alone
+    ImageDraw.Draw(img).ellipse((420, 215, 427, 222), fill=(40, 40, 40))  # a speck 40 px past the last ring
+    box = photo.photo_ink(img).getbbox()
+    assert box is not None and box[2] < 390, box  # a tenth of a ring's ink, further than half its size
+    monkeypatch.setattr(photo, "SCRAP", 0.0)  # no piece is a scrap: it joins as a digit would
+    box = photo.photo_ink(img).getbbox()
+    assert box is not None and box[2] > 415, box
 
 
 def test_the_blur_is_pillows_gaussian() -> None:
