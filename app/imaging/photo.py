@@ -156,6 +156,7 @@ class Pieces(NamedTuple):
 
 
 def _pieces(mask: NDArray[np.bool_]) -> Pieces:
+    """A mask's pieces, from its runs (``components.numbered``), their pixels listed run by run."""
     (rows, starts, ends), number, n = numbered(mask)
     ys, xs = expand(rows, starts, ends)
     return Pieces(ys, xs, np.repeat(number + 1, ends - starts), n)

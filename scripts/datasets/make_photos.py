@@ -854,8 +854,12 @@ def photo_at(kind: str, size: tuple[int, int], seed: int, n: int, X: F32, y: NDA
 
 
 def font_files(folders: list[str]) -> list[str]:
-    return sorted(f for d in folders for f in glob.glob(f"{d}/**/*", recursive=True)
-                  if f.endswith((".ttf", ".otf", ".woff")) and "Math" not in f)
+    """The fonts under ``folders``, folder by folder in the order given, each folder's sorted by
+    their paths within it: the same list wherever the repository is checked out (sorting the
+    full paths put the repository's fonts before or after the system's by the checkout's path,
+    and a seed then drew other fonts)."""
+    return [f for d in folders for f in sorted(glob.glob(f"{d}/**/*", recursive=True))
+            if f.endswith((".ttf", ".otf", ".woff")) and "Math" not in f]
 
 
 def make_set(kind: str, count: int, seed: int, out: Path, X: F32, y: NDArray[np.uint8],

@@ -20,6 +20,7 @@ from scripts.datasets.make_photos import (
     ORIENTATION,
     draw_conditions,
     fit_pen,
+    font_files,
     make_set,
     pieces,
     save_photo,
@@ -155,3 +156,15 @@ def test_the_clean_writing_is_each_photos_own(kind: str, mnist: Mnist, tmp_path:
         assert a.shape[0] == int(row["digit_height"]) + 2 * CLEAN_MARGIN, (row["file"], a.shape)
     with pytest.raises(SystemExit, match="another seed"):
         clean_writing(rows, 1, *mnist, sides=SIDES)
+
+
+def test_the_fonts_are_listed_the_same_wherever_the_repository_is(tmp_path: Path) -> None:
+    """A seed draws the same font from a checkout in /tmp as from one in /work: the folders keep
+    their order, whatever their paths sort as."""
+    for folder, names in (("z-system", ["b.ttf", "a.otf"]), ("a-repository", ["c.ttf", "Math.ttf", "d.txt"])):
+        (tmp_path / folder).mkdir()
+        for name in names:
+            (tmp_path / folder / name).write_bytes(b"")
+    listed = font_files([str(tmp_path / "z-system"), str(tmp_path / "a-repository")])
+    assert [Path(f).relative_to(tmp_path).as_posix() for f in listed] == ["z-system/a.otf", "z-system/b.ttf",
+                                                                            "a-repository/c.ttf"]
