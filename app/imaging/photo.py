@@ -51,6 +51,8 @@ STEP = 0.75  # a neighbour cell this much darker (or brighter) is across the pap
 FLAT = 0.5  # a drawing has at least this share of its edge's pixels within one grey level of the commonest
 BAND = 0.1  # the band round the edge where a drawing's paper is looked at
 MIN_INK = 0.12  # the least darkening (of the paper's light) that can be ink
+CROWDED = 0.25  # of the paper over the floor: noise, not writing, crowds it …
+RAISE = (1.0, 1.25, 1.5, 2.0)  # … and the floor is raised by these steps until it does not
 NOISE = 4.0  # σ of the paper's own noise below which nothing is ink
 APART = 3  # px between the pixels whose difference measures noise
 NOISE_CAP = 0.1  # the largest difference between neighbours that counts as noise
@@ -124,7 +126,7 @@ def photo_ink(img: Image.Image) -> Image.Image:
     mask = paper_mask(closed, dark.shape) & ~edges(closed, factor, dark.shape)
     dark *= mask
     dark = unruled(dark, mask)
-    floor = _floor(dark)
+    floor = _uncrowded(dark, _floor(dark), mask)
     strongest = _strongest(dark, 2 * floor)
     least = float(np.median(floor))
     if strongest < 2 * least:
@@ -488,3 +490,15 @@ def _floor(dark: F32) -> F32:
     sigma = np.add.reduceat(per_row, starts[:-1], axis=0) / np.diff(starts)[:, None] * (math.sqrt(math.pi) / 2)
     cells = np.maximum(MIN_INK, NOISE * sigma).astype(np.float32)
     return np.asarray(Image.fromarray(cells, "F").resize((W, H), Image.Resampling.BILINEAR), np.float32)
+
+
+def _uncrowded(dark: F32, floor: F32, mask: NDArray[np.bool_]) -> F32:
+    """The floor (``_floor``), raised by ``RAISE`` steps while more than ``CROWDED`` of the paper
+    (``mask``) is darker than it. Writing covers a few per cent of a photo; a quarter of the paper
+    over the floor is camera noise that ``_floor`` measured short (sharpened, or left correlated
+    by JPEG), which would otherwise join every stroke to its neighbours and to the frame."""
+    paper = max(1, int(np.count_nonzero(mask)))
+    for k in RAISE:
+        if np.count_nonzero(dark > k * floor) <= CROWDED * paper:
+            return floor if k == 1.0 else (k * floor).astype(np.float32)
+    return (RAISE[-1] * floor).astype(np.float32)

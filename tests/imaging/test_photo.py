@@ -213,3 +213,19 @@ def test_the_blur_is_pillows_gaussian() -> None:
     dot[7, 7] = 1
     spread = photo._blurred(dot)
     assert spread.sum() == pytest.approx(1, abs=1e-5) and spread[7, 7] < 0.2 and spread[7, 9] > 0.01
+
+
+def test_a_floor_crowded_by_noise_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(1)
+    dark = np.clip(rng.normal(0.12, 0.05, (200, 300)), 0, 1).astype(np.float32)  # noise the floor missed
+    dark[80:120, 140:146] = 0.9  # a stroke
+    floor = np.full(dark.shape, 0.12, np.float32)
+    paper = np.ones(dark.shape, bool)
+    raised = photo._uncrowded(dark, floor, paper)
+    assert np.count_nonzero(dark > raised) <= photo.CROWDED * dark.size and raised.min() > 0.12
+    assert (dark > raised)[80:120, 140:146].all()  # the stroke stays over it
+    quiet = np.where(dark > 0.12, 0.0, dark).astype(np.float32)  # the same paper, no noise over the floor
+    quiet[80:120, 140:146] = 0.9
+    assert photo._uncrowded(quiet, floor, paper) is floor  # writing alone never crowds it
+    monkeypatch.setattr(photo, "CROWDED", 1.0)  # never crowded: the floor stays where noise crowds it
+    assert np.count_nonzero(dark > photo._uncrowded(dark, floor, paper)) > 0.25 * dark.size
