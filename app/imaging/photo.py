@@ -17,7 +17,8 @@ out, in the order a reader would:
 4. ruled lines and grids (``app.imaging.ruling.unruled``): straight lines that stand out along
    most of the paper, and those the ruling's step expects between them, are taken off by their
    own profile across: the line goes, the writing that crosses it stays;
-5. noise: a light blur, and a floor of ``NOISE`` σ of the paper's own noise, cell by cell;
+5. noise: a light blur, and a floor of ``NOISE`` σ of the paper's own noise, cell by cell,
+   raised where noise still crowds the paper over it (``CROWDED``);
 6. the pieces left: those the frame cuts (the table, the paper's edge), those holding no strong
    ink (``STRONG``: a line's remains, the paper's grain), slivers along the frame and long thin
    stripes beside the writing (an edge or a margin left whole) are not writing; nor is a piece
