@@ -214,7 +214,7 @@ def _blurred(dark: F32) -> F32:
     """A light Gaussian blur (σ = 1 px) of ``dark``, in place where it can be: Pillow's kernel
     (three passes of a box of radius ¼, a 7-tap kernel ``BLUR`` each way), applied in numpy on
     floats, edges repeated outward. (Pillow's own filter takes 8-bit images, and on one channel
-    does its passes three times slower than these few array sums.)"""
+    is slower than these few array sums.)"""
     r = len(BLUR) // 2
     H, W = dark.shape
     rows = np.empty((H + 2 * r, W), np.float32)
