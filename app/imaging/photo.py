@@ -500,6 +500,7 @@ def _uncrowded(dark: F32, floor: F32, mask: NDArray[np.bool_]) -> F32:
     by JPEG), which would otherwise join every stroke to its neighbours and to the frame."""
     paper = max(1, int(np.count_nonzero(mask)))
     for k in RAISE:
-        if np.count_nonzero(dark > k * floor) <= CROWDED * paper:
-            return floor if k == 1.0 else (k * floor).astype(np.float32)
-    return (RAISE[-1] * floor).astype(np.float32)
+        raised = floor if k == 1.0 else (k * floor).astype(np.float32)
+        if np.count_nonzero(dark > raised) <= CROWDED * paper:
+            break
+    return raised
