@@ -31,7 +31,6 @@ class AugmentConfig:
     elastic_grid: int = 4   # the displacement field is a grid×grid random grid, upsampled
     stroke: float = 0.4     # share of images whose strokes are thickened or thinned
     cut: float = 0.0        # share of images redrawn with a thin pen (faint parts vanish, strokes break)
-    photo: float = 0.0      # share of images given a photo's ink: uneven, faint parts lost, blurred, a line's remains
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -112,41 +111,6 @@ def _cut(images: Array, rng: np.random.Generator) -> Array:
     return out / np.maximum(out.max(axis=(1, 2), keepdims=True), np.float32(1e-6))
 
 
-PHOTO_GRID = 5  # the ink's unevenness: a grid×grid random field, upsampled
-PHOTO_LIGHTEST = (0.15, 0.9)  # the ink's weakest share of itself over a digit, at random between these
-PHOTO_LOST = 0.3  # up to this share of the strongest ink is lost (the photo's noise floor)
-PHOTO_LINE = (0.1, 0.35)  # a line's remains: its strength, at random between these …
-PHOTO_LINES = 0.3  # … in this share of the images
-
-
-def _photo(images: Array, rng: np.random.Generator) -> Array:
-    """Each image's ink as a photo of paper gives it: darker and lighter along the stroke (a smooth
-    random field, as ballpoint, pencil and light leave it), its faintest part lost below a noise
-    floor, a blur of up to a pixel, and in some a ruled line's remains across it, straight, faint
-    and one pixel wide; its strongest pixel 1 again."""
-    m = images.shape[0]
-    f32 = np.float32
-    U = _upsample_matrix(PHOTO_GRID)
-    lightest = rng.uniform(*PHOTO_LIGHTEST, (m, 1, 1)).astype(f32)
-    coarse = rng.uniform(0.0, 1.0, (m, PHOTO_GRID, PHOTO_GRID)).astype(f32)
-    out = images * (lightest + (1 - lightest) * (U @ coarse @ U.T))
-    out /= np.maximum(out.max(axis=(1, 2), keepdims=True), f32(1e-6))
-    lost = rng.uniform(0.0, PHOTO_LOST, (m, 1, 1)).astype(f32)
-    out = np.clip(out - lost, 0.0, 1.0) / (1 - lost)
-    p = np.pad(out, ((0, 0), (1, 1), (1, 1)))
-    blurred = (p[:, :-2, 1:-1] + p[:, 2:, 1:-1] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:] + 4 * out) / 8
-    out += rng.uniform(0.0, 1.0, (m, 1, 1)).astype(f32) * (blurred - out)
-    out /= np.maximum(out.max(axis=(1, 2), keepdims=True), f32(1e-6))
-    lined = np.flatnonzero(rng.random(m) < PHOTO_LINES)
-    strength = rng.uniform(*PHOTO_LINE, len(lined)).astype(f32)
-    at = rng.integers(2, SIDE - 2, len(lined))
-    across = (rng.random(len(lined)) < 0.5)[:, None, None]  # a column, not a row
-    row, col = np.arange(SIDE)[None, :, None], np.arange(SIDE)[None, None, :]
-    on = np.where(across, col == at[:, None, None], row == at[:, None, None])
-    out[lined] = np.maximum(out[lined], on * strength[:, None, None])
-    return out
-
-
 def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> Array:
     """Distort a batch. X: (m, 784) float32 in [0, 1] → (m, 784) float32 in [0, 1].
 
@@ -191,10 +155,6 @@ def augment(X: Array, rng: np.random.Generator, cfg: AugmentConfig = AugmentConf
         cut: Array = rng.random((m,)) < cfg.cut
         if cut.any():
             out[cut] = _cut(out[cut], rng)
-    if cfg.photo > 0:
-        photo: Array = rng.random((m,)) < cfg.photo
-        if photo.any():
-            out[photo] = _photo(out[photo], rng)
     return np.clip(out, 0.0, 1.0).reshape(m, SIDE * SIDE)
 
 

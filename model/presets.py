@@ -56,7 +56,7 @@ PRESETS: dict[str, tuple[list[dict[str, Any]], TrainConfig, str]] = {
     # tenth of the images redrawn with a thin pen (model/augment.py), as numbers are often drawn.
     "honest": (cnn(outputs=11),
                TrainConfig(epochs=30, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine",
-                           warmup=0.02, augment={"cut": 0.1, "photo": 0.2}, patience=10,
+                           warmup=0.02, augment={"cut": 0.1}, patience=10,
                            synthetic={"digits": 0.2, "non_digits": 0.25}),
                "conv5×5·32 → pool → conv5×5·64 → pool → 256 → 11 (10 digits and 'not a digit'), trained "
                "on MNIST and stroke-drawn digits and non-digits, with dropout and distortions"),

@@ -73,26 +73,3 @@ def test_a_thin_pen_keeps_only_the_middle_of_the_strokes_and_faint_parts_vanish(
     assert out[faint].mean() < 0.1 * digits[faint].mean()
     no_cut = AugmentConfig(rotate=0, scale=0, shear=0, shift=0, elastic=0, stroke=0, cut=0.0)
     np.testing.assert_allclose(augment(digits, np.random.default_rng(3), no_cut), digits, atol=1e-6)
-
-
-def test_a_photos_ink_is_uneven_loses_its_faint_parts_and_may_carry_a_lines_remains(digits: np.ndarray) -> None:
-    """Given a photo's ink (``photo``): every image's strongest pixel 1; the strokes' own ink
-    uneven (the stroke's core, once all 1, now spread); ink beyond the digit (its blur's pixel
-    round it) only along one straight faint line, in about a third of the images; with
-    ``photo=0`` nothing changes."""
-    only_photo = AugmentConfig(rotate=0, scale=0, shear=0, shift=0, elastic=0, stroke=0, photo=1.0)
-    out = augment(digits, np.random.default_rng(4), only_photo).reshape(-1, 28, 28)
-    np.testing.assert_allclose(out.max(axis=(1, 2)), 1.0, atol=1e-5)
-    core = digits.reshape(-1, 28, 28) > 0.99
-    assert np.mean([out[k][core[k]].std() for k in range(len(out))]) > 0.1
-    ink = digits.reshape(-1, 28, 28) > 0
-    near = ink | np.roll(ink, 1, 1) | np.roll(ink, -1, 1) | np.roll(ink, 1, 2) | np.roll(ink, -1, 2)
-    outside = (out > 0.02) & ~near
-    lined = outside.any(axis=(1, 2))
-    assert 0.15 < lined.mean() < 0.45
-    for k in np.flatnonzero(lined):
-        rows, cols = np.nonzero(outside[k])
-        assert len(set(rows)) == 1 or len(set(cols)) == 1  # one row or one column
-        assert out[k][outside[k]].max() <= 0.36
-    no_photo = AugmentConfig(rotate=0, scale=0, shear=0, shift=0, elastic=0, stroke=0, photo=0.0)
-    np.testing.assert_allclose(augment(digits, np.random.default_rng(4), no_photo), digits, atol=1e-6)
