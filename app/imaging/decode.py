@@ -5,9 +5,9 @@ is decoded, so a small file that claims a huge image costs nothing. An image
 within the limits but larger than ``WORK_PIXELS`` is decoded reduced: a JPEG at
 1/2, 1/4 or 1/8 scale straight from its DCT (Pillow's ``draft``, the whole
 reduction at once), any other format reduced by box-averaging right after
-decoding, so the rest of the pipeline never holds more than about a megapixel
-whatever was sent. A digit
-is fitted into 20×20 pixels in the end; a megapixel keeps any drawing's strokes.
+decoding, so the rest of the pipeline never holds more than about one and a half
+megapixels whatever was sent. A digit is fitted into 20×20 pixels in the end; that keeps
+any drawing's strokes, and the thin strokes of a number that fills only part of a photo.
 
 PNGs, what browsers send, are tried first with ``app.imaging.png``'s faster decoders (the drawing
 page's ink as a palette image, a canvas's RGBA; its own reading of the header, checked against the
@@ -40,7 +40,7 @@ FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
 ACCEPTED = "send a PNG, JPEG, WebP or GIF image"
 JPEG_REDUCED = 2  # a JPEG may be this many times larger a side than the limits: its decode is reduced
-WORK_PIXELS = 1_048_576  # 1024×1024: larger images are decoded or reduced to about this
+WORK_PIXELS = 1_500_000  # larger images are decoded or reduced to about this
 ORIENTATION = 0x0112  # EXIF's tag
 TURNED = {5, 6, 7, 8}  # the orientations that turn the stored image a quarter: width and height swap
 BYTES_PER_PIXEL = {"WebP": 16}  # the budget's estimate of a decode's peak (libwebp's buffers); others 8

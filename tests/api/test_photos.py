@@ -145,6 +145,16 @@ def test_a_large_photos_box_is_in_its_full_resolution(shipped: TestClient) -> No
     assert overlap(number["digits"][0]["box"], seven) > 0.9, number["digits"][0]["box"]
 
 
+def test_a_photo_is_read_at_up_to_one_and_a_half_megapixels() -> None:
+    """A photo larger than ``WORK_PIXELS`` (1.5 megapixels) is decoded at the largest of 1/2, 1/4,
+    1/8 of its side that fits: 3000 × 1700 at half (1.3 megapixels: a number's thin strokes
+    kept), 1600 × 1200 and 4000 × 3000 at a half and a quarter; one that fits is decoded whole."""
+    for size, read in [((3000, 1700), (1500, 850)), ((1600, 1200), (800, 600)), ((4000, 3000), (1000, 750)),
+                       ((1400, 1000), (1400, 1000))]:
+        data, _ = photo("7", size=size)
+        assert decode_image(data, ImageLimits()).size == read, size
+
+
 def test_reading_an_image_prepares_it_as_prepare_image_does() -> None:
     """The routes' ``read_image`` (which also finds the box) gives exactly ``prepare_image``'s input,
     for drawings and photos."""
