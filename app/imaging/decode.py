@@ -221,10 +221,11 @@ def _factor(w: int, h: int) -> int:
 
 def _draft(img: Image.Image, factor: int) -> int:
     """Ask the JPEG decoder to reduce by ``factor`` (``_factor``) in its DCT, at 1/2, 1/4 or 1/8:
-    the power of two at or above it, so that a photo is decoded straight at about WORK_PIXELS (or
-    a little less), never at full size or twice the size and box-reduced after, which costs more
-    and holds more memory. Returns the factor left for ``_reduce``: 1 unless the image is larger
-    than 1/8 can bring within WORK_PIXELS (or the decoder declined the draft)."""
+    the power of two at or above it, so that a photo is decoded straight within WORK_PIXELS (from a
+    quarter of it up to all of it, as the powers of two fall), never at full size or twice the size
+    and box-reduced after, which costs more and holds more memory. Returns the factor left for
+    ``_reduce``: 1 unless the image is larger than 1/8 can bring within WORK_PIXELS (or the
+    decoder declined the draft)."""
     if factor == 1:
         return 1
     w, h = img.size
