@@ -13,12 +13,16 @@ out, in the order a reader would:
    blue ballpoint, pencil and felt pen all count;
 3. the paper itself (``paper_mask``): the grid's cells reached from the largest evenly lit region,
    where light changes gradually from cell to cell; at the paper's edge it drops to the table
-   (``STEP``), and the table, with a margin, is not searched for ink;
+   (``STEP``), and the table, with a margin, is not searched for ink. A cell on a sharp step of
+   the light (``EDGE``) joins nothing: a slanted edge, sampled cell by cell, would otherwise
+   pass from paper to table in steps each small enough;
 4. ruled lines and grids (``app.imaging.ruling.unruled``): straight lines that stand out along
    most of the paper, and those the ruling's step expects between them, are taken off by their
    own profile across: the line goes, the writing that crosses it stays;
 5. noise: a light blur, and a floor of ``NOISE`` σ of the paper's own noise, cell by cell,
-   raised where noise still crowds the paper over it (``CROWDED``);
+   raised where noise still crowds the paper over it (``CROWDED``); glare: where the paper is
+   brighter and paler than the rest of it, its ink is faded as much as its colour is
+   (``glare_fade``), and is taken back up by as much;
 6. the pieces left: those the frame cuts (the table, the paper's edge), those holding no strong
    ink (``STRONG``: a line's remains, the paper's grain), slivers along the frame and long thin
    stripes beside the writing (an edge or a margin left whole) are not writing; nor is a piece
@@ -51,7 +55,10 @@ BIG_REGION = 0.1  # a region of even light this much of the photo may be the pap
 STEP = 0.75  # a neighbour cell this much darker (or brighter) is across the paper's edge
 FLAT = 0.5  # a drawing has at least this share of its edge's pixels within one grey level of the commonest
 BAND = 0.1  # the band round the edge where a drawing's paper is looked at
-MIN_INK = 0.12  # the least darkening (of the paper's light) that can be ink
+MIN_INK = 0.12  # the least darkening (of the paper's light) that can be ink (less under glare)
+GLARE_SAT = 0.04  # paper with less colour than this (1 − weakest ÷ strongest channel) shows no glare by it
+GLARE_LEAST = 0.3  # glare is taken to fade ink to this share of its darkness at most
+MIN_CELLS = 10  # pixels of the small copy's paper below which its light is not measured for glare
 CROWDED = 0.25  # of the paper over the floor: noise, not writing, crowds it …
 RAISE = (1.0, 1.25, 1.5, 2.0)  # … and the floor is raised by these steps until it does not
 NOISE = 4.0  # σ of the paper's own noise below which nothing is ink
@@ -124,10 +131,12 @@ def photo_ink(img: Image.Image) -> Image.Image:
     small, factor = _small_copy(rgb)
     closed = paper_light(small)
     dark = _blurred(_darkness(rgb, closed))  # a light blur: camera noise, JPEG's blocks
-    mask = paper_mask(closed, dark.shape) & ~edges(closed, factor, dark.shape)
+    steps = _edge_zone(closed)
+    mask = paper_mask(closed, steps, dark.shape) & ~edges(steps, factor, dark.shape)
     dark *= mask
     dark = unruled(dark, mask)
-    floor = _uncrowded(dark, _floor(dark), mask)
+    fade = glare_fade(closed, mask, factor)
+    floor = _uncrowded(dark, _floor(dark, fade), mask)
     strongest = _strongest(dark, 2 * floor)
     least = float(np.median(floor))
     if strongest < 2 * least:
@@ -136,6 +145,9 @@ def photo_ink(img: Image.Image) -> Image.Image:
     keep = _inside(pieces, dark.shape)
     below = floor[pieces.ys, pieces.xs]
     ink = np.clip((dark[pieces.ys, pieces.xs] - below) / np.maximum(strongest - below, least), 0.0, 1.0)
+    if fade.min() < 1.0:  # glare: its ink taken back up by as much as it faded
+        ink = np.clip(ink / fade[np.minimum(pieces.ys // factor, fade.shape[0] - 1),
+                                 np.minimum(pieces.xs // factor, fade.shape[1] - 1)], 0.0, 1.0)
     keep &= _anchored(pieces, ink)
     boxes = _boxes(pieces, keep, ink, dark.shape)
     keep &= ~_slivers(boxes, keep, dark.shape)
@@ -233,6 +245,34 @@ def _blurred(dark: F32) -> F32:
         rows[:H] *= BLUR[r + d]
         dark += rows[:H]
     return dark
+
+
+def glare_fade(closed: F32, mask: NDArray[np.bool_], factor: int) -> F32:
+    """How much glare fades the ink at each pixel of the small copy (1: not at all … ``GLARE_LEAST``),
+    from the paper's light there (``closed``, (h, w, 3); ``mask``, the paper's, at full size, the
+    copy reduced ``factor`` times). Glare adds white light: paper P becomes P(1 − g) + Wg and ink
+    likewise, so ink's darkness against its paper shrinks by (1 − g)·P ÷ P′ — by the same factor
+    as the paper's own colour (1 − its weakest channel ÷ its strongest), which a gradient or a
+    shadow, multiplying every channel alike, leaves as it is. So where the paper is lit more
+    than the lit half of it is, and paler than that half's colour, its ink is faded by that
+    ratio. Paper with too little colour (``GLARE_SAT``: white, neutral) tells nothing: 1 everywhere."""
+    h, w = closed.shape[:2]
+    none = np.ones((h, w), np.float32)
+    r, g, b = closed[..., 0], closed[..., 1], closed[..., 2]
+    top = np.maximum(np.maximum(np.maximum(r, g), b), 1.0)
+    colour = 1.0 - np.minimum(np.minimum(r, g), b) / top
+    on = _scaled_up(mask[factor // 2::factor, factor // 2::factor], 1, (h, w))
+    if np.count_nonzero(on) < MIN_CELLS:
+        return none
+    lit = on & (top > float(np.median(top[on])))
+    if np.count_nonzero(lit) < MIN_CELLS:
+        return none
+    usual = float(np.median(colour[lit]))
+    if usual < GLARE_SAT:
+        return none
+    fade = np.clip(colour / usual, GLARE_LEAST, 1.0).astype(np.float32)
+    fade[top <= float(np.median(top[lit]))] = 1.0
+    return fade
 
 
 def _anchored(p: Pieces, ink: F32) -> NDArray[np.bool_]:
@@ -402,17 +442,24 @@ def _cut(a: F32, axis: int, start: int, stop: int) -> F32:
     return a[tuple(index)]
 
 
-def paper_mask(closed: F32, shape: tuple[int, int]) -> NDArray[np.bool_]:
+def paper_mask(closed: F32, steps: NDArray[np.bool_], shape: tuple[int, int]) -> NDArray[np.bool_]:
     """The paper's light on the small copy (h, w, 3) → where the paper is in a photo of ``shape``:
     the largest region of the coarse grid whose neighbouring cells differ by less than ``STEP``,
     less a margin of two cells where it meets the rest (the table); the whole image when nothing
-    else is there."""
+    else is there. A cell within a cell's width of a sharp step of the light (``steps``, the
+    small copy's ``_edge_zone``) joins nothing, then comes back to the paper if the paper
+    reaches it: so the paper's edge, slanting across the grid, cannot lead from paper to table
+    through cells each a little darker than the last."""
     H, W = shape
     cell = _cell((W, H))
-    lum = closed.mean(axis=2)
+    lum = _lum(closed)
     ys = np.minimum(np.arange(cell // 2, H, cell) * lum.shape[0] // H, lum.shape[0] - 1)
     xs = np.minimum(np.arange(cell // 2, W, cell) * lum.shape[1] // W, lum.shape[1] - 1)
-    region = _largest_even_region(lum[np.ix_(ys, xs)])
+    k = 2 * (_cell(lum.shape) // 2) + 1  # a cell's width of the small copy, odd
+    cut = _slide(steps.astype(np.float32)[..., None], k, np.maximum)[..., 0][np.ix_(ys, xs)] > 0
+    region = _largest_even_region(np.where(cut, np.nan, lum[np.ix_(ys, xs)]).astype(np.float32))
+    for _ in range(2):  # the cut cells the paper reaches, back to it: the margin below is taken from there
+        region |= cut & _grown(region)
     if region.all():
         return np.ones((H, W), bool)
     for _ in range(2):  # the margin: cells next to the table are partly table
@@ -420,17 +467,29 @@ def paper_mask(closed: F32, shape: tuple[int, int]) -> NDArray[np.bool_]:
     return _scaled_up(region, cell, shape)
 
 
-def edges(closed: F32, factor: int, shape: tuple[int, int]) -> NDArray[np.bool_]:
-    """Where the paper's light (the small copy's, reduced ``factor`` times) steps by more than
-    ``EDGE`` within a few pixels, in a photo of ``shape``: the paper's edge against the table, a
-    hard shadow. The strokes are gone from the light, so none of them step; ink is not looked
-    for there."""
-    lum = np.log(np.maximum(closed.mean(axis=2), 1.0))
+def edges(steps: NDArray[np.bool_], factor: int, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Where the paper's light steps sharply (``steps``, the small copy's ``_edge_zone``, reduced
+    ``factor`` times), widened by ``MARGIN``, in a photo of ``shape``: the paper's edge against
+    the table, a hard shadow. The strokes are gone from the light, so none of them step; ink is
+    not looked for there."""
+    zone = _slide(steps.astype(np.float32)[..., None], 2 * MARGIN + 1, np.maximum)[..., 0] > 0
+    return _scaled_up(zone, factor, shape)
+
+
+def _edge_zone(closed: F32) -> NDArray[np.bool_]:
+    """Where the paper's light (the small copy's, (h, w, 3)) steps by more than ``EDGE`` within
+    2 px: the paper's edge against the table, a hard shadow."""
+    lum = np.log(np.maximum(_lum(closed), 1.0))
     step = np.zeros(lum.shape, np.float32)
     step[:, 1:-1] = np.abs(lum[:, 2:] - lum[:, :-2])
     step[1:-1] = np.maximum(step[1:-1], np.abs(lum[2:] - lum[:-2]))
-    zone = _slide((step > math.log(1 / EDGE)).astype(np.float32)[..., None], 2 * MARGIN + 1, np.maximum)[..., 0] > 0
-    return _scaled_up(zone, factor, shape)
+    return step > math.log(1 / EDGE)
+
+
+def _lum(closed: F32) -> F32:
+    """The mean of the three channels of (h, w, 3), channel by channel (numpy's mean over a last
+    axis of 3 is many times slower)."""
+    return (closed[..., 0] + closed[..., 1] + closed[..., 2]) / np.float32(3)
 
 
 def _scaled_up(a: NDArray[np.bool_], factor: int, shape: tuple[int, int]) -> NDArray[np.bool_]:
@@ -464,6 +523,11 @@ def _even(a: F32, b: F32) -> NDArray[np.bool_]:
     return np.minimum(a, b) / np.maximum(np.maximum(a, b), 1.0) >= STEP
 
 
+def _grown(region: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The region and every cell next to it (8 ways)."""
+    return ~_shrink(~region)
+
+
 def _shrink(region: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """One cell off the region where it meets cells outside it (not where it meets the image's edge)."""
     p = np.pad(region, 1, mode="edge")
@@ -471,10 +535,11 @@ def _shrink(region: NDArray[np.bool_]) -> NDArray[np.bool_]:
     return np.min([p[i:i + h, j:j + w] for i in range(3) for j in range(3)], axis=0)
 
 
-def _floor(dark: F32) -> F32:
+def _floor(dark: F32, fade: F32) -> F32:
     """The least darkening that is ink at each pixel: ``NOISE`` σ of the paper's own noise in its
-    cell of the coarse grid, and at least ``MIN_INK``. Noise is larger against less light, so a
-    shadow asks more than the lit paper beside it. A cell's σ is from the mean difference between
+    cell of the coarse grid, and at least ``MIN_INK`` — as faded as the ink there (``fade``, the
+    small copy's ``glare_fade``). Noise is larger against less light, so a shadow asks more than
+    the lit paper beside it. A cell's σ is from the mean difference between
     pixels ``APART`` apart along every other row (past the light blur's reach), each difference
     capped (``NOISE_CAP``) so that the writing's edges count little; the mean |difference| of
     Gaussian noise is σ·2/√π."""
@@ -489,7 +554,9 @@ def _floor(dark: F32) -> F32:
     per_row = diff.reshape(diff.shape[0], w, -1).mean(axis=2)
     starts = np.linspace(0, per_row.shape[0], h + 1).astype(np.int64)
     sigma = np.add.reduceat(per_row, starts[:-1], axis=0) / np.diff(starts)[:, None] * (math.sqrt(math.pi) / 2)
-    cells = np.maximum(MIN_INK, NOISE * sigma).astype(np.float32)
+    fy = np.minimum(((np.arange(h) + 0.5) * cell * fade.shape[0] / H).astype(np.int64), fade.shape[0] - 1)
+    fx = np.minimum(((np.arange(w) + 0.5) * cell * fade.shape[1] / W).astype(np.int64), fade.shape[1] - 1)
+    cells = np.maximum(MIN_INK * fade[np.ix_(fy, fx)], NOISE * sigma).astype(np.float32)
     return np.asarray(Image.fromarray(cells, "F").resize((W, H), Image.Resampling.BILINEAR), np.float32)
 
 

@@ -229,3 +229,52 @@ def test_a_floor_crowded_by_noise_is_raised(monkeypatch: pytest.MonkeyPatch) -> 
     assert photo._uncrowded(quiet, floor, paper) is floor  # writing alone never crowds it
     monkeypatch.setattr(photo, "CROWDED", 1.0)  # never crowded: the floor stays where noise crowds it
     assert np.count_nonzero(dark > photo._uncrowded(dark, floor, paper)) > 0.25 * dark.size
+
+
+def glare_photo(paper: tuple[int, int, int]) -> Image.Image:
+    """A number of three grey rings (a pencil's) on ``paper`` with a lamp's glare over the first:
+    light added towards white (as ``make_photos`` lights it), strongest (0.6) on that ring."""
+    rng = np.random.default_rng(8)
+    img = Image.new("RGB", (700, 450), paper)
+    draw = ImageDraw.Draw(img)
+    for x in (200, 270, 340):
+        draw.ellipse((x, 190, x + 40, 250), outline=(90, 90, 95), width=5)
+    ys, xs = np.mgrid[0:450, 0:700]
+    glare = 0.6 * np.exp(-(((xs - 220) / 70) ** 2 + ((ys - 220) / 60) ** 2))[..., None]
+    a = np.asarray(img, np.float32)
+    a = a + (262 - a) * glare + rng.normal(0, 3, a.shape)
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+
+
+def test_writing_faded_by_glare_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On cream paper glare shows by the paper's paler colour, and the ring it fades stays; on
+    white paper nothing tells glare from brighter light, and it goes, as without ``glare_fade``."""
+    box = photo.photo_ink(glare_photo((250, 242, 222))).getbbox()
+    assert box is not None and box[0] < 205 and box[2] > 375, box  # all three rings
+    box = photo.photo_ink(glare_photo((246, 246, 246))).getbbox()
+    assert box is not None and box[0] > 265, box  # the first ring, faded below STRONG, is dropped
+    monkeypatch.setattr(photo, "GLARE_SAT", float("inf"))  # no paper shows glare
+    box = photo.photo_ink(glare_photo((250, 242, 222))).getbbox()
+    assert box is not None and box[0] > 265, box
+
+
+def slanted_paper() -> Image.Image:
+    """Cream paper lit brighter in the middle rows, its right edge slanting a little (2 px in 100)
+    over a dark table: on the coarse grid, the cells along that edge step from paper to table
+    a little at a time, down a column."""
+    rng = np.random.default_rng(6)
+    ys, xs = np.mgrid[0:690, 0:920].astype(np.float32)
+    paper = np.array([250, 242, 222], np.float32) * (0.85 + 0.15 * np.sin(ys / 690 * np.pi))[..., None]
+    table = np.array([110, 72, 42], np.float32)
+    img = np.where((xs < 600 + 0.02 * ys)[..., None], paper, table) + rng.normal(0, 5, (690, 920, 3))
+    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+
+
+def test_a_slanted_paper_edge_keeps_the_table_out() -> None:
+    img = slanted_paper()
+    small, _ = photo._small_copy(img)
+    closed = photo.paper_light(small)
+    mask = photo.paper_mask(closed, photo._edge_zone(closed), (690, 920))
+    assert mask[:, :520].all() and not mask[:, 600:].any()  # the paper, less its margin; no table
+    no_steps = np.zeros(closed.shape[:2], bool)  # no cell is on a step: cell by cell, the paper reaches the table
+    assert photo.paper_mask(closed, no_steps, (690, 920)).all()
