@@ -25,7 +25,8 @@ out, in the order a reader would:
    (``glare_fade``), and is taken back up by as much;
 6. the pieces left: those the frame cuts (the table, the paper's edge), those holding no strong
    ink (``STRONG``: a line's remains, the paper's grain), slivers along the frame and long thin
-   stripes beside the writing (an edge or a margin left whole) are not writing; nor is a piece
+   stripes beside the writing (an edge or a margin left whole, even one darker than a pencil's
+   digit) are not writing; nor is a piece
    further from the writing (gathered from the piece with the most ink) than that piece's size,
    nor a scrap (a tenth of its ink) further than half that.
 
@@ -73,6 +74,7 @@ LONG = 3.0  # … a sliver runs along it this many times longer than it is wide 
 TALLER = 2.0  # … and this many times longer than any other piece the same way
 STRIPE = 1.5  # times the heaviest piece's length the same way: a piece this long may be a stripe …
 THIN = 20.0  # … if it is this many times longer than its mean width
+SOLID = 0.25  # of a thin piece's ink: a piece not thin holding this much, clear of it, is the writing
 APART_WRITING = 1.0  # of the heaviest piece's size: the widest gap within the writing
 SCRAP = 0.1  # of the heaviest piece's ink: a piece holding less is a scrap …
 SCRAP_REACH = 0.5  # … and joins the writing only within this share of that widest gap
@@ -344,18 +346,37 @@ def _slivers(boxes: Boxes, keep: NDArray[np.bool_], shape: tuple[int, int]) -> N
 def _stripes(boxes: Boxes, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """Which kept pieces are stripes beside the writing: a paper's edge, a margin or a ruled line
     left whole, wherever it lies. Such a piece is ``THIN`` times longer than its mean width (a
-    pen's 1 is not as thin) and ``STRIPE`` times as long as the piece with the most ink (the
-    writing's) the same way; that piece itself is never one (a close-up of a thin 1 keeps it)."""
+    pen's 1 is not as thin) and ``STRIPE`` times as long as the writing the same way; the
+    writing's piece itself is never one (a close-up of a thin 1 keeps it). The writing's piece
+    is the one with the most ink, unless that one is thin and a piece that is not, clear of its
+    box, holds ``SOLID`` of its ink: a margin drawn dark beside a digit in pencil."""
     found = np.zeros(len(keep), bool)
     pieces = np.flatnonzero(keep)
     if pieces.size < 2:
         return found
-    heaviest = int(pieces[np.argmax(boxes.mass[pieces])])
+    thin = np.zeros(len(keep), bool)
     for along in (boxes.tall, boxes.wide):
-        length = along[pieces]
-        found[pieces[(length * length >= THIN * boxes.area[pieces]) & (length >= STRIPE * along[heaviest])]] = True
-    found[heaviest] = False
+        thin[pieces] |= along[pieces] * along[pieces] >= THIN * boxes.area[pieces]
+    writing = _writing_piece(boxes, pieces, thin)
+    for along in (boxes.tall, boxes.wide):
+        found[pieces[thin[pieces] & (along[pieces] >= STRIPE * along[writing])]] = True
+    found[writing] = False
     return found
+
+
+def _writing_piece(boxes: Boxes, pieces: NDArray[np.int64], thin: NDArray[np.bool_]) -> int:
+    """The piece the writing is measured by (``_stripes``): the one with the most ink, or, when
+    that one is thin, the heaviest piece that is not, if it holds ``SOLID`` of that ink and lies
+    clear of its box (a line that ran through the digits holds them in its box, and stays theirs)."""
+    b = boxes
+    heaviest = int(pieces[np.argmax(b.mass[pieces])])
+    solid = pieces[~thin[pieces]]
+    if not thin[heaviest] or solid.size == 0:
+        return heaviest
+    best = int(solid[np.argmax(b.mass[solid])])
+    clear = (b.left[best] > b.right[heaviest] or b.right[best] < b.left[heaviest]
+             or b.top[best] > b.bottom[heaviest] or b.bottom[best] < b.top[heaviest])
+    return best if clear and b.mass[best] >= SOLID * b.mass[heaviest] else heaviest
 
 
 def _writing(boxes: Boxes, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:

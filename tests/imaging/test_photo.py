@@ -135,7 +135,10 @@ def sliver_photo() -> Image.Image:
 def test_a_sliver_along_the_frame_is_not_writing(monkeypatch: pytest.MonkeyPatch) -> None:
     box = photo.photo_ink(sliver_photo()).getbbox()
     assert box is not None and box[0] > 200, box  # only the three rings
-    monkeypatch.setattr(photo, "TALLER", float("inf"))  # no piece is a sliver: the strip stays
+    monkeypatch.setattr(photo, "TALLER", float("inf"))  # no piece is a sliver …
+    box = photo.photo_ink(sliver_photo()).getbbox()
+    assert box is not None and box[0] > 200, box  # … yet a stripe beside the rings, heavier than each
+    monkeypatch.setattr(photo, "SOLID", float("inf"))  # … and the heaviest piece the writing: the strip stays
     box = photo.photo_ink(sliver_photo()).getbbox()
     assert box is not None and box[0] < 20, box
 
@@ -278,3 +281,22 @@ def test_a_slanted_paper_edge_keeps_the_table_out() -> None:
     assert mask[:, :520].all() and not mask[:, 600:].any()  # the paper, less its margin; no table
     no_steps = np.zeros(closed.shape[:2], bool)  # no cell is on a step: cell by cell, the paper reaches the table
     assert photo.paper_mask(closed, no_steps, (690, 920)).all()
+
+
+def margin_photo() -> Image.Image:
+    """Noisy grey paper with a pencil's 0 (a grey ring) and, left of it, a margin's remains
+    darker and longer than it (4 px wide, 240 tall): more ink than the 0."""
+    rng = np.random.default_rng(9)
+    img = Image.fromarray(np.clip(rng.normal(200, 4, (450, 600, 3)), 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((330, 170, 380, 250), outline=(95, 95, 95), width=6)
+    draw.rectangle((150, 60, 153, 300), fill=(40, 40, 40))
+    return img
+
+
+def test_a_dark_margin_beside_a_pencil_digit_is_not_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    box = photo.photo_ink(margin_photo()).getbbox()
+    assert box is not None and box[0] > 320, box  # the 0 alone
+    monkeypatch.setattr(photo, "SOLID", float("inf"))  # the piece with the most ink is the writing
+    box = photo.photo_ink(margin_photo()).getbbox()
+    assert box is not None and box[0] < 160, box  # the margin, and the 0 gathered to it
