@@ -18,7 +18,10 @@ out, in the order a reader would:
    pass from paper to table in steps each small enough;
 4. ruled lines and grids (``app.imaging.ruling.unruled``): straight lines that stand out along
    most of the paper, and those the ruling's step expects between them, are taken off by their
-   own profile across: the line goes, the writing that crosses it stays;
+   own profile across: the line goes, the writing that crosses it stays; when no piece of
+   writing is left at the end, they are looked for once more on a copy twice as large
+   (``FINE_SIDE``): a fine grid's lines, averaged away on the small copy, join every digit to
+   the frame;
 5. noise: a light blur, and a floor of ``NOISE`` σ of the paper's own noise, cell by cell,
    raised where noise still crowds the paper over it (``CROWDED``); glare: where the paper is
    brighter and paler than the rest of it, its ink is faded as much as its colour is
@@ -78,6 +81,7 @@ SOLID = 0.25  # of a thin piece's ink: a piece not thin holding this much, clear
 APART_WRITING = 1.0  # of the heaviest piece's size: the widest gap within the writing
 SCRAP = 0.1  # of the heaviest piece's ink: a piece holding less is a scrap …
 SCRAP_REACH = 0.5  # … and joins the writing only within this share of that widest gap
+FINE_SIDE = 400  # px along the longer side of the copy ruled lines are looked for on again when nothing was kept
 CUT = 0.02  # a piece along this share of a side of the photo, or on two sides, is cut by the frame
 _BOX = np.array([1.0, 4.0, 1.0]) / 6  # Pillow's box of radius ¼ for σ = 1 in three passes (BoxBlur.c)
 BLUR = np.convolve(np.convolve(_BOX, _BOX), _BOX).astype(np.float32)  # the three passes as one kernel
@@ -136,8 +140,17 @@ def photo_ink(img: Image.Image) -> Image.Image:
     steps = _edge_zone(closed)
     mask = paper_mask(closed, steps, dark.shape) & ~edges(steps, factor, dark.shape)
     dark *= mask
-    dark = unruled(dark, mask)
     fade = glare_fade(closed, mask, factor)
+    out = _writing_ink(unruled(dark, mask), mask, fade, factor)
+    if not out.any():  # all of it joined to the frame: by a fine grid, perhaps, too faint on the small copy
+        out = _writing_ink(unruled(dark, mask, FINE_SIDE), mask, fade, factor)
+    return Image.fromarray(out, "L")
+
+
+def _writing_ink(dark: F32, mask: NDArray[np.bool_], fade: F32, factor: int) -> NDArray[np.uint8]:
+    """The paper's ink, ruled lines taken off (``dark``, full size), → the writing's ink coverage,
+    0 … 255 (steps 5 and 6 of ``photo_ink``); all 0 when no piece of it is writing. Raises
+    EmptyImage when nothing on the paper stands out as ink."""
     floor = _uncrowded(dark, _floor(dark, fade), mask)
     strongest = _strongest(dark, 2 * floor)
     least = float(np.median(floor))
@@ -158,7 +171,7 @@ def photo_ink(img: Image.Image) -> Image.Image:
     out = np.zeros(dark.shape, np.uint8)
     kept = keep[pieces.which]
     out[pieces.ys[kept], pieces.xs[kept]] = np.round(ink[kept] * 255).astype(np.uint8)
-    return Image.fromarray(out, "L")
+    return out
 
 
 class Pieces(NamedTuple):

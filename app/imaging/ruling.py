@@ -53,10 +53,11 @@ ANGLES = np.radians(np.arange(-TILT, TILT + 1e-6, ANGLE_STEP))
 COS, SIN = np.cos(ANGLES).astype(np.float32), np.sin(ANGLES).astype(np.float32)
 
 
-def unruled(dark: F32, mask: NDArray[np.bool_]) -> F32:
-    """Ink (H, W) in [0, 1], with the paper's mask → the same with ruled and grid lines taken off."""
+def unruled(dark: F32, mask: NDArray[np.bool_], side: int = SMALL_SIDE) -> F32:
+    """Ink (H, W) in [0, 1], with the paper's mask → the same with ruled and grid lines taken off,
+    looked for on a copy about ``side`` px long."""
     out = dark.copy()
-    f = max(1, math.ceil(max(dark.shape) / SMALL_SIDE))
+    f = max(1, math.ceil(max(dark.shape) / side))
     reach = max(2, math.ceil(WIDE * max(dark.shape)))
     small, small_paper = _reduced(dark, f), _reduced(mask, f) > 0.5
     for view, paper, s, p in ((out, mask, small, small_paper), (out.T, mask.T, small.T, small_paper.T)):

@@ -300,3 +300,27 @@ def test_a_dark_margin_beside_a_pencil_digit_is_not_writing(monkeypatch: pytest.
     monkeypatch.setattr(photo, "SOLID", float("inf"))  # the piece with the most ink is the writing
     box = photo.photo_ink(margin_photo()).getbbox()
     assert box is not None and box[0] < 160, box  # the margin, and the 0 gathered to it
+
+
+def fine_grid_photo() -> Image.Image:
+    """A large photo (1,350 × 760) of noisy squared paper with a fine, faint grid (2 px lines
+    46 px apart, 22 grey levels darker) and three green rings: on the 200 px copy the lines are
+    too faint to find, and, left on, join every ring to the frame."""
+    rng = np.random.default_rng(10)
+    img = Image.new("RGB", (1350, 760), (205, 212, 218))
+    draw = ImageDraw.Draw(img)
+    for x in range(10, 1350, 46):
+        draw.line([(x, 0), (x, 760)], fill=(183, 190, 196), width=2)
+    for y in range(10, 760, 46):
+        draw.line([(0, y), (1350, y)], fill=(183, 190, 196), width=2)
+    for x in (500, 620, 740):
+        draw.ellipse((x, 250, x + 80, 400), outline=(30, 80, 50), width=12)
+    a = np.asarray(img, np.float32) + rng.normal(0, 16, (760, 1350, 3))
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+
+
+def test_a_fine_grid_is_looked_for_again_when_nothing_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    box = photo.photo_ink(fine_grid_photo()).getbbox()
+    assert box is not None and box[0] < 505 and box[2] > 815, box  # the three rings
+    monkeypatch.setattr(photo, "FINE_SIDE", 200)  # looked for again on the same small copy
+    assert photo.photo_ink(fine_grid_photo()).getbbox() is None
