@@ -133,14 +133,21 @@ def sliver_photo() -> Image.Image:
 
 
 def test_a_sliver_along_the_frame_is_not_writing(monkeypatch: pytest.MonkeyPatch) -> None:
-    box = photo.photo_ink(sliver_photo()).getbbox()
-    assert box is not None and box[0] > 200, box  # only the three rings
-    monkeypatch.setattr(photo, "TALLER", float("inf"))  # no piece is a sliver …
-    box = photo.photo_ink(sliver_photo()).getbbox()
-    assert box is not None and box[0] > 200, box  # … yet a stripe beside the rings, heavier than each
-    monkeypatch.setattr(photo, "SOLID", float("inf"))  # … and the heaviest piece the writing: the strip stays
-    box = photo.photo_ink(sliver_photo()).getbbox()
-    assert box is not None and box[0] < 20, box
+    def left() -> int:
+        box = photo.photo_ink(sliver_photo()).getbbox()
+        assert box is not None
+        return box[0]
+
+    assert left() > 200  # only the three rings
+    with monkeypatch.context() as m:
+        m.setattr(photo, "SOLID", float("inf"))  # the strip, the heaviest piece, is the writing's: no stripe …
+        assert left() > 200  # … and the sliver rule alone takes it off
+    with monkeypatch.context() as m:
+        m.setattr(photo, "TALLER", float("inf"))  # no piece is a sliver …
+        assert left() > 200  # … and the stripe rule alone takes it off (a ring is the writing's piece)
+    monkeypatch.setattr(photo, "SOLID", float("inf"))
+    monkeypatch.setattr(photo, "TALLER", float("inf"))  # neither rule: the strip stays
+    assert left() < 20
 
 
 def stripe_photo(stripe: bool = True, speck: bool = False) -> Image.Image:
