@@ -27,6 +27,7 @@ import socket
 import sys
 import time
 from collections.abc import Generator
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -41,6 +42,7 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers
 M_TRIM_THRESHOLD = -1
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 HELD_SIGNALS = {signal.SIGHUP, *STOP_SIGNALS}
+PF_EXITING = 0x4  # the kernel's flag (/proc/<pid>/stat, field 9) for a task inside exit()
 
 
 class Server(uvicorn.Server):
@@ -164,6 +166,24 @@ def forget_worker(pid: int | None) -> None:
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
+def ending(pid: int) -> bool:
+    """Whether process ``pid`` is already on its way out, from /proc: a SIGKILL pending (sent, not
+    yet taken: it takes effect once the process next runs, which on a busy machine can be a while),
+    inside exit(), a zombie, or gone. ``waitpid`` tells only the last two."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name: state, ppid, …, flags
+    state, flags = fields[0], int(fields[6])
+    pending = 0
+    for line in status.splitlines():
+        if line.startswith(("SigPnd:", "ShdPnd:")):
+            pending |= int(line.split()[1], 16)
+    return state in "ZX" or bool(flags & PF_EXITING) or bool(pending >> (signal.SIGKILL - 1) & 1)
+
+
 def run_workers(config: ServeConfig, sock: socket.socket, n: int) -> int:
     """Start ``n`` processes serving ``sock``; SIGTERM/SIGINT stops them all gracefully. Returns 0
     after a clean stop, 3 if a worker failed to start, 1 if one had to be killed or did not drain."""
@@ -220,11 +240,15 @@ class Workers:
         return 0
 
     def stop(self, code: int) -> int:
-        """SIGTERM to every running worker (each drains), then wait for them. A worker that had
-        died before the stop was already logged; only one that fails to drain makes the code 1."""
-        running = [p for p in self.procs if p.exitcode is None]
+        """SIGTERM to every running worker (each drains), then wait for them. A worker that died
+        before the stop (or was already dying: killed just before it) is logged; only one that fails
+        to drain makes the code 1."""
+        running = [p for p in self.procs if p.exitcode is None and not (p.pid and ending(p.pid))]
         for p in self.procs:
-            if p not in running and p.exitcode != STARTUP_FAILURE:
+            if p in running:
+                continue
+            p.join(5)  # one already dying exits in moments
+            if p.exitcode != STARTUP_FAILURE:
                 logger.warning("Worker %s exited with %s before the stop", p.pid, p.exitcode)
                 forget_worker(p.pid)
         for p in running:

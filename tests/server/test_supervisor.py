@@ -1,6 +1,7 @@
 """The worker supervisor (``app/runtime/supervisor.py``) on a real two-worker ``digitpad-serve``:
-a worker killed and SIGTERM sent at once, or while its replacement is still starting, still drains
-and exits 0; the run's metrics folder exists while it serves and is gone after SIGTERM or SIGINT.
+a worker killed and SIGTERM sent at once (the worker still dying), or while its replacement is
+still starting, still drains and exits 0; the run's metrics folder exists while it serves and is
+gone after SIGTERM or SIGINT.
 A lone server (one worker, or the supervisor itself) stopped while it starts exits 0 too.
 
 The start-up window is found, not timed: the test waits for the replacement process to appear,
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from app.runtime.supervisor import ending
 from scripts.harness.server import Served, serving
 from tests.app_fixtures import app_weights
 
@@ -100,6 +103,19 @@ def test_sigterm_after_a_worker_is_killed_drains_and_exits_0(weights: Path, tmp_
     if new is not None:
         assert f"Finished server process [{new}]" in log, log  # it finished starting, then drained
     assert metrics_folders(base) == []
+
+
+def test_a_process_killed_a_moment_ago_is_ending_before_it_can_be_reaped() -> None:
+    """The supervisor's view of a worker killed just before a stop: right after kill() the process
+    has SIGKILL pending, or is inside exit(), or is a zombie; each is "ending", none yet reaped
+    (waitpid alone saw the first two as running, so the stop counted the worker as failing to drain)."""
+    for _ in range(50):
+        child = subprocess.Popen(["sleep", "60"])
+        assert not ending(child.pid)
+        os.kill(child.pid, signal.SIGKILL)
+        assert ending(child.pid)
+        child.wait()
+    assert ending(child.pid)  # reaped: gone
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
