@@ -12,7 +12,9 @@ of the paper, not where the ink is dark:
    their angles differ, so each line keeps its own. Where two lines found are a whole number of
    the ruling's steps apart, a line is looked for at each step between, let wander by a pixel
    from strip to strip (``_in_step``): the line a number is written on is hidden where the
-   number is, and would otherwise stay to tie the writing to the frame.
+   number is, and would otherwise stay to tie the writing to the frame. Where most lines lean
+   alike, one found at another lean (writing along it pulled it round) is looked for again at
+   theirs (``_agreeing``).
 2. each line found is placed again on the full-size ink: its centre in each of ``SEGMENTS``
    stretches along it, and a straight fit through them;
 3. it is taken off by its own profile across, stretch by stretch — how dark it is 0, 1, 2 … px
@@ -43,6 +45,9 @@ WANDER = 1  # px (small copy) a line may move from strip to strip where the ruli
 EVEN = 0.2  # of the step: how far from a whole number of steps two lines may be apart
 MIN_LINE = 0.03  # the least a line darkens its paper more than its neighbours do (small copy)
 MAX_LINES = 60  # in each direction
+ASTRAY = 4  # angle steps: a line leaning further from the rest is no ruled line to move (a stroke, an edge)
+ALIKE = 3 / 4  # of the lines found leaning alike: the page's lean, which the others are looked for at again
+SHOWN = 3  # strips a line leaning as its peers do must stand out in, to be moved to their lean
 WIDE = 0.01  # the widest line, blur included, as a share of the longer side: half its profile
 SOME_INK = 0.02  # on the small copy, lighter than this adds nothing worth summing along a line
 SEGMENTS = 16  # stretches along a line, each giving its centre and its profile
@@ -94,9 +99,48 @@ def lines_in(small: F32, paper: NDArray[np.bool_]) -> list[tuple[float, float, f
     stands[..., _margin(w) + h + 1:] = np.nan  # a line meets the left edge no lower than the bottom row
     on_paper = np.isfinite(stands).sum(axis=1)
     stands = np.where(np.isfinite(stands), stands, -1.0)
-    found = _strongest(_kth_strip(stands, on_paper), w)
+    found = _agreeing(_strongest(_kth_strip(stands, on_paper), w), stands, w)
     wandering = np.maximum(stands, np.maximum(np.roll(stands, WANDER, axis=2), np.roll(stands, -WANDER, axis=2)))
     return found + _in_step(found, _kth_strip(wandering, on_paper), w)
+
+
+def _agreeing(found: list[tuple[float, float, float]], stands: NDArray[np.float64],
+              w: int) -> list[tuple[float, float, float]]:
+    """The lines found, each leaning as the rest do where most of them lean alike: writing along
+    a line adds ink at other angles, so a line through the writing can stand out most at the
+    wrong one, and, taken off there, is left on. With four lines or more, ``ALIKE`` of those not
+    ``ASTRAY`` within an angle step of their median lean, a line a step or more from it is looked
+    for again at that lean, near where it crosses the middle of the copy: where it stands out
+    (``stands``, (angles, strips, ρ)) by ``MIN_LINE`` in the most strips, ``SHOWN`` at least: the
+    writing hides it in the strips it fills, and here the line is known to be there. One found again
+    where a line already was is dropped. A page in perspective, its lines turning a step from
+    one to the next, or split between two angles, is left as found."""
+    if len(found) < 4:
+        return found
+    angles = np.array([a for a, _, _ in found])
+    lean = float(np.median(angles))
+    i = int(np.argmin(np.abs(ANGLES - lean)))
+    step = math.radians(ANGLE_STEP)
+    off = np.abs(angles - ANGLES[i]) / step
+    if np.count_nonzero(off <= 1.01) < ALIKE * np.count_nonzero(off < ASTRAY + 0.5):
+        return found
+    margin, mid = _margin(w), w / 2
+    out = []
+    for a, r, v in found:
+        if not 0.99 * step < abs(a - lean) < (ASTRAY + 0.5) * step:  # (half-way between two: both kept)
+            out.append((a, r, v))
+            continue
+        y = (r + mid * math.sin(a)) / math.cos(a)  # where the line crosses the middle column
+        lo = max(0, round(y * COS[i] - mid * SIN[i]) + margin - 2 * GAP)
+        near = stands[i, :, lo:lo + 4 * GAP + 1]  # (strips, ρ)
+        shown = (near >= MIN_LINE).sum(axis=0) + np.clip(near, 0, 1).sum(axis=0) / (STRIPS + 1)  # ties: the darker
+        if shown.size and shown.max() >= SHOWN:
+            moved = float(lo + int(np.argmax(shown)) - margin)
+            if all(abs(moved - r2) > GAP for a2, r2, _ in found if abs(a2 - ANGLES[i]) < step / 2):
+                out.append((float(ANGLES[i]), moved, v))  # (not where a line leaning so was found)
+        else:
+            out.append((a, r, v))
+    return out
 
 
 def _kth_strip(stands: NDArray[np.float64], on_paper: NDArray[np.int64]) -> NDArray[np.float64]:

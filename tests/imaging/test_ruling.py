@@ -94,3 +94,20 @@ def test_a_line_darker_across_the_page_goes_whole_and_a_stroke_along_it_stays(
     monkeypatch.setattr(ruling, "NEIGHBOURS", STRIPS * 4)  # one profile for the whole line, as before
     before = np.delete(unruled(ink, everywhere())[rows], rows.index(55), axis=0)
     assert before[:, 150:].max() > 0.15  # its darker end was left behind
+
+
+def test_a_page_in_perspective_keeps_each_lines_own_lean() -> None:
+    """Lines turning a degree from one to the next (perspective), or split between two neighbouring
+    angles (a lean half-way between them), are not moved to one lean: only a line astray from
+    lines that mostly lean alike is (tests/imaging/test_photo.py shows one on a photo)."""
+    stands = np.full((len(ruling.ANGLES), STRIPS, 400), 0.1)  # every line shows everywhere
+    turning = [(math.radians(-d), 20.0 + 20 * d, 0.1) for d in range(6)]
+    assert ruling._agreeing(turning, stands, W) == turning
+    split = [(math.radians(6 + d % 2), 20.0 + 20 * d, 0.1) for d in range(6)]
+    assert ruling._agreeing(split, stands, W) == split
+    astray = [(0.0, 20.0 + 20 * d, 0.1) for d in range(5)] + [(math.radians(-3), 130.0, 0.1)]
+    stands[:] = -0.1
+    stands[np.argmin(np.abs(ruling.ANGLES)), 3:, 125 + ruling._margin(W)] = 0.1  # where it crosses the middle
+    moved = ruling._agreeing(astray, stands, W)
+    assert moved[:5] == astray[:5]
+    assert moved[5][:2] == (0.0, 125.0)
