@@ -47,6 +47,8 @@ MIN_LINE = 0.03  # the least a line darkens its paper more than its neighbours d
 MAX_LINES = 60  # in each direction
 ASTRAY = 4  # angle steps: a line leaning further from the rest is no ruled line to move (a stroke, an edge)
 ALIKE = 3 / 4  # of the lines found leaning alike: the page's lean, which the others are looked for at again
+MANY = 6  # lines, the fewest that make a grid fine enough to be looked for again …
+FINE = 2 * GAP + 2  # … px: lines closer than this on the small copy are looked for again on one twice the size
 SHOWN = 3  # strips a line leaning as its peers do must stand out in, to be moved to their lean
 WIDE = 0.01  # the widest line, blur included, as a share of the longer side: half its profile
 SOME_INK = 0.02  # on the small copy, lighter than this adds nothing worth summing along a line
@@ -60,16 +62,31 @@ COS, SIN = np.cos(ANGLES).astype(np.float32), np.sin(ANGLES).astype(np.float32)
 
 def unruled(dark: F32, mask: NDArray[np.bool_], side: int = SMALL_SIDE) -> F32:
     """Ink (H, W) in [0, 1], with the paper's mask → the same with ruled and grid lines taken off,
-    looked for on a copy about ``side`` px long."""
+    looked for on a copy about ``side`` px long, or twice that when they are too fine for it
+    (``_fine``)."""
     out = dark.copy()
     f = max(1, math.ceil(max(dark.shape) / side))
     reach = max(2, math.ceil(WIDE * max(dark.shape)))
     small, small_paper = _reduced(dark, f), _reduced(mask, f) > 0.5
-    for view, paper, s, p in ((out, mask, small, small_paper), (out.T, mask.T, small.T, small_paper.T)):
-        found = lines_in(np.ascontiguousarray(s), np.ascontiguousarray(p))
+    both = [lines_in(np.ascontiguousarray(s), np.ascontiguousarray(p))
+            for s, p in ((small, small_paper), (small.T, small_paper.T))]
+    if f > 1 and any(_fine(found) for found in both):
+        return unruled(dark, mask, 2 * side)
+    for view, paper, found in ((out, mask, both[0]), (out.T, mask.T, both[1])):
         if found:
             _take_off(view, paper, np.array([_full_size(a, r, f) for a, r, _ in found]), reach)
     return out
+
+
+def _fine(found: list[tuple[float, float, float]]) -> bool:
+    """Whether lines found are a grid too fine for the copy they were looked for on: ``MANY`` or
+    more, most of them closer than ``FINE`` px to the next, and half of them evenly so (a pixel
+    either way). (One thick line found at neighbouring angles is a few lines close together.)"""
+    if len(found) < MANY:
+        return False
+    gaps = np.diff(np.sort([r for _, r, _ in found]))
+    step = float(np.median(gaps))
+    return step < FINE and bool(np.count_nonzero(np.abs(gaps - step) <= 1) >= len(gaps) / 2)
 
 
 def _reduced(a: NDArray[np.float32] | NDArray[np.bool_], f: int) -> F32:

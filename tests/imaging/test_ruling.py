@@ -111,3 +111,24 @@ def test_a_page_in_perspective_keeps_each_lines_own_lean() -> None:
     moved = ruling._agreeing(astray, stands, W)
     assert moved[:5] == astray[:5]
     assert moved[5][:2] == (0.0, 125.0)
+
+
+def test_a_grid_too_fine_for_the_small_copy_is_looked_for_on_a_larger_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A noisy page (800 × 600) squared every 24 px with faint 2-px lines: on the 200 px copy the
+    lines are 6 px apart and half a pixel wide, and only some are found; looked for again on a
+    copy twice the size, the grid goes whole."""
+    rng = np.random.default_rng(3)
+    ink = np.clip(rng.normal(0.02, 0.04, (600, 800)), 0, 1).astype(np.float32)
+    rows, cols = np.arange(7, 590, 24), np.arange(7, 790, 24)
+    for r in rows:
+        ink[r:r + 2] += 0.12
+    for c in cols:
+        ink[:, c:c + 2] += 0.12  # the crossings darker, as where two lines of ink overlap
+    on = np.zeros(ink.shape, bool)
+    on[rows] = on[rows + 1] = True
+    on[:, cols] = on[:, cols + 1] = True
+    paper = np.ones(ink.shape, bool)
+    noise = np.mean(ink[~on] > 0.1)  # the paper's own noise over 0.1
+    assert np.mean(unruled(ink, paper)[on] > 0.1) < 2 * noise
+    monkeypatch.setattr(ruling, "MANY", 10**9)  # never fine: looked for on the small copy only
+    assert np.mean(unruled(ink, paper)[on] > 0.1) > 0.1
