@@ -69,7 +69,11 @@ NOISE = 4.0  # σ of the paper's own noise below which nothing is ink
 APART = 3  # px between the pixels whose difference measures noise
 NOISE_CAP = 0.1  # the largest difference between neighbours that counts as noise
 MIN_PIXELS = 20  # fewer pixels than this darker than the floor are no writing
-STRONG = 0.5  # of the strongest ink: a piece holding none of this is not writing
+STRONG = 0.5  # of the strongest ink: a piece holding none of this is not writing …
+FAINT_STRONG = 0.25  # … unless it holds this much, in line with the writing:
+LINE_TALL = 0.4  # … this share of its heaviest piece's height at least,
+IN_LINE = 0.75  # … and this share of its own height within that piece's rows, its mean ink
+FAINT_EVEN = 0.3  # … this share of its strongest at least, and not thin
 RULED = 2  # lines running the same way across a flat image make it a scan of lined paper
 FAINT = 0.5  # a ruled line stands out by at most this share of the writing's darkness (small copy)
 NEAR = 0.02  # of the longer side: a piece this close to a side of the frame lies along it …
@@ -163,7 +167,11 @@ def _writing_ink(dark: F32, mask: NDArray[np.bool_], fade: F32, factor: int) -> 
     if fade.min() < 1.0:  # glare: its ink taken back up by as much as it faded
         ink = np.clip(ink / fade[np.minimum(pieces.ys // factor, fade.shape[0] - 1),
                                  np.minimum(pieces.xs // factor, fade.shape[1] - 1)], 0.0, 1.0)
-    keep &= _anchored(pieces, ink)
+    anchored = _anchored(pieces, ink)
+    faint = _in_line(pieces, ink, keep & anchored, keep & ~anchored, dark.shape)
+    keep &= anchored | faint
+    if faint.any():  # taken up to the strong ink's darkness: faded writing, as glare fades it
+        ink = _lifted(pieces, ink, faint)
     boxes = _boxes(pieces, keep, ink, dark.shape)
     keep &= ~_slivers(boxes, keep, dark.shape)
     keep &= ~_stripes(boxes, keep)
@@ -317,6 +325,42 @@ class Boxes(NamedTuple):
     @property
     def wide(self) -> NDArray[np.int64]:
         return self.right - self.left + 1
+
+
+def _in_line(p: Pieces, ink: F32, anchored: NDArray[np.bool_], faint: NDArray[np.bool_],
+             shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Which ``faint`` pieces (holding no strong ink) are writing all the same: a digit faded by
+    glare or written lighter, in line with the writing. Such a piece holds ``FAINT_STRONG`` ink
+    at least, is ``LINE_TALL`` of the height of the heaviest ``anchored`` piece, and lies mostly
+    (``IN_LINE`` of its height) within the rows of the anchored pieces that tall: neither noise,
+    nor a line's remains."""
+    found = np.zeros(p.n + 1, bool)
+    if not anchored.any() or not faint.any():
+        return found
+    mass = np.bincount(p.which, weights=ink, minlength=p.n + 1)
+    heaviest = int(np.argmax(np.where(anchored, mass, -1.0)))
+    strong = np.zeros(p.n + 1, bool)
+    strong[p.which[ink >= FAINT_STRONG]] = True
+    ask = faint & strong
+    b = _boxes(p, ask | anchored, ink, shape)
+    tall = b.tall >= LINE_TALL * b.tall[heaviest]
+    line = anchored & tall  # the writing's digits, and their rows
+    top, bottom = b.top[line].min(), b.bottom[line].max()
+    overlap = np.minimum(b.bottom, bottom) - np.maximum(b.top, top) + 1
+    top_ink = np.zeros(p.n + 1)
+    np.maximum.at(top_ink, p.which, ink)
+    even = b.mass >= FAINT_EVEN * top_ink * np.maximum(b.area, 1)  # faded whole, not specks of noise
+    thin = np.maximum(b.tall, b.wide) ** 2 >= THIN * np.maximum(b.area, 1)  # an edge or a line's remains
+    return ask & tall & (overlap >= IN_LINE * b.tall) & even & ~thin
+
+
+def _lifted(p: Pieces, ink: F32, faint: NDArray[np.bool_]) -> F32:
+    """``ink`` (at the pieces' pixels) with each ``faint`` piece's taken up in proportion until its
+    strongest is 1 (at most ``1 / FAINT_STRONG`` times)."""
+    top = np.zeros(p.n + 1, np.float32)
+    np.maximum.at(top, p.which, ink)
+    lift = np.where(faint, 1.0 / np.maximum(top, FAINT_STRONG), 1.0).astype(np.float32)
+    return np.minimum(ink * lift[p.which], 1.0)
 
 
 def _boxes(p: Pieces, keep: NDArray[np.bool_], ink: F32, shape: tuple[int, int]) -> Boxes:

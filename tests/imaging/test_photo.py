@@ -265,12 +265,20 @@ def glare_photo(paper: tuple[int, int, int]) -> Image.Image:
 
 
 def test_writing_faded_by_glare_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On cream paper glare shows by the paper's paler colour, and the ring it fades stays; on
-    white paper nothing tells glare from brighter light, and it goes, as without ``glare_fade``."""
-    box = photo.photo_ink(glare_photo((250, 242, 222))).getbbox()
-    assert box is not None and box[0] < 205 and box[2] > 375, box  # all three rings
+    """The ring glare fades below STRONG stays, taken up as dark as the others: on cream paper
+    because the paper's paler colour shows the glare (``glare_fade``), on white paper, where
+    nothing tells glare from brighter light, because it stands in line with the writing
+    (``_in_line``). Without the second only the cream paper's stays; without either, neither."""
+    for paper in ((250, 242, 222), (246, 246, 246)):
+        ink = np.asarray(photo.photo_ink(glare_photo(paper)))
+        box = Image.fromarray(ink).getbbox()
+        assert box is not None and box[0] < 205 and box[2] > 375, (paper, box)  # all three rings
+        assert ink[:, :250].max() > 150, paper  # the faded ring taken up towards the rest
+    monkeypatch.setattr(photo, "FAINT_STRONG", float("inf"))  # no faint piece is writing
     box = photo.photo_ink(glare_photo((246, 246, 246))).getbbox()
     assert box is not None and box[0] > 265, box  # the first ring, faded below STRONG, is dropped
+    box = photo.photo_ink(glare_photo((250, 242, 222))).getbbox()
+    assert box is not None and box[0] < 205, box
     monkeypatch.setattr(photo, "GLARE_SAT", float("inf"))  # no paper shows glare
     box = photo.photo_ink(glare_photo((250, 242, 222))).getbbox()
     assert box is not None and box[0] > 265, box
