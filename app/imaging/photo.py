@@ -81,6 +81,7 @@ LONG = 3.0  # … a sliver runs along it this many times longer than it is wide 
 TALLER = 2.0  # … and this many times longer than any other piece the same way
 STRIPE = 1.5  # times the heaviest piece's length the same way: a piece this long may be a stripe …
 THIN = 20.0  # … if it is this many times longer than its mean width
+SOLID_PART = 4.0  # times a stripe's usual thickness across: a digit it runs on from, cut from it
 SOLID = 0.25  # of a thin piece's ink: a piece not thin holding this much, clear of it, is the writing
 APART_WRITING = 1.0  # of the heaviest piece's size: the widest gap within the writing
 SCRAP = 0.1  # of the heaviest piece's ink: a piece holding less is a scrap …
@@ -174,7 +175,12 @@ def _writing_ink(dark: F32, mask: NDArray[np.bool_], fade: F32, factor: int) -> 
         ink = _lifted(pieces, ink, faint)
     boxes = _boxes(pieces, keep, ink, dark.shape)
     keep &= ~_slivers(boxes, keep, dark.shape)
-    keep &= ~_stripes(boxes, keep)
+    stripes = _stripes(boxes, keep)
+    if stripes.any():
+        pieces, held = _trimmed(pieces, stripes, boxes)
+        stripes &= ~held
+        boxes = _boxes(pieces, keep, ink, dark.shape)
+    keep &= ~stripes
     keep &= _writing(boxes, keep)
     out = np.zeros(dark.shape, np.uint8)
     kept = keep[pieces.which]
@@ -183,9 +189,10 @@ def _writing_ink(dark: F32, mask: NDArray[np.bool_], fade: F32, factor: int) -> 
 
 
 class Pieces(NamedTuple):
-    """The pieces of a mask (8-connected): the row, column and piece (1…n) of each of their
-    pixels, in row-major order, and n. Most of a photo is paper: its ink is a few per cent of
-    the pixels, and is worked on as these lists rather than as full-size images."""
+    """The pieces of a mask (8-connected): the row, column and piece (1…n; 0 once cut off from
+    its piece, ``_trimmed``) of each of their pixels, in row-major order, and n. Most of a photo
+    is paper: its ink is a few per cent of the pixels, and is worked on as these lists rather
+    than as full-size images."""
 
     ys: NDArray[np.int64]
     xs: NDArray[np.int64]
@@ -419,6 +426,35 @@ def _stripes(boxes: Boxes, keep: NDArray[np.bool_]) -> NDArray[np.bool_]:
         found[pieces[thin[pieces] & (along[pieces] >= STRIPE * along[writing])]] = True
     found[writing] = False
     return found
+
+
+def _trimmed(p: Pieces, stripes: NDArray[np.bool_], boxes: Boxes) -> tuple[Pieces, NDArray[np.bool_]]:
+    """A digit joined to a stripe (a ruled line's remains running on from it) is cut from it:
+    along a stripe piece, the stretch where it is ``SOLID_PART`` times as thick across as it
+    mostly is (the digit) stays, with a margin as wide as that thickness, and the rest is no
+    piece's. The pieces with their pixels so reassigned, and which stripes held such a digit."""
+    held = np.zeros(len(stripes), bool)
+    which = p.which
+    for s in np.flatnonzero(stripes):
+        at = np.flatnonzero(p.which == s)
+        wide = boxes.wide[s] >= boxes.tall[s]
+        along, across = (p.xs[at] - boxes.left[s], p.ys[at]) if wide else (p.ys[at] - boxes.top[s], p.xs[at])
+        n = int(along.max()) + 1
+        lo, hi = np.full(n, np.iinfo(np.int64).max), np.full(n, -1)
+        np.minimum.at(lo, along, across)
+        np.maximum.at(hi, along, across)
+        thick = np.where(hi >= 0, hi - lo + 1, 0)
+        usual = float(np.median(thick[thick > 0]))
+        solid = np.flatnonzero(thick >= SOLID_PART * usual)
+        if solid.size == 0 or solid[-1] - solid[0] + 1 > n / 2:
+            continue
+        margin = math.ceil(usual)
+        cut = (along < solid[0] - margin) | (along > solid[-1] + margin)
+        if which is p.which:
+            which = p.which.copy()
+        which[at[cut]] = 0
+        held[s] = True
+    return Pieces(p.ys, p.xs, which, p.n), held
 
 
 def _writing_piece(boxes: Boxes, pieces: NDArray[np.int64], thin: NDArray[np.bool_]) -> int:
