@@ -54,6 +54,8 @@ GRID = 32  # cells along the longer side for the paper's extent
 LIGHT_SIDE = 200  # px along the longer side of the copy the paper's light is found on
 REACH = 0.1  # the widest stroke or line, as a share of the longer side, that the paper's light looks past
 EDGE = 0.85  # the paper's light falling to this share of itself within 2 px of the small copy is an edge
+BLOT = 3  # times the closing's window: the wider one a blot of ink left by it is filled from
+SHARP = 0.5  # of the pixels round a patch of the paper's light on a sharp step: a blot of ink, not a shadow
 MARGIN = 2  # px of that copy by which the light is taken down past what the closing gives
 BIG_REGION = 0.1  # a region of even light this much of the photo may be the paper
 STEP = 0.75  # a neighbour cell this much darker (or brighter) is across the paper's edge
@@ -528,7 +530,37 @@ def paper_light(small: F32) -> F32:
     place), taken down a little more (``MARGIN`` px) so that light never spills over an edge onto
     the darker side. ``_darkness`` scales it up to the photo's size."""
     k = 2 * round(REACH * max(small.shape[:2]) / 2) + 1
-    return _slide(_slide(small, k, np.maximum), k + 2 * MARGIN, np.minimum)
+    closed = _slide(_slide(small, k, np.maximum), k + 2 * MARGIN, np.minimum)
+    return _blots_filled(small, closed, k)
+
+
+def _blots_filled(small: F32, closed: F32, k: int) -> F32:
+    """``closed`` (``paper_light``'s) where ink wider than its window left a blot: a patch that
+    steps down sharply (``EDGE``) from the light a closing ``BLOT`` times as wide finds, and
+    reaches no side of the photo (the table, a shadow cast from outside do), is that wider
+    closing's light."""
+    wide = _slide(_slide(small, BLOT * k, np.maximum), BLOT * k + 2 * MARGIN, np.minimum)
+    darker = _lum(closed) < EDGE * _lum(wide)
+    if not darker.any():
+        return closed
+    (rows, starts, ends), number, n = numbered(darker)
+    h, w = darker.shape
+    edge = (rows == 0) | (rows == h - 1) | (starts == 0) | (ends == w)
+    framed = np.zeros(n, bool)
+    framed[number[edge]] = True
+    ys, xs = expand(rows, starts, ends)
+    label = np.zeros((h, w), np.float32)
+    label[ys, xs] = np.repeat(number, ends - starts) + 1
+    around = _slide(label[..., None], 3, np.maximum)[..., 0].astype(np.int64)  # the patch next to each pixel
+    ring = (label == 0) & (around > 0)
+    steps = _edge_zone(closed)
+    sharp = np.bincount(around[ring & steps], minlength=n + 1) >= SHARP * np.bincount(around[ring], minlength=n + 1)
+    blots = sharp[1:] & ~framed
+    if not blots.any():
+        return closed
+    blot = blots[np.maximum(label.astype(np.int64) - 1, 0)] & (label > 0)
+    blot = _slide(blot.astype(np.float32)[..., None], 2 * MARGIN + 1, np.maximum)[..., 0] > 0
+    return np.where(blot[..., None], np.maximum(closed, wide), closed).astype(np.float32)
 
 
 def _slide(a: F32, k: int, op: np.ufunc) -> F32:

@@ -396,3 +396,25 @@ def test_a_digit_joined_to_a_lines_remains_is_cut_from_them(monkeypatch: pytest.
     monkeypatch.setattr(photo, "SOLID_PART", float("inf"))  # nothing cut: the ring goes with its stripe
     box = photo.photo_ink(stub_photo()).getbbox()
     assert box is not None and box[2] < 290, box
+
+
+def filled_loop_photo() -> Image.Image:
+    """A felt pen's 9 on cream paper, its loop filled in: a blot 140 px wide, wider than the
+    window the paper's light looks past (a tenth of the longer side, 80 px)."""
+    rng = np.random.default_rng(12)
+    img = Image.new("RGB", (800, 450), (240, 236, 226))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((330, 120, 470, 250), fill=(25, 25, 30))
+    draw.line([(455, 230), (420, 380)], fill=(25, 25, 30), width=26)
+    a = np.asarray(img, np.float32) + rng.normal(0, 3, (450, 800, 3))
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+
+
+def test_a_blot_wider_than_the_lights_window_is_ink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The paper's light kept the blot as paper (a dark patch with sharp sides inside the page):
+    filled from a closing three times as wide, it is ink; a shadow's soft sides are not filled."""
+    ink = np.asarray(photo.photo_ink(filled_loop_photo()))
+    assert (ink[130:240, 340:460] > 128).mean() > 0.9
+    monkeypatch.setattr(photo, "SHARP", 2.0)  # no patch has sharp enough sides
+    ink = np.asarray(photo.photo_ink(filled_loop_photo()))
+    assert (ink[130:240, 340:460] > 128).mean() < 0.2
