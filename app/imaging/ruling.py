@@ -171,15 +171,21 @@ def _kth_strip(stands: NDArray[np.float64], on_paper: NDArray[np.int64]) -> NDAr
 
 
 def _strongest(score: NDArray[np.float64], w: int) -> list[tuple[float, float, float]]:
-    """The lines standing out by ``MIN_LINE`` at least, the strongest first, one a ρ and its
-    ``GAP`` neighbours."""
+    """The lines standing out by ``MIN_LINE`` at least, the strongest first; one line, at whatever
+    angle, for each ρ and its ``GAP`` neighbours, and for each crossing of the middle column and
+    its ``GAP`` neighbours (a dark line also stands out a degree or two off its own lean, pivoting
+    about its middle: found twice, it was taken off twice, in the wrong place)."""
     found: list[tuple[float, float, float]] = []
+    margin, mid = _margin(w), w / 2
     while len(found) < MAX_LINES:
         i, r = (int(v) for v in np.unravel_index(int(np.argmax(score)), score.shape))
         if score[i, r] < MIN_LINE:
             break
-        found.append((float(ANGLES[i]), float(r - _margin(w)), float(score[i, r])))
-        score[:, max(0, r - GAP):r + GAP + 1] = -1.0  # one line, whatever its angle
+        found.append((float(ANGLES[i]), float(r - margin), float(score[i, r])))
+        score[:, max(0, r - GAP):r + GAP + 1] = -1.0  # one line, whatever its angle: as it meets the left side …
+        y = (r - margin + mid * SIN[i]) / COS[i]
+        for j, c in enumerate(np.rint(y * COS - mid * SIN).astype(np.int64) + margin):  # … and the middle
+            score[j, max(0, c - GAP):c + GAP + 1] = -1.0
     return found
 
 

@@ -132,3 +132,12 @@ def test_a_grid_too_fine_for_the_small_copy_is_looked_for_on_a_larger_one(monkey
     assert np.mean(unruled(ink, paper)[on] > 0.1) < 2 * noise
     monkeypatch.setattr(ruling, "MANY", 10**9)  # never fine: looked for on the small copy only
     assert np.mean(unruled(ink, paper)[on] > 0.1) > 0.1
+
+
+def test_a_dark_line_is_found_once() -> None:
+    """A dark line 3 px thick stands out at its own lean and, less, a degree either way, pivoting
+    about its middle: it is one line, not two taken off side by side in the wrong places."""
+    ink = np.zeros((H, W), np.float32)
+    ink[70:73] = 0.6
+    found = lines_in(ink, everywhere())
+    assert len(found) == 1 and abs(found[0][1] - 71) <= 1, found
