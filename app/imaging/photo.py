@@ -8,6 +8,7 @@ out, in the order a reader would:
 1. the paper's own light at every point, per channel (``paper_light``): on a coarse grid, the
    brightest of each cell (after a box reduction, so camera noise does not set it), spread to the
    neighbouring cells so that a thick stroke never counts as paper, smoothed, scaled back up;
+   a blot of ink wider than that (a filled loop) is filled from a wider closing (``_blots_filled``);
 2. ink = how much darker than its paper a pixel is, in its darkest channel (1 − pixel ÷ paper):
    free of the illumination, so ink in a shadowed corner reads as ink in the light does, and
    blue ballpoint, pencil and felt pen all count;
@@ -27,9 +28,10 @@ out, in the order a reader would:
    brighter and paler than the rest of it, its ink is faded as much as its colour is
    (``glare_fade``), and is taken back up by as much;
 6. the pieces left: those the frame cuts (the table, the paper's edge), those holding no strong
-   ink (``STRONG``: a line's remains, the paper's grain), slivers along the frame and long thin
-   stripes beside the writing (an edge or a margin left whole, even one darker than a pencil's
-   digit) are not writing; nor is a piece
+   ink (``STRONG``: a line's remains, the paper's grain) unless they stand in line with the
+   writing, faded (``_in_line``), slivers along the frame and long thin stripes beside the
+   writing (an edge or a margin left whole, even one darker than a pencil's digit; a digit the
+   stripe runs on from is cut from it, ``_trimmed``) are not writing; nor is a piece
    further from the writing (gathered from the piece with the most ink) than that piece's size,
    nor a scrap (a tenth of its ink) further than half that.
 
@@ -340,9 +342,10 @@ def _in_line(p: Pieces, ink: F32, anchored: NDArray[np.bool_], faint: NDArray[np
              shape: tuple[int, int]) -> NDArray[np.bool_]:
     """Which ``faint`` pieces (holding no strong ink) are writing all the same: a digit faded by
     glare or written lighter, in line with the writing. Such a piece holds ``FAINT_STRONG`` ink
-    at least, is ``LINE_TALL`` of the height of the heaviest ``anchored`` piece, and lies mostly
-    (``IN_LINE`` of its height) within the rows of the anchored pieces that tall: neither noise,
-    nor a line's remains."""
+    at least, is ``LINE_TALL`` of the height of the heaviest ``anchored`` piece, lies mostly
+    (``IN_LINE`` of its height) within the rows of the anchored pieces that tall, is faded evenly
+    (its mean ink ``FAINT_EVEN`` of its strongest: noise is specks) and is not ``THIN`` (the
+    paper's edge, a line's remains)."""
     found = np.zeros(p.n + 1, bool)
     if not anchored.any() or not faint.any():
         return found
@@ -528,16 +531,18 @@ def paper_light(small: F32) -> F32:
     (the brightest within ``REACH`` of the long side, then the darkest within as much of that, so
     that strokes and lines narrower than that go while a table's edge or a shadow keeps its
     place), taken down a little more (``MARGIN`` px) so that light never spills over an edge onto
-    the darker side. ``_darkness`` scales it up to the photo's size."""
+    the darker side; ink wider than the window filled in (``_blots_filled``). ``_darkness``
+    scales it up to the photo's size."""
     k = 2 * round(REACH * max(small.shape[:2]) / 2) + 1
     closed = _slide(_slide(small, k, np.maximum), k + 2 * MARGIN, np.minimum)
     return _blots_filled(small, closed, k)
 
 
 def _blots_filled(small: F32, closed: F32, k: int) -> F32:
-    """``closed`` (``paper_light``'s) where ink wider than its window left a blot: a patch that
-    steps down sharply (``EDGE``) from the light a closing ``BLOT`` times as wide finds, and
-    reaches no side of the photo (the table, a shadow cast from outside do), is that wider
+    """``closed`` (``paper_light``'s) where ink wider than its window left a blot: a patch darker
+    by a step (``EDGE``) than the light a closing ``BLOT`` times as wide finds, that reaches no
+    side of the photo (the table and a shadow cast from outside do) and has ``SHARP`` of the
+    pixels round it on a sharp step of ``closed`` (a shadow's sides are soft), takes that wider
     closing's light."""
     wide = _slide(_slide(small, BLOT * k, np.maximum), BLOT * k + 2 * MARGIN, np.minimum)
     darker = _lum(closed) < EDGE * _lum(wide)
