@@ -14,7 +14,8 @@ of the paper, not where the ink is dark:
    from strip to strip (``_in_step``): the line a number is written on is hidden where the
    number is, and would otherwise stay to tie the writing to the frame. Where most lines lean
    alike, one found at another lean (writing along it pulled it round) is looked for again at
-   theirs (``_agreeing``).
+   theirs (``_agreeing``). A grid too fine for the small copy (its lines a few pixels apart
+   there) is looked for on one twice the size (``_fine``).
 2. each line found is placed again on the full-size ink: its centre in each of ``SEGMENTS``
    stretches along it, and a straight fit through them;
 3. it is taken off by its own profile across, stretch by stretch — how dark it is 0, 1, 2 … px
