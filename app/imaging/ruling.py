@@ -71,7 +71,7 @@ def unruled(dark: F32, mask: NDArray[np.bool_], side: int = SMALL_SIDE) -> F32:
     small, small_paper = _reduced(dark, f), _reduced(mask, f) > 0.5
     both = [lines_in(np.ascontiguousarray(s), np.ascontiguousarray(p))
             for s, p in ((small, small_paper), (small.T, small_paper.T))]
-    if f > 1 and any(_fine(found) for found in both):
+    if side == SMALL_SIDE and f > 1 and any(_fine(found) for found in both):  # once: the work stays bounded
         return unruled(dark, mask, 2 * side)
     for view, paper, found in ((out, mask, both[0]), (out.T, mask.T, both[1])):
         if found:

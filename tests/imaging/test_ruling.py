@@ -141,3 +141,18 @@ def test_a_dark_line_is_found_once() -> None:
     ink[70:73] = 0.6
     found = lines_in(ink, everywhere())
     assert len(found) == 1 and abs(found[0][1] - 71) <= 1, found
+
+
+def test_a_fine_grid_is_looked_for_again_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second look is on a copy twice the size and no more, however fine the lines there: the
+    work for a photo stays bounded."""
+    sizes = []
+
+    def looked(small: NDArray[np.float32], paper: NDArray[np.bool_]) -> list[tuple[float, float, float]]:
+        sizes.append(max(small.shape))
+        return []
+
+    monkeypatch.setattr(ruling, "lines_in", looked)
+    monkeypatch.setattr(ruling, "_fine", lambda found: True)  # every copy's lines are "too fine"
+    unruled(np.zeros((1200, 1600), np.float32), np.ones((1200, 1600), bool))
+    assert sorted(sizes) == [200, 200, 400, 400]
