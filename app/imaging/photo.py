@@ -173,10 +173,15 @@ def _writing_ink(dark: F32, mask: NDArray[np.bool_], fade: F32, factor: int) -> 
         ink = np.clip(ink / fade[np.minimum(pieces.ys // factor, fade.shape[0] - 1),
                                  np.minimum(pieces.xs // factor, fade.shape[1] - 1)], 0.0, 1.0)
     anchored = _anchored(pieces, ink)
-    faint = _in_line(pieces, ink, keep & anchored, keep & ~anchored, dark.shape)
-    keep &= anchored | faint
-    if faint.any():  # taken up to the strong ink's darkness: faded writing, as glare fades it
-        ink = _lifted(pieces, ink, faint)
+    if (keep & ~anchored).any():  # pieces with no strong ink: some may be faded writing
+        peak = np.zeros(pieces.n + 1, np.float32)  # each piece's strongest ink
+        np.maximum.at(peak, pieces.which, ink)
+        faint = _in_line(pieces, ink, peak, keep & anchored, keep & ~anchored, dark.shape)
+        keep &= anchored | faint
+        if faint.any():  # taken up to the strong ink's darkness: faded writing, as glare fades it
+            ink = _lifted(pieces, ink, peak, faint)
+    else:
+        keep &= anchored
     boxes = _boxes(pieces, keep, ink, dark.shape)
     keep &= ~_slivers(boxes, keep, dark.shape)
     stripes = _stripes(boxes, keep)
@@ -338,40 +343,33 @@ class Boxes(NamedTuple):
         return self.right - self.left + 1
 
 
-def _in_line(p: Pieces, ink: F32, anchored: NDArray[np.bool_], faint: NDArray[np.bool_],
+def _in_line(p: Pieces, ink: F32, peak: F32, anchored: NDArray[np.bool_], faint: NDArray[np.bool_],
              shape: tuple[int, int]) -> NDArray[np.bool_]:
     """Which ``faint`` pieces (holding no strong ink) are writing all the same: a digit faded by
     glare or written lighter, in line with the writing. Such a piece holds ``FAINT_STRONG`` ink
-    at least, is ``LINE_TALL`` of the height of the heaviest ``anchored`` piece, lies mostly
-    (``IN_LINE`` of its height) within the rows of the anchored pieces that tall, is faded evenly
-    (its mean ink ``FAINT_EVEN`` of its strongest: noise is specks) and is not ``THIN`` (the
-    paper's edge, a line's remains)."""
+    (``peak``: each piece's strongest) at least, is ``LINE_TALL`` of the height of the heaviest
+    ``anchored`` piece, lies mostly (``IN_LINE`` of its height) within the rows of the anchored
+    pieces that tall, is faded evenly (its mean ink ``FAINT_EVEN`` of its strongest: noise is
+    specks) and is not ``THIN`` (the paper's edge, a line's remains)."""
     found = np.zeros(p.n + 1, bool)
     if not anchored.any() or not faint.any():
         return found
-    mass = np.bincount(p.which, weights=ink, minlength=p.n + 1)
-    heaviest = int(np.argmax(np.where(anchored, mass, -1.0)))
-    strong = np.zeros(p.n + 1, bool)
-    strong[p.which[ink >= FAINT_STRONG]] = True
-    ask = faint & strong
+    ask = faint & (peak >= FAINT_STRONG)
     b = _boxes(p, ask | anchored, ink, shape)
+    heaviest = int(np.argmax(np.where(anchored, b.mass, -1.0)))
     tall = b.tall >= LINE_TALL * b.tall[heaviest]
     line = anchored & tall  # the writing's digits, and their rows
     top, bottom = b.top[line].min(), b.bottom[line].max()
     overlap = np.minimum(b.bottom, bottom) - np.maximum(b.top, top) + 1
-    top_ink = np.zeros(p.n + 1)
-    np.maximum.at(top_ink, p.which, ink)
-    even = b.mass >= FAINT_EVEN * top_ink * np.maximum(b.area, 1)  # faded whole, not specks of noise
+    even = b.mass >= FAINT_EVEN * peak * np.maximum(b.area, 1)  # faded whole, not specks of noise
     thin = np.maximum(b.tall, b.wide) ** 2 >= THIN * np.maximum(b.area, 1)  # an edge or a line's remains
     return ask & tall & (overlap >= IN_LINE * b.tall) & even & ~thin
 
 
-def _lifted(p: Pieces, ink: F32, faint: NDArray[np.bool_]) -> F32:
+def _lifted(p: Pieces, ink: F32, peak: F32, faint: NDArray[np.bool_]) -> F32:
     """``ink`` (at the pieces' pixels) with each ``faint`` piece's taken up in proportion until its
-    strongest is 1 (at most ``1 / FAINT_STRONG`` times)."""
-    top = np.zeros(p.n + 1, np.float32)
-    np.maximum.at(top, p.which, ink)
-    lift = np.where(faint, 1.0 / np.maximum(top, FAINT_STRONG), 1.0).astype(np.float32)
+    strongest (``peak``, by piece) is 1 (at most ``1 / FAINT_STRONG`` times)."""
+    lift = np.where(faint, 1.0 / np.maximum(peak, FAINT_STRONG), 1.0).astype(np.float32)
     return np.minimum(ink * lift[p.which], 1.0)
 
 
